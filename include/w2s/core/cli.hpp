@@ -1,0 +1,154 @@
+#pragma once
+/// \file
+/// The one command line of every experiment binary (Boost.Program_Options):
+/// common options, the policies' own options, `--config FILE`, `--help`.
+#include <boost/program_options/options_description.hpp>
+#include <boost/program_options/parsers.hpp>
+#include <boost/program_options/variables_map.hpp>
+
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+
+#include "w2s/core/config.hpp"
+#include "w2s/core/error.hpp"
+#include "w2s/core/policy.hpp"
+
+namespace w2s::cli {
+
+/// "0,1,2", "0-4" or a mix ("0-2,7") → seeds, in order, without duplicates.
+inline std::vector<uint64_t> parse_seeds(const std::string& text) {
+  std::vector<uint64_t> seeds;
+  std::stringstream in(text);
+  std::string item;
+  const auto number = [&](const std::string& s) -> uint64_t {
+    check(!s.empty() && s.find_first_not_of("0123456789") == std::string::npos, "--seeds: expected numbers like 0,1,2 or 0-4, got '",
+          text, "'");
+    return std::stoull(s);
+  };
+  while (std::getline(in, item, ',')) {
+    if (const auto dash = item.find('-'); dash != std::string::npos) {
+      const auto a = number(item.substr(0, dash)), b = number(item.substr(dash + 1));
+      check(a <= b && b - a < 100000, "--seeds: bad range '", item, "'");
+      for (auto s = a; s <= b; ++s) seeds.push_back(s);
+    } else {
+      seeds.push_back(number(item));
+    }
+  }
+  check(!seeds.empty(), "--seeds: expected at least one seed, got '", text, "'");
+  std::set<uint64_t> seen;
+  std::vector<uint64_t> unique;
+  for (auto s : seeds)
+    if (seen.insert(s).second) unique.push_back(s);
+  return unique;
+}
+
+/// Checks a config file line by line before Boost reads it, so that an unknown
+/// or malformed line is reported with its file and line number.
+inline void check_config_file(const std::string& path, const po::options_description& all) {
+  std::ifstream in(path);
+  check(in.good(), "--config: cannot open '", path, "'");
+  std::string line;
+  for (int number = 1; std::getline(in, line); ++number) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#' || line[first] == ';') continue;
+    const auto eq = line.find('=');
+    check(eq != std::string::npos, path, ":", number, ": expected 'option = value', got '", line, "'");
+    auto key = line.substr(first, eq - first);
+    key.erase(key.find_last_not_of(" \t") + 1);
+    check(key != "config" && key != "help", path, ":", number, ": '", key, "' cannot be set in a config file");
+    check(all.find_nothrow(key, false) != nullptr, path, ":", number, ": unknown option '", key,
+          "' (see --help for the options)");
+  }
+}
+
+/// Parses the command line into `cfg`. `policy_options` holds the policies'
+/// own options (already bound to them). Returns false when --help was printed.
+inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_description& policy_options,
+                  std::ostream& help_out = std::cout) {
+  std::string seeds = "0";
+  po::options_description common("Common options");
+  // clang-format off
+  common.add_options()
+    ("help,h", "print this help and exit")
+    ("dataset", po::value(&cfg.dataset)->default_value(cfg.dataset), "dataset name (fashion-mnist)")
+    ("weak", po::value(&cfg.weak)->default_value(""), "weak supervisor's ladder size (default: smallest)")
+    ("strong", po::value(&cfg.strong)->default_value(""), "strong student's ladder size (default: largest)")
+    ("seeds", po::value(&seeds)->default_value(seeds), "seeds, e.g. 0,1,2 or 0-4: one run and record each")
+    ("epochs", po::value(&cfg.epochs)->default_value(cfg.epochs), "strong ceiling and student epochs")
+    ("batch-size", po::value(&cfg.batch_size)->default_value(cfg.batch_size), "batch size (loss over the whole batch)")
+    ("lr", po::value(&cfg.lr)->default_value(cfg.lr), "strong side Adam learning rate (cosine decay per batch)")
+    ("weak-epochs", po::value(&cfg.weak_epochs)->default_value(cfg.weak_epochs), "weak supervisor epochs")
+    ("weak-lr", po::value(&cfg.weak_lr)->default_value(cfg.weak_lr), "weak supervisor learning rate")
+    ("ceiling-half", po::value(&cfg.ceiling_half)->default_value(cfg.ceiling_half),
+       "half the strong ceiling trains on: weak (openai sweep) or transfer (openai's older script)")
+    ("train-size", po::value(&cfg.train_size)->default_value(cfg.train_size), "training pool examples to use, 0 = all")
+    ("test-size", po::value(&cfg.test_size)->default_value(cfg.test_size), "test examples to use, 0 = all")
+    ("eval-points", po::value(&cfg.eval_points)->default_value(cfg.eval_points), "test evaluations during each training")
+    ("device", po::value(&cfg.device)->default_value(cfg.device), "cpu or cuda")
+    ("threads", po::value(&cfg.threads)->default_value(cfg.threads), "CPU threads, 0 = all cores")
+    ("out", po::value<std::string>()->default_value(cfg.out.string()), "directory for result records (JSON Lines)")
+    ("cache-dir", po::value<std::string>()->default_value(cfg.cache_dir.string()), "cache of backbones, weak labels, ceilings")
+    ("data-dir", po::value<std::string>()->default_value(cfg.data_dir.string()), "where ./w2s.sh setup put the datasets")
+    ("config", po::value(&cfg.config_file), "read options from an INI file (option = value); the command line wins")
+    ("smoke", po::bool_switch(&cfg.smoke), "tiny data and budgets: a seconds-long check that everything runs")
+    ("no-cache", po::bool_switch(&cfg.no_cache), "neither read nor write the cache")
+    ("quiet,q", po::bool_switch(&cfg.quiet), "no progress lines");
+  // clang-format on
+  po::options_description all;
+  all.add(common).add(policy_options);
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    if (vm.count("help")) {
+      help_out << "usage: " << cfg.experiment << " [options]\n\n" << all << "\n";
+      return false;
+    }
+    if (vm.count("config")) {
+      const auto path = vm["config"].as<std::string>();
+      check_config_file(path, all);
+      std::ifstream in(path);
+      try {
+        po::store(po::parse_config_file(in, all), vm);
+      } catch (const po::error& e) {
+        fail(path, ": ", e.what());
+      }
+    }
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail(e.what(), " (see --help)");
+  }
+  cfg.seeds = parse_seeds(seeds);
+  cfg.out = vm["out"].as<std::string>();
+  cfg.cache_dir = vm["cache-dir"].as<std::string>();
+  cfg.data_dir = vm["data-dir"].as<std::string>();
+  if (vm["data-dir"].defaulted())
+    if (const char* env = std::getenv("W2S_DATA_DIR")) cfg.data_dir = env;
+  if (cfg.smoke) {
+    const auto unless_set = [&](const char* name, auto& field, auto value) {
+      if (vm[name].defaulted()) field = value;
+    };
+    unless_set("train-size", cfg.train_size, int64_t{1000});
+    unless_set("test-size", cfg.test_size, int64_t{500});
+    unless_set("epochs", cfg.epochs, int64_t{1});
+    unless_set("weak-epochs", cfg.weak_epochs, int64_t{1});
+    unless_set("eval-points", cfg.eval_points, int64_t{2});
+  }
+  check(cfg.ceiling_half == "weak" || cfg.ceiling_half == "transfer", "--ceiling-half: expected weak or transfer, got '",
+        cfg.ceiling_half, "'");
+  check(cfg.device == "cpu" || cfg.device == "cuda", "--device: expected cpu or cuda, got '", cfg.device, "'");
+  check(cfg.epochs >= 1, "--epochs: expected >= 1, got ", cfg.epochs);
+  check(cfg.weak_epochs >= 1, "--weak-epochs: expected >= 1, got ", cfg.weak_epochs);
+  check(cfg.batch_size >= 1, "--batch-size: expected >= 1, got ", cfg.batch_size);
+  check(cfg.lr > 0 && cfg.weak_lr > 0, "--lr and --weak-lr: expected > 0");
+  check(cfg.eval_points >= 1, "--eval-points: expected >= 1, got ", cfg.eval_points);
+  check(cfg.threads >= 0, "--threads: expected >= 0, got ", cfg.threads);
+  check(cfg.train_size >= 0 && cfg.test_size >= 0, "--train-size and --test-size: expected >= 0");
+  return true;
+}
+
+}  // namespace w2s::cli

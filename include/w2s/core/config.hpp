@@ -1,0 +1,50 @@
+#pragma once
+/// \file
+/// The common configuration of every experiment binary (design.md, "Command line").
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+namespace w2s {
+
+struct RunConfig {
+  std::string experiment;
+  std::string dataset = "fashion-mnist";
+  std::string weak;    ///< "" = the ladder's smallest size
+  std::string strong;  ///< "" = the ladder's largest size
+  std::vector<uint64_t> seeds{0};
+  int64_t epochs = 3;  ///< strong side (ceiling and student); default from the Student
+  int64_t batch_size = 100;
+  double lr = 1e-3;
+  int64_t weak_epochs = 3;
+  double weak_lr = 1e-3;
+  std::string ceiling_half = "weak";  ///< which half the ceiling trains on: weak (openai sweep) or transfer
+  int64_t train_size = 0;             ///< training pool examples used (0 = all), split in halves
+  int64_t test_size = 0;              ///< test examples used (0 = all)
+  int64_t eval_points = 10;
+  std::string device = "cpu";
+  int threads = 0;  ///< 0 = all cores
+  std::filesystem::path out = "results";
+  std::filesystem::path cache_dir = "cache";
+  std::filesystem::path data_dir = "data";
+  std::string config_file;
+  bool smoke = false;
+  bool no_cache = false;
+  bool quiet = false;
+
+  [[nodiscard]] nlohmann::json to_json() const {
+    return {{"experiment", experiment}, {"dataset", dataset},        {"weak", weak},
+            {"strong", strong},         {"seeds", seeds},            {"epochs", epochs},
+            {"batch_size", batch_size}, {"lr", lr},                  {"weak_epochs", weak_epochs},
+            {"weak_lr", weak_lr},       {"ceiling_half", ceiling_half}, {"train_size", train_size},
+            {"test_size", test_size},   {"eval_points", eval_points}, {"device", device},
+            {"threads", threads},       {"out", out.string()},       {"cache_dir", cache_dir.string()},
+            {"data_dir", data_dir.string()}, {"config", config_file}, {"smoke", smoke},
+            {"no_cache", no_cache}};
+  }
+};
+
+}  // namespace w2s

@@ -1,0 +1,104 @@
+#pragma once
+/// \file
+/// Process set-up measured to matter on CPU (DEVELOPERS.md, "The machine"):
+/// the OpenMP wait policy, malloc thresholds, and explicit thread counts; and the
+/// provenance (versions, git revision) every record carries.
+#include <ATen/Parallel.h>
+#include <dlfcn.h>
+#include <malloc.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+#include <boost/version.hpp>
+
+#include <array>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+
+#include "w2s/core/error.hpp"
+#include "w2s/version.hpp"
+
+namespace w2s::runtime {
+
+/// LibTorch's OpenMP threads and OpenBLAS's own threads spin while waiting for
+/// each other; with both at 2 threads an MLP step ran 3× slower here than with
+/// OMP_WAIT_POLICY=PASSIVE (bench/ladder_bench). libgomp reads the variable
+/// only when it loads, so the binary re-executes itself once with it set.
+/// Returns normally when the policy is already set or re-execution failed.
+inline void ensure_passive_openmp(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
+  ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
+  ::execv("/proc/self/exe", argv);  // only returns on failure: run on, just slower
+}
+
+/// glibc's default mmap/trim thresholds return large tensors to the kernel after
+/// every step and fault them back in: measured ~2× slower training here.
+inline void tune_malloc() {
+  ::mallopt(M_MMAP_THRESHOLD, 1 << 30);
+  ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
+}
+
+/// Sets LibTorch's intra-op threads and, when the BLAS is OpenBLAS, its threads
+/// too. `threads <= 0` means all cores. Returns the count in force.
+inline int set_threads(int threads) {
+  if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  at::set_num_threads(threads);
+  using SetFn = void (*)(int);
+  if (auto f = reinterpret_cast<SetFn>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) f(threads);
+  return threads;
+}
+
+/// The BLAS in use: OpenBLAS's config string, or "reference BLAS (slow)".
+inline std::string blas_name() {
+  using ConfFn = char* (*)();
+  if (auto f = reinterpret_cast<ConfFn>(::dlsym(RTLD_DEFAULT, "openblas_get_config"))) return std::string("OpenBLAS ") + f();
+  return "not OpenBLAS (reference BLAS is ~30x slower: apt-get install libopenblas0)";
+}
+
+/// Output of a shell command's first line, or "" on failure.
+inline std::string command_line_output(const std::string& cmd) {
+  std::array<char, 256> buf{};
+  std::string out;
+  if (FILE* p = ::popen(cmd.c_str(), "r")) {
+    if (std::fgets(buf.data(), buf.size(), p)) out = buf.data();
+    ::pclose(p);
+  }
+  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
+  return out;
+}
+
+/// The git revision of the working directory (with "+dirty" for uncommitted
+/// changes), or the revision CMake saw at configure time, or "unknown".
+inline std::string git_revision() {
+  auto rev = command_line_output("git rev-parse --short=12 HEAD 2>/dev/null");
+  if (!rev.empty()) {
+    if (!command_line_output("git status --porcelain --untracked-files=no 2>/dev/null").empty()) rev += "+dirty";
+    return rev;
+  }
+#ifdef W2S_GIT_REVISION
+  return W2S_GIT_REVISION;
+#else
+  return "unknown";
+#endif
+}
+
+inline nlohmann::json versions() {
+  return {{"w2s", W2S_VERSION},
+          {"libtorch", TORCH_VERSION},
+          {"boost", BOOST_LIB_VERSION},
+          {"nlohmann_json", std::to_string(NLOHMANN_JSON_VERSION_MAJOR) + "." +
+                                std::to_string(NLOHMANN_JSON_VERSION_MINOR) + "." +
+                                std::to_string(NLOHMANN_JSON_VERSION_PATCH)},
+          {"compiler", __VERSION__},
+          {"blas", blas_name()}};
+}
+
+/// Wall-clock seconds since `start`.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace w2s::runtime

@@ -1,0 +1,93 @@
+#pragma once
+/// \file
+/// A labelled dataset as tensors, and the protocol's three-way split.
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+
+namespace w2s {
+
+/// What kind of inputs a dataset holds; ladders and label sources dispatch on it.
+enum class Modality { image, text, table, regression };
+
+inline std::string to_string(Modality m) {
+  switch (m) {
+    case Modality::image: return "image";
+    case Modality::text: return "text";
+    case Modality::table: return "table";
+    case Modality::regression: return "regression";
+  }
+  return "?";
+}
+
+/// N examples as tensors. Classification targets are int64 class ids in
+/// [0, classes); regression datasets (classes == 0) hold float targets.
+/// `length` is an optional per-example size (ink for images, tokens for text)
+/// used by the structured-noise ablations; undefined when the data has none.
+struct Dataset {
+  std::string name;  ///< registry name, e.g. "fashion-mnist"
+  std::string part;  ///< which part, e.g. "test" or "seed0/transfer"; names memoised features
+  Modality modality = Modality::image;
+  at::Tensor inputs;   ///< N × ... (float images in [0,1], int64 token ids, float features)
+  at::Tensor targets;  ///< N int64 class ids, or N × k float for regression
+  at::Tensor length;   ///< optional N float
+  int64_t classes = 0;
+  std::vector<std::string> class_names;
+
+  [[nodiscard]] int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+  [[nodiscard]] std::string id() const { return name + ":" + part; }
+
+  /// The examples at `index` (an int64 tensor), as a new dataset named `new_part`.
+  [[nodiscard]] Dataset subset(const at::Tensor& index, std::string new_part) const {
+    Dataset d = *this;
+    d.part = std::move(new_part);
+    d.inputs = inputs.index_select(0, index);
+    d.targets = targets.index_select(0, index);
+    if (length.defined()) d.length = length.index_select(0, index);
+    return d;
+  }
+};
+
+/// A dataset as shipped: a training pool and a held-out test set.
+struct DataBundle {
+  Dataset train;
+  Dataset test;
+};
+
+/// The protocol's split (paper-facts.md, step 1): the training pool shuffled
+/// with the seed, cut into the weak supervisor's half and the transfer half;
+/// the test set is the same for every seed so that seeds are comparable.
+struct Splits {
+  Dataset weak_half;
+  Dataset transfer_half;
+  Dataset test;
+};
+
+/// Shuffles `bundle.train` with `seed`, keeps `train_size` examples (0 = all) and
+/// halves them; keeps the first `test_size` test examples (0 = all).
+inline Splits make_splits(const DataBundle& bundle, uint64_t seed, int64_t train_size,
+                          int64_t test_size) {
+  const int64_t n = bundle.train.size();
+  const int64_t keep = train_size > 0 ? train_size : n;
+  check(keep >= 4 && keep <= n, "--train-size: expected 4..", n, " for dataset '",
+        bundle.train.name, "', got ", keep);
+  const int64_t n_test = test_size > 0 ? test_size : bundle.test.size();
+  check(n_test >= 1 && n_test <= bundle.test.size(), "--test-size: expected 1..",
+        bundle.test.size(), " for dataset '", bundle.test.name, "', got ", n_test);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  const auto perm = at::randperm(n, gen, at::kLong).slice(0, 0, keep);
+  const int64_t half = keep / 2;
+  const std::string s = "seed" + std::to_string(seed) + "/n" + std::to_string(keep);
+  Splits out;
+  out.weak_half = bundle.train.subset(perm.slice(0, 0, half), s + "/weak_half");
+  out.transfer_half = bundle.train.subset(perm.slice(0, half, keep), s + "/transfer_half");
+  out.test = bundle.test.subset(at::arange(n_test, at::kLong), "test/n" + std::to_string(n_test));
+  return out;
+}
+
+}  // namespace w2s

@@ -1,0 +1,202 @@
+#pragma once
+/// \file
+/// `Experiment<LabelSource, Loss, Student>`: the composition site. It checks each
+/// policy's required members with a static_assert that names the role, the
+/// member and the doc page, owns the command line, and runs the whole protocol
+/// for every seed (docs/writing-an-ablation.md).
+#include <torch/cuda.h>
+
+#include <exception>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "w2s/core/cli.hpp"
+#include "w2s/core/runtime.hpp"
+#include "w2s/data/registry.hpp"
+#include "w2s/experiment/protocol.hpp"
+#include "w2s/experiment/record.hpp"
+#include "w2s/labels/label_source.hpp"
+#include "w2s/losses/loss.hpp"
+#include "w2s/students/student.hpp"
+
+namespace w2s {
+
+template <class LabelSourceT, class LossT, class StudentT>
+class Experiment {
+  static_assert(Named<LabelSourceT>,
+                "w2s::Experiment: the LabelSource (1st parameter) needs `static constexpr std::string_view name` "
+                "(see docs/roles.md#labelsource)");
+  static_assert(LabelMaker<LabelSourceT>,
+                "w2s::Experiment: the LabelSource (1st parameter) needs `w2s::StudentData make(const "
+                "w2s::LabelContext&) const` (see docs/roles.md#labelsource)");
+  static_assert(Named<LossT>,
+                "w2s::Experiment: the Loss (2nd parameter) needs `static constexpr std::string_view name` "
+                "(see docs/roles.md#loss)");
+  static_assert(LossCallable<LossT>,
+                "w2s::Experiment: the Loss (2nd parameter) needs `at::Tensor operator()(const at::Tensor& logits, "
+                "const at::Tensor& targets, w2s::TrainProgress) const` (see docs/roles.md#loss)");
+  static_assert(Named<StudentT>,
+                "w2s::Experiment: the Student (3rd parameter) needs `static constexpr std::string_view name` "
+                "(see docs/roles.md#student)");
+  static_assert(StudentFit<StudentT>,
+                "w2s::Experiment: the Student (3rd parameter) needs `template <class Loss> w2s::Fitted fit(const "
+                "w2s::StudentContext&, const w2s::StudentData&, const Loss&) const` (see docs/roles.md#student)");
+
+ public:
+  using label_source_type = LabelSourceT;
+  using loss_type = LossT;
+  using student_type = StudentT;
+
+  LabelSourceT label_source{};
+  LossT loss{};
+  StudentT student{};
+
+  /// Parses the command line and runs every seed; returns the exit status.
+  /// Throws w2s::Error for bad configuration or data (w2s::run prints it).
+  int main(std::string_view name, int argc, char** argv) {
+    RunConfig cfg;
+    cfg.experiment = std::string(name);
+    cfg.epochs = student_default_epochs<StudentT>();
+    cfg.lr = student_default_lr<StudentT>();
+    po::options_description policy_options("Policy options (" + std::string(LabelSourceT::name) + ", " +
+                                           std::string(LossT::name) + ", " + std::string(StudentT::name) + ")");
+    add_policy_options(label_source, policy_options);
+    add_policy_options(loss, policy_options);
+    add_policy_options(student, policy_options);
+    if (!cli::parse(argc, argv, cfg, policy_options)) return 0;
+    validate_policy(label_source);
+    validate_policy(loss);
+    validate_policy(student);
+    run(cfg);
+    return 0;
+  }
+
+  [[nodiscard]] nlohmann::json policies() const {
+    return {{"label_source", describe_policy(label_source)},
+            {"loss", describe_policy(loss)},
+            {"student", describe_policy(student)}};
+  }
+
+  /// Runs the protocol for every seed of `cfg`, writing one record per seed.
+  void run(RunConfig cfg) {
+    runtime::tune_malloc();
+    const int threads = runtime::set_threads(cfg.threads);
+    check(cfg.device == "cpu" || torch::cuda::is_available(),
+          "--device cuda: this LibTorch has no usable CUDA device (torch::cuda::is_available() is false)");
+    const torch::Device device = cfg.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+    const Log log(cfg.experiment, cfg.quiet);
+    const auto start = std::chrono::steady_clock::now();
+    const auto& entry = data::find_dataset(cfg.dataset);
+    log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
+    const DataBundle bundle = entry.load(cfg.data_dir);
+    const auto& weak_size = find_size(bundle.train.modality, cfg.weak, true, "--weak");
+    const auto& strong_size = find_size(bundle.train.modality, cfg.strong, false, "--strong");
+    cfg.weak = weak_size.name;
+    cfg.strong = strong_size.name;
+    const Cache cache(cfg.cache_dir, !cfg.no_cache);
+    const auto weak_bb = pretrain(weak_size, bundle.train, cache, cfg.smoke, device, log);
+    const auto strong_bb = pretrain(strong_size, bundle.train, cache, cfg.smoke, device, log);
+    FeatureCache features;
+    for (const auto seed : cfg.seeds) {
+      const auto seed_start = std::chrono::steady_clock::now();
+      const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
+      const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device};
+      const StageResult weak = weak_supervisor(s);
+      const StageResult ceiling = strong_ceiling(s, student);
+      const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed};
+      const StudentData data = label_source.make(label_context);
+      check(data.targets.dim() == 2 && data.targets.size(0) == data.train.size() &&
+                data.targets.size(1) == data.train.classes,
+            LabelSourceT::name, ": targets of shape ", data.targets.sizes(), ", expected ", data.train.size(), "×",
+            data.train.classes);
+      log("student ", strong_size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
+          LabelSourceT::name, " labels");
+      const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_size.name), log, features};
+      const Fitted fitted = student.fit(ctx, data, loss);
+      const auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
+                                      runtime::seconds_since(seed_start), runtime::seconds_since(start));
+      const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
+      write_record(path, record);
+      const auto& m = record.at("metrics");
+      std::cout << cfg.experiment << " seed " << seed << ": weak " << m["weak"]["accuracy"] << "  ceiling "
+                << m["ceiling"]["accuracy"] << "  student " << m["student"]["accuracy"] << "  PGR " << m["pgr"]
+                << "  agreement(weak wrong) " << m["agreement"]["supervisor_wrong"] << "  -> " << path.string()
+                << std::endl;
+    }
+  }
+
+ private:
+  nlohmann::json make_record(const RunConfig& cfg, uint64_t seed, int threads, const Splits& splits,
+                             const PretrainedBackbone& weak_bb, const PretrainedBackbone& strong_bb,
+                             const StageResult& weak, const StageResult& ceiling, const FitResult& student_result,
+                             double seed_seconds, double total_seconds) const {
+    const auto& y = splits.test.targets;
+    const double w = metrics::accuracy(weak.test_probs, y), c = metrics::accuracy(ceiling.test_probs, y);
+    const double st = metrics::accuracy(student_result.test_probs, y);
+    const auto w_auc = metrics::binary_auc(weak.test_probs, y), c_auc = metrics::binary_auc(ceiling.test_probs, y);
+    const auto s_auc = metrics::binary_auc(student_result.test_probs, y);
+    const auto agree = metrics::agreement(student_result.test_probs, weak.test_probs, y);
+    std::optional<double> pgr_auc;
+    if (w_auc && c_auc && s_auc) pgr_auc = metrics::pgr(*w_auc, *s_auc, *c_auc);
+    return {
+        {"experiment", cfg.experiment},
+        {"dataset", cfg.dataset},
+        {"weak", cfg.weak},
+        {"strong", cfg.strong},
+        {"seed", seed},
+        {"smoke", cfg.smoke},
+        {"policies", policies()},
+        {"config", cfg.to_json()},
+        {"sizes", {{"weak", weak_bb.size.describe()}, {"strong", strong_bb.size.describe()}}},
+        {"n", {{"weak_half", splits.weak_half.size()}, {"transfer_half", splits.transfer_half.size()}, {"test", splits.test.size()}}},
+        {"metrics",
+         {{"weak", model_metrics(weak.test_probs, y, &weak.curve)},
+          {"ceiling", model_metrics(ceiling.test_probs, y, &ceiling.curve)},
+          {"student", model_metrics(student_result.test_probs, y, &student_result.curve)},
+          {"pgr", number_or_null(metrics::pgr(w, st, c))},
+          {"pgr_best", number_or_null(metrics::pgr(w, student_result.curve.best(), c))},
+          {"pgr_auc", number_or_null(pgr_auc)},
+          {"agreement",
+           {{"all", number_or_null(agree.all)},
+            {"supervisor_right", number_or_null(agree.supervisor_right)},
+            {"supervisor_wrong", number_or_null(agree.supervisor_wrong)}}}}},
+        {"timings",
+         {{"pretrain_weak_s", weak_bb.meta.value("seconds", 0.0)},
+          {"pretrain_strong_s", strong_bb.meta.value("seconds", 0.0)},
+          {"weak_s", weak.seconds},
+          {"weak_cached", weak.cached},
+          {"ceiling_s", ceiling.seconds},
+          {"ceiling_cached", ceiling.cached},
+          {"student_s", student_result.seconds},
+          {"seed_s", seed_seconds},
+          {"process_s", total_seconds}}},
+        {"runtime",
+         {{"threads", threads},
+          {"device", cfg.device},
+          {"versions", runtime::versions()},
+          {"git_revision", runtime::git_revision()},
+          {"host", host_name()},
+          {"finished_at", utc_now()}}},
+    };
+  }
+};
+
+/// The `main` of an experiment file: sets the process up, runs experiment `E`,
+/// and turns any error into one line on stderr and exit status 1.
+template <class E>
+int run(std::string_view name, int argc, char** argv) {
+  runtime::ensure_passive_openmp(argv);
+  try {
+    E experiment;
+    return experiment.main(name, argc, argv);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    if (const auto nl = what.find('\n'); nl != std::string::npos && dynamic_cast<const Error*>(&e) == nullptr)
+      what = what.substr(0, nl);  // c10::Error appends a C++ backtrace
+    std::cerr << name << ": error: " << what << std::endl;
+    return 1;
+  }
+}
+
+}  // namespace w2s

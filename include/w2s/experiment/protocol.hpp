@@ -1,0 +1,119 @@
+#pragma once
+/// \file
+/// The cached stages of the protocol (paper-facts.md, "The protocol"): the weak
+/// supervisor (steps 2–3) and the strong ceiling (step 5). Each is stored under a
+/// key of everything that determines it, so forty binaries on one dataset train
+/// each weak model and ceiling once.
+#include <nlohmann/json.hpp>
+
+#include <string>
+
+#include "w2s/core/cache.hpp"
+#include "w2s/core/config.hpp"
+#include "w2s/labels/label_source.hpp"
+#include "w2s/metrics/metrics.hpp"
+#include "w2s/students/fine_tune.hpp"
+#include "w2s/students/student.hpp"
+
+namespace w2s {
+
+/// Everything one seed of one experiment shares between its stages.
+struct SeedState {
+  const RunConfig& config;
+  uint64_t seed;
+  const Splits& splits;
+  const PretrainedBackbone& weak_backbone;
+  const PretrainedBackbone& strong_backbone;
+  const Cache& cache;
+  const Log& log;
+  FeatureCache& features;
+  torch::Device device;
+
+  [[nodiscard]] TrainConfig train_config(bool weak, const std::string& label) const {
+    TrainConfig t;
+    t.epochs = weak ? config.weak_epochs : config.epochs;
+    t.lr = weak ? config.weak_lr : config.lr;
+    t.batch_size = config.batch_size;
+    t.eval_points = config.eval_points;
+    t.seed = seed;
+    t.device = device;
+    t.label = label + " seed " + std::to_string(seed);
+    return t;
+  }
+};
+
+/// A trained model's predictions and training record, as cached.
+struct StageResult {
+  at::Tensor transfer_probs;  ///< weak supervisor only: its soft labels
+  at::Tensor test_probs;
+  Curve curve;
+  double seconds = 0;  ///< training time when it was computed
+  bool cached = false;
+};
+
+inline StageResult stage_from(const Artifact& a, bool cached) {
+  StageResult r;
+  r.test_probs = a.tensors.at(0);
+  if (a.tensors.size() > 1) r.transfer_probs = a.tensors.at(1);
+  r.curve = Curve::from_json(a.meta.at("curve"));
+  r.seconds = a.meta.at("seconds").get<double>();
+  r.cached = cached;
+  return r;
+}
+
+/// Trains `student` with cross entropy on ground truth of `half`, or loads it
+/// from the cache. With `predict_transfer`, also returns its predictions on the
+/// transfer half (the weak labels).
+template <class S>
+StageResult ground_truth_stage(const SeedState& s, const S& student, const PretrainedBackbone& backbone,
+                               const Dataset& half, bool weak, const std::string& role, bool predict_transfer) {
+  const auto cfg = s.train_config(weak, role + " " + backbone.size.name);
+  const nlohmann::json key = {{"role", role},
+                              {"student", describe_policy(student)},
+                              {"loss", "xent"},
+                              {"backbone", backbone.key},
+                              {"train", half.id()},
+                              {"transfer", predict_transfer ? s.splits.transfer_half.id() : ""},
+                              {"test", s.splits.test.id()},
+                              {"config", cfg.describe()},
+                              {"seed", s.seed}};
+  const auto base = s.cache.base(role, half.name + "-" + backbone.size.name, key);
+  if (auto hit = s.cache.load(base)) {
+    s.log(role, " ", backbone.size.name, " seed ", s.seed, ": cached (", base.filename().string(), ")");
+    return stage_from(*hit, true);
+  }
+  s.log(role, " ", backbone.size.name, " seed ", s.seed, ": training ", std::string(S::name), " on ", half.size(),
+        " ground-truth labels");
+  const StudentContext ctx{backbone, cfg, s.log, s.features};
+  const StudentData data{half, one_hot_targets(half.targets, half.classes), s.splits.test};
+  Fitted fitted = student.fit(ctx, data, CrossEntropy{});
+  Artifact a;
+  a.tensors.push_back(fitted.result.test_probs);
+  if (predict_transfer) {
+    fitted.model->eval();
+    a.tensors.push_back(predict_probs([&](const at::Tensor& x) { return fitted.model->forward(x); },
+                                      s.splits.transfer_half.inputs, s.device));
+  }
+  a.meta = {{"key", key},
+            {"accuracy", metrics::accuracy(fitted.result.test_probs, s.splits.test.targets)},
+            {"curve", fitted.result.curve.to_json()},
+            {"seconds", fitted.result.seconds}};
+  s.cache.store(base, a);
+  return stage_from(a, false);
+}
+
+/// Steps 2–3: the weak supervisor, fine-tuned on ground truth of the weak half,
+/// and its soft predictions on the transfer half.
+inline StageResult weak_supervisor(const SeedState& s) {
+  return ground_truth_stage(s, FineTune{}, s.weak_backbone, s.splits.weak_half, true, "weak", true);
+}
+
+/// Step 5: the strong ceiling, adapted by the experiment's own Student on
+/// ground truth of the half `--ceiling-half` names.
+template <class S>
+StageResult strong_ceiling(const SeedState& s, const S& student) {
+  const auto& half = s.config.ceiling_half == "weak" ? s.splits.weak_half : s.splits.transfer_half;
+  return ground_truth_stage(s, student, s.strong_backbone, half, false, "ceiling", false);
+}
+
+}  // namespace w2s

@@ -1,0 +1,77 @@
+#pragma once
+/// \file
+/// The paper's measures: accuracy, ROC AUC (binary tasks), PGR, and
+/// student–supervisor agreement (paper Fig. 8), from predictions on the test set.
+#include <ATen/ATen.h>
+
+#include <cmath>
+#include <optional>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+
+namespace w2s::metrics {
+
+/// Share of rows of `probs` (N×C) whose argmax equals `labels` (N int64).
+inline double accuracy(const at::Tensor& probs, const at::Tensor& labels) {
+  check(probs.size(0) == labels.size(0), "accuracy: ", probs.size(0), " predictions for ", labels.size(0), " labels");
+  return probs.argmax(1).eq(labels).to(at::kDouble).mean().item<double>();
+}
+
+/// ROC AUC of `scores` (higher = class 1) against binary `labels`: the chance that
+/// a random positive outscores a random negative, ties counting ½ (Mann–Whitney U
+/// with mid-ranks). NaN when one class is absent.
+inline double roc_auc(const at::Tensor& scores, const at::Tensor& labels) {
+  const auto s = scores.to(at::kDouble).contiguous();
+  const auto y = labels.to(at::kLong).contiguous();
+  const int64_t n = s.size(0);
+  const auto order = s.argsort();
+  const auto* sv = s.data_ptr<double>();
+  const auto* ov = order.data_ptr<int64_t>();
+  const auto* yv = y.data_ptr<int64_t>();
+  double rank_sum = 0;
+  int64_t pos = 0;
+  for (int64_t i = 0; i < n;) {
+    int64_t j = i;
+    while (j + 1 < n && sv[ov[j + 1]] == sv[ov[i]]) ++j;
+    const double mid = 0.5 * double(i + j) + 1.0;  // 1-based mid-rank of the tie group
+    for (int64_t k = i; k <= j; ++k)
+      if (yv[ov[k]] == 1) rank_sum += mid, ++pos;
+    i = j + 1;
+  }
+  const int64_t neg = n - pos;
+  if (pos == 0 || neg == 0) return NAN;
+  return (rank_sum - double(pos) * double(pos + 1) / 2.0) / (double(pos) * double(neg));
+}
+
+/// ROC AUC of the class-1 probability for binary tasks; nullopt otherwise.
+inline std::optional<double> binary_auc(const at::Tensor& probs, const at::Tensor& labels) {
+  if (probs.size(1) != 2) return std::nullopt;
+  return roc_auc(probs.select(1, 1), labels);
+}
+
+/// Performance gap recovered (paper §3): (student − weak) / (ceiling − weak).
+/// nullopt when the ceiling is not above the weak model (openai drops such pairs).
+inline std::optional<double> pgr(double weak, double student, double ceiling) {
+  if (!(ceiling > weak)) return std::nullopt;
+  return (student - weak) / (ceiling - weak);
+}
+
+/// Share of test inputs where the student predicts what the supervisor predicts,
+/// overall and on the inputs the supervisor gets right / wrong (paper Fig. 8).
+struct Agreement {
+  double all = NAN, supervisor_right = NAN, supervisor_wrong = NAN;
+};
+
+inline Agreement agreement(const at::Tensor& student_probs, const at::Tensor& weak_probs, const at::Tensor& labels) {
+  const auto s = student_probs.argmax(1), w = weak_probs.argmax(1);
+  const auto same = s.eq(w).to(at::kDouble);
+  const auto right = w.eq(labels);
+  const auto mean_where = [&](const at::Tensor& mask) {
+    const auto count = mask.sum().item<int64_t>();
+    return count == 0 ? NAN : same.masked_select(mask).mean().item<double>();
+  };
+  return {same.mean().item<double>(), mean_where(right), mean_where(right.logical_not())};
+}
+
+}  // namespace w2s::metrics

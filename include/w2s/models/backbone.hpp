@@ -1,0 +1,109 @@
+#pragma once
+/// \file
+/// Backbones: torch modules that map a batch of inputs to N×features. Models are
+/// runtime choices (a named size on a ladder), so backbones are polymorphic
+/// torch modules; policies never are.
+#include <torch/nn/module.h>
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/activation.h>
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+
+namespace w2s {
+
+/// What a backbone is: an architecture family and its widths. Serialised into
+/// every cache key, so two sizes never share a cached artefact.
+struct BackboneSpec {
+  std::string kind;             ///< "mlp" or "conv"
+  std::vector<int64_t> widths;  ///< hidden widths (mlp) or channels then feature width (conv)
+
+  [[nodiscard]] nlohmann::json describe() const { return {{"kind", kind}, {"widths", widths}}; }
+};
+
+/// Base of every backbone: inputs → N×features().
+class BackboneImpl : public torch::nn::Module {
+ public:
+  virtual at::Tensor forward(const at::Tensor& x) = 0;
+  [[nodiscard]] virtual int64_t features() const = 0;
+  /// Multiply-adds ×2 of one example's forward pass (for benchmarks' GFLOP/s).
+  [[nodiscard]] virtual double forward_flops() const = 0;
+};
+
+/// Fully connected ReLU network on the flattened input.
+class MlpBackbone : public BackboneImpl {
+ public:
+  MlpBackbone(int64_t input_size, const std::vector<int64_t>& widths) {
+    check(!widths.empty(), "mlp backbone: expected at least one hidden width");
+    int64_t in = input_size;
+    for (const auto w : widths) {
+      net_->push_back(torch::nn::Linear(in, w));
+      net_->push_back(torch::nn::ReLU());
+      flops_ += 2.0 * double(in) * double(w);
+      in = w;
+    }
+    features_ = in;
+    register_module("net", net_);
+  }
+  at::Tensor forward(const at::Tensor& x) override { return net_->forward(x.flatten(1)); }
+  [[nodiscard]] int64_t features() const override { return features_; }
+  [[nodiscard]] double forward_flops() const override { return flops_; }
+
+ private:
+  torch::nn::Sequential net_;
+  int64_t features_ = 0;
+  double flops_ = 0;
+};
+
+/// Small convolutional network for C×H×W images: 3×3 convolutions (the first at
+/// stride 1, the rest at stride 2), then a fully connected feature layer.
+class ConvBackbone : public BackboneImpl {
+ public:
+  ConvBackbone(const std::vector<int64_t>& image_shape, const std::vector<int64_t>& widths) {
+    check(image_shape.size() == 3, "conv backbone: expected C×H×W image inputs");
+    check(widths.size() >= 2, "conv backbone: expected channel widths then a feature width");
+    int64_t c = image_shape[0], h = image_shape[1], w = image_shape[2];
+    for (size_t i = 0; i + 1 < widths.size(); ++i) {
+      const int64_t stride = i == 0 ? 1 : 2;
+      net_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c, widths[i], 3).stride(stride).padding(1)));
+      net_->push_back(torch::nn::ReLU());
+      h = (h - 1) / stride + 1;
+      w = (w - 1) / stride + 1;
+      flops_ += 2.0 * double(c) * double(widths[i]) * 9.0 * double(h) * double(w);
+      c = widths[i];
+    }
+    net_->push_back(torch::nn::Flatten());
+    net_->push_back(torch::nn::Linear(c * h * w, widths.back()));
+    net_->push_back(torch::nn::ReLU());
+    flops_ += 2.0 * double(c * h * w) * double(widths.back());
+    features_ = widths.back();
+    register_module("net", net_);
+  }
+  at::Tensor forward(const at::Tensor& x) override { return net_->forward(x); }
+  [[nodiscard]] int64_t features() const override { return features_; }
+  [[nodiscard]] double forward_flops() const override { return flops_; }
+
+ private:
+  torch::nn::Sequential net_;
+  int64_t features_ = 0;
+  double flops_ = 0;
+};
+
+/// Builds a freshly initialised backbone of `spec` for inputs of `input_shape` (one example).
+inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec,
+                                                   const std::vector<int64_t>& input_shape) {
+  int64_t numel = 1;
+  for (auto d : input_shape) numel *= d;
+  if (spec.kind == "mlp") return std::make_shared<MlpBackbone>(numel, spec.widths);
+  if (spec.kind == "conv") return std::make_shared<ConvBackbone>(input_shape, spec.widths);
+  fail("backbone kind '", spec.kind, "' unknown; expected mlp or conv");
+}
+
+}  // namespace w2s

@@ -1,0 +1,81 @@
+#pragma once
+/// \file
+/// Named model sizes per modality, smallest first (the paper sweeps sizes, so a
+/// size is a runtime choice: `--weak xs --strong l`). Pretraining compute grows
+/// with size: bigger backbones and more epochs over the unlabelled pool.
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "w2s/core/error.hpp"
+#include "w2s/data/dataset.hpp"
+#include "w2s/models/backbone.hpp"
+
+namespace w2s {
+
+/// Label-free pretraining of a backbone on the unlabelled pool.
+///  - "simclr": contrastive (Chen et al. 2020): two random views of each image
+///    (models/augment.hpp) must recognise each other among the batch through a
+///    projection head, NT-Xent loss at temperature `temperature`;
+///  - "dae": a masked denoising autoencoder: a random `mask` share of the input is
+///    zeroed and a linear decoder from the features reconstructs all of it.
+/// Measured on Fashion-MNIST (docs/models.md): the autoencoder's features probe
+/// no better than raw pixels, the contrastive ones do.
+struct PretrainSpec {
+  std::string objective = "dae";
+  int64_t epochs = 1;
+  int64_t batch_size = 128;
+  double lr = 1e-3;
+  double temperature = 0.5;  ///< simclr
+  double mask = 0.5;         ///< dae
+  [[nodiscard]] nlohmann::json describe() const {
+    nlohmann::json j = {{"objective", objective}, {"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}};
+    if (objective == "simclr") {
+      j["temperature"] = temperature;
+      j["views"] = "affine(rot15,scale.85-1.15,shift.2,flip)+brightness.6-1.4";  // models/augment.hpp
+    }
+    if (objective == "dae") j["mask"] = mask;
+    return j;
+  }
+};
+
+struct LadderSize {
+  std::string name;
+  BackboneSpec backbone;
+  PretrainSpec pretrain;
+  [[nodiscard]] nlohmann::json describe() const {
+    return {{"name", name}, {"backbone", backbone.describe()}, {"pretrain", pretrain.describe()}};
+  }
+};
+
+/// The ladder of a modality, smallest first.
+inline const std::vector<LadderSize>& ladder(Modality modality) {
+  // Masked denoising autoencoders: at this compute budget their features probed
+  // better than SimCLR's (docs/models.md has both measurements).
+  static const std::vector<LadderSize> image = {
+      {"xs", {"mlp", {16}}, {.objective = "dae", .epochs = 1}},
+      {"s", {"mlp", {128}}, {.objective = "dae", .epochs = 2}},
+      {"m", {"mlp", {512, 256}}, {.objective = "dae", .epochs = 3}},
+      {"l", {"mlp", {1024, 1024, 512}}, {.objective = "dae", .epochs = 5}},
+  };
+  switch (modality) {
+    case Modality::image: return image;
+    default: fail("no model ladder for modality '", to_string(modality), "' yet");
+  }
+}
+
+/// The size called `name`; "" means the smallest (`smallest = true`) or largest.
+inline const LadderSize& find_size(Modality modality, const std::string& name, bool smallest,
+                                   const std::string& option) {
+  const auto& sizes = ladder(modality);
+  if (name.empty()) return smallest ? sizes.front() : sizes.back();
+  std::string known;
+  for (const auto& s : sizes) {
+    if (s.name == name) return s;
+    known += (known.empty() ? "" : ", ") + s.name;
+  }
+  fail(option, ": unknown model size '", name, "' for ", to_string(modality), " data; expected one of: ", known);
+}
+
+}  // namespace w2s

@@ -1,0 +1,29 @@
+#pragma once
+/// \file
+/// Linear probe: only the head trains, on frozen pretrained features computed
+/// once (paper §5; the openai vision setting trains a probe on frozen features).
+#include "w2s/students/student.hpp"
+
+namespace w2s {
+
+struct LinearProbe {
+  static constexpr std::string_view name = "linear_probe";
+  /// Cheap steps on cached features: the openai vision probe's 10 epochs.
+  static constexpr int64_t default_epochs = 10;
+  static constexpr double default_lr = 1e-3;
+
+  template <class L>
+  Fitted fit(const StudentContext& c, const StudentData& data, const L& loss) const {
+    torch::manual_seed(c.config.seed);
+    Classifier model(c.backbone.make(), data.train.classes);
+    const auto train = c.features.get(c.backbone, data.train, c.config.device);
+    const auto test = c.features.get(c.backbone, data.test, c.config.device);
+    auto& head = model->head();
+    auto result = fit_module(*head, [&](const at::Tensor& f) { return head->forward(f); }, train, data.targets,
+                             test, data.test.targets, loss, c.config, c.log);
+    model->to(at::kCPU);
+    return {model, std::move(result)};
+  }
+};
+
+}  // namespace w2s

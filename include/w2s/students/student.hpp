@@ -1,0 +1,77 @@
+#pragma once
+/// \file
+/// The Student role (docs/roles.md#student): how a pretrained model is adapted
+/// to a StudentData under a Loss.
+#include <concepts>
+#include <map>
+#include <string>
+
+#include "w2s/core/log.hpp"
+#include "w2s/core/policy.hpp"
+#include "w2s/labels/label_source.hpp"
+#include "w2s/losses/cross_entropy.hpp"
+#include "w2s/models/classifier.hpp"
+#include "w2s/models/pretrain.hpp"
+#include "w2s/train/trainer.hpp"
+
+namespace w2s {
+
+/// Backbone features memoised per (backbone, dataset part): a linear probe
+/// computes them once per run, not once per epoch or per seed of the test set.
+class FeatureCache {
+ public:
+  at::Tensor get(const PretrainedBackbone& backbone, const Dataset& data, torch::Device device) {
+    const auto key = backbone.key + "|" + data.id() + "|" + std::to_string(data.size());
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    auto model = backbone.make();
+    model->to(device);
+    model->eval();
+    torch::NoGradGuard no_grad;
+    std::vector<at::Tensor> parts;
+    for (int64_t i = 0; i < data.size(); i += 1000)
+      parts.push_back(model->forward(data.inputs.slice(0, i, std::min(i + 1000, data.size())).to(device)).to(at::kCPU));
+    return cache_[key] = at::cat(parts);
+  }
+
+ private:
+  std::map<std::string, at::Tensor> cache_;
+};
+
+/// What a student is given besides its data and loss.
+struct StudentContext {
+  const PretrainedBackbone& backbone;
+  TrainConfig config;
+  const Log& log;
+  FeatureCache& features;
+};
+
+/// A trained model (backbone + head) and how its training went.
+struct Fitted {
+  Classifier model;
+  FitResult result;
+};
+
+template <class S>
+concept StudentFit = requires(const S& student, const StudentContext& context, const StudentData& data,
+                              const CrossEntropy& loss) {
+  { student.fit(context, data, loss) } -> std::same_as<Fitted>;
+};
+
+/// A Student: `name`, and `template <Loss L> Fitted fit(const StudentContext&,
+/// const StudentData&, const L&) const` (checked with CrossEntropy as the archetype).
+template <class S>
+concept Student = Named<S> && StudentFit<S>;
+
+/// The student's default strong-side epochs and learning rate, if it declares them.
+template <class S>
+constexpr int64_t student_default_epochs() {
+  if constexpr (requires { S::default_epochs; }) return S::default_epochs;
+  return 3;
+}
+template <class S>
+constexpr double student_default_lr() {
+  if constexpr (requires { S::default_lr; }) return S::default_lr;
+  return 1e-3;
+}
+
+}  // namespace w2s

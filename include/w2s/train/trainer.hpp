@@ -1,0 +1,141 @@
+#pragma once
+/// \file
+/// The one training loop every stage uses (weak supervisor, ceiling, student,
+/// linear probe): Adam, cosine learning rate per batch, the loss over the whole
+/// batch, test accuracy recorded at evenly spaced steps (paper Figs. 7, 13).
+#include <ATen/ATen.h>
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/nn/module.h>
+#include <torch/optim/adam.h>
+#include <torch/types.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/core/log.hpp"
+#include "w2s/train/cosine.hpp"
+
+namespace w2s {
+
+/// How far training has got; losses with warm-ups read it.
+struct TrainProgress {
+  int64_t step = 0;   ///< 0-based index of the current batch
+  int64_t total = 1;  ///< batches in the whole run
+  [[nodiscard]] double fraction() const { return total > 0 ? static_cast<double>(step) / static_cast<double>(total) : 0.0; }
+};
+
+struct TrainConfig {
+  int64_t epochs = 3;
+  int64_t batch_size = 100;
+  double lr = 1e-3;
+  int64_t eval_points = 10;  ///< test evaluations during training (the last is the final model)
+  uint64_t seed = 0;
+  torch::Device device = torch::kCPU;
+  std::string label = "train";  ///< names the stage in progress lines and errors
+
+  [[nodiscard]] nlohmann::json describe() const {
+    return {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
+  }
+};
+
+/// Test accuracy during training.
+struct Curve {
+  std::vector<int64_t> steps;
+  std::vector<double> accuracy;
+  [[nodiscard]] double best() const { return accuracy.empty() ? NAN : *std::max_element(accuracy.begin(), accuracy.end()); }
+  [[nodiscard]] double final() const { return accuracy.empty() ? NAN : accuracy.back(); }
+  [[nodiscard]] nlohmann::json to_json() const { return {{"steps", steps}, {"accuracy", accuracy}}; }
+  static Curve from_json(const nlohmann::json& j) {
+    return {j.at("steps").get<std::vector<int64_t>>(), j.at("accuracy").get<std::vector<double>>()};
+  }
+};
+
+struct FitResult {
+  at::Tensor test_probs;  ///< N_test × classes, on the CPU, of the final model
+  Curve curve;
+  int64_t steps = 0;
+  double seconds = 0;
+};
+
+using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
+
+/// Softmax probabilities of `forward` on `x`, in batches, without gradients, on the CPU.
+inline at::Tensor predict_probs(const ForwardFn& forward, const at::Tensor& x, torch::Device device,
+                                int64_t batch = 1000) {
+  torch::NoGradGuard no_grad;
+  std::vector<at::Tensor> parts;
+  for (int64_t i = 0; i < x.size(0); i += batch)
+    parts.push_back(at::softmax(forward(x.slice(0, i, std::min(i + batch, x.size(0))).to(device)), 1).to(at::kCPU));
+  return at::cat(parts);
+}
+
+/// Trains `module` (all its parameters) so that `loss(forward(x), targets,
+/// progress)` falls; evaluates on (x_test, y_test) `cfg.eval_points` times.
+/// A non-finite loss stops training with an error naming the stage and step.
+template <class LossFn>
+FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const at::Tensor& x,
+                     const at::Tensor& targets, const at::Tensor& x_test, const at::Tensor& y_test,
+                     const LossFn& loss, const TrainConfig& cfg, const Log& log) {
+  check(x.size(0) == targets.size(0), cfg.label, ": ", x.size(0), " inputs but ", targets.size(0), " targets");
+  check(x.size(0) > 0, cfg.label, ": no training examples");
+  check(cfg.epochs >= 1 && cfg.batch_size >= 1 && cfg.lr > 0, cfg.label,
+        ": expected epochs >= 1, batch size >= 1, lr > 0");
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t n = x.size(0);
+  const int64_t per_epoch = (n + cfg.batch_size - 1) / cfg.batch_size;
+  const int64_t total = per_epoch * cfg.epochs;
+  const int64_t points = std::max<int64_t>(1, std::min(cfg.eval_points, total));
+  module.to(cfg.device);
+  torch::optim::Adam opt(module.parameters(), torch::optim::AdamOptions(cfg.lr));
+  CosineSchedule schedule(opt, cfg.lr, total);
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(cfg.seed * 1000003ull + 17);
+  FitResult result;
+  int64_t step = 0, next_point = 1;
+  double running = 0;
+  const auto evaluate = [&] {
+    module.eval();
+    result.test_probs = predict_probs(forward, x_test, cfg.device);
+    module.train();
+    const double acc = result.test_probs.argmax(1).eq(y_test).to(at::kDouble).mean().item<double>();
+    result.curve.steps.push_back(step);
+    result.curve.accuracy.push_back(acc);
+    return acc;
+  };
+  module.train();
+  for (int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
+    const auto order = at::randperm(n, gen, at::kLong);
+    for (int64_t b = 0; b < per_epoch; ++b, ++step) {
+      const auto idx = order.slice(0, b * cfg.batch_size, std::min(n, (b + 1) * cfg.batch_size));
+      const auto xb = x.index_select(0, idx).to(cfg.device);
+      const auto tb = targets.index_select(0, idx).to(cfg.device);
+      opt.zero_grad();
+      const at::Tensor l = loss(forward(xb), tb, TrainProgress{step, total});
+      const double value = l.item<double>();
+      check(std::isfinite(value), cfg.label, ": loss is ", value, " at step ", step + 1, " of ", total,
+            " (epoch ", epoch + 1, "); lower --lr or check the targets");
+      l.backward();
+      opt.step();
+      schedule.step();
+      running = step == 0 ? value : 0.98 * running + 0.02 * value;
+      if ((step + 1) * points >= next_point * total) {
+        ++step;
+        const double acc = evaluate();
+        --step;
+        log(cfg.label, ": epoch ", epoch + 1, "/", cfg.epochs, " step ", step + 1, "/", total, " loss ", running,
+            " test acc ", acc);
+        ++next_point;
+      }
+    }
+  }
+  result.steps = total;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace w2s

@@ -1,0 +1,98 @@
+// The IDX reader on files the test writes (valid, truncated, compressed, wrong
+// magic) and the protocol's split.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+
+#include "w2s/data/idx.hpp"
+#include "w2s/data/registry.hpp"
+
+using namespace w2s;
+namespace fs = std::filesystem;
+
+namespace {
+fs::path temp_dir() {
+  auto d = fs::temp_directory_path() / ("w2s_data_test_" + std::to_string(::getpid()));
+  fs::create_directories(d);
+  return d;
+}
+void write_bytes(const fs::path& p, const std::vector<unsigned char>& bytes) {
+  std::ofstream out(p, std::ios::binary);
+  out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+}
+// An IDX file of unsigned bytes: magic 0,0,8,dims; big-endian sizes; data.
+std::vector<unsigned char> idx(std::vector<uint32_t> shape, std::vector<unsigned char> data) {
+  std::vector<unsigned char> b = {0, 0, 8, static_cast<unsigned char>(shape.size())};
+  for (auto s : shape)
+    for (int k = 3; k >= 0; --k) b.push_back(static_cast<unsigned char>(s >> (8 * k)));
+  b.insert(b.end(), data.begin(), data.end());
+  return b;
+}
+}  // namespace
+
+TEST_CASE("IDX reader reads a valid file", "[data]") {
+  const auto p = temp_dir() / "ok-idx1";
+  write_bytes(p, idx({4}, {3, 1, 4, 1}));
+  const auto t = data::read_idx_u8(p, 1);
+  REQUIRE(t.sizes() == at::IntArrayRef({4}));
+  REQUIRE(at::equal(t, at::tensor({3, 1, 4, 1}, at::kByte)));
+  const auto q = temp_dir() / "ok-idx3";
+  write_bytes(q, idx({2, 1, 2}, {0, 255, 7, 9}));
+  REQUIRE(data::read_idx_u8(q, 3).sizes() == at::IntArrayRef({2, 1, 2}));
+}
+
+TEST_CASE("IDX reader rejects malformed files with the file name and what was expected", "[data]") {
+  const auto dir = temp_dir();
+  const auto check_error = [&](const std::string& name, const std::vector<unsigned char>& bytes, int dims,
+                               const std::string& expected) {
+    write_bytes(dir / name, bytes);
+    REQUIRE_THROWS_WITH(data::read_idx_u8(dir / name, dims),
+                        Catch::Contains(name) && Catch::Contains(expected));
+  };
+  check_error("truncated", idx({10}, {1, 2, 3}), 1, "truncated IDX data: header declares 10 bytes, file holds 3");
+  check_error("oversized", idx({2}, {1, 2, 3}), 1, "oversized IDX data");
+  check_error("gzipped", {0x1f, 0x8b, 8, 0, 0, 0}, 1, "gzip-compressed");
+  check_error("magic", {1, 2, 8, 1, 0, 0, 0, 1, 5}, 1, "not an IDX file");
+  check_error("dtype", {0, 0, 0x0d, 1, 0, 0, 0, 1, 5}, 1, "type code 13, expected 8");
+  check_error("dims", idx({1, 1}, {5}), 3, "has 2 dimensions, expected 3");
+  check_error("short", {0, 0}, 1, "truncated IDX file");
+  REQUIRE_THROWS_WITH(data::read_idx_u8(dir / "missing", 1), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("a missing dataset names the set-up command", "[data]") {
+  REQUIRE_THROWS_WITH(data::find_dataset("fashion-mnist").load(temp_dir() / "empty"),
+                      Catch::Contains("./w2s.sh setup"));
+  REQUIRE_THROWS_WITH(data::find_dataset("imagenet"), Catch::Contains("unknown dataset 'imagenet'") &&
+                                                          Catch::Contains("fashion-mnist"));
+}
+
+TEST_CASE("labels out of range are rejected", "[data]") {
+  const auto dir = temp_dir() / "badlabels" / "fashion-mnist";
+  fs::create_directories(dir);
+  for (const std::string part : {"train", "t10k"}) {
+    write_bytes(dir / (part + "-images-idx3-ubyte"), idx({2, 28, 28}, std::vector<unsigned char>(2 * 784, 9)));
+    write_bytes(dir / (part + "-labels-idx1-ubyte"), idx({2}, {3, 12}));
+  }
+  REQUIRE_THROWS_WITH(data::load_fashion_mnist(dir.parent_path()), Catch::Contains("label 12 out of range"));
+}
+
+TEST_CASE("the split: disjoint halves, fixed by the seed, one test set for all seeds", "[data]") {
+  Dataset train;
+  train.name = "toy";
+  train.classes = 2;
+  train.inputs = at::arange(100, at::kFloat).view({100, 1});
+  train.targets = at::arange(100, at::kLong).remainder(2);
+  DataBundle b{train, train};
+  const auto s0 = make_splits(b, 0, 60, 10), s0b = make_splits(b, 0, 60, 10), s1 = make_splits(b, 1, 60, 10);
+  REQUIRE(s0.weak_half.size() == 30);
+  REQUIRE(s0.transfer_half.size() == 30);
+  REQUIRE(s0.test.size() == 10);
+  const auto all = at::cat({s0.weak_half.inputs, s0.transfer_half.inputs}).flatten();
+  REQUIRE(std::get<0>(at::_unique(all)).size(0) == 60);  // no example in both halves
+  REQUIRE(at::equal(s0.weak_half.inputs, s0b.weak_half.inputs));
+  REQUIRE_FALSE(at::equal(s0.weak_half.inputs, s1.weak_half.inputs));
+  REQUIRE(at::equal(s0.test.inputs, s1.test.inputs));
+  REQUIRE(s0.weak_half.id() != s0.transfer_half.id());
+  REQUIRE_THROWS_WITH(make_splits(b, 0, 1000, 0), Catch::Contains("--train-size: expected 4..100"));
+}

@@ -1,0 +1,44 @@
+// Metrics against hand-computed values.
+#include <catch2/catch.hpp>
+
+#include "w2s/metrics/metrics.hpp"
+
+using namespace w2s::metrics;
+using Catch::Matchers::WithinAbs;
+
+TEST_CASE("accuracy is the share of argmax hits", "[metrics]") {
+  const auto probs = at::tensor({.9f, .1f, .4f, .6f, .7f, .3f}).view({3, 2});
+  REQUIRE_THAT(accuracy(probs, at::tensor({0, 1, 1}, at::kLong)), WithinAbs(2.0 / 3, 1e-12));
+}
+
+TEST_CASE("ROC AUC by pairs", "[metrics]") {
+  // Positives score .35 and .8; negatives .1 and .4. Of the 4 (positive, negative)
+  // pairs the positive wins 3 (.35>.1, .8>.1, .8>.4) and loses 1: AUC = 3/4
+  // (also sklearn.metrics.roc_auc_score's documented example).
+  REQUIRE_THAT(roc_auc(at::tensor({.1, .4, .35, .8}), at::tensor({0, 0, 1, 1}, at::kLong)), WithinAbs(0.75, 1e-12));
+  // All scores tied: every pair counts ½.
+  REQUIRE_THAT(roc_auc(at::tensor({.5, .5, .5, .5}), at::tensor({0, 1, 0, 1}, at::kLong)), WithinAbs(0.5, 1e-12));
+  // One tie across classes among 2×2 pairs: (.2 vs .2) = ½, others won → 3.5/4.
+  REQUIRE_THAT(roc_auc(at::tensor({.1, .2, .2, .9}), at::tensor({0, 0, 1, 1}, at::kLong)), WithinAbs(0.875, 1e-12));
+  REQUIRE(std::isnan(roc_auc(at::tensor({.1, .2}), at::tensor({1, 1}, at::kLong))));
+  // Only for binary tasks:
+  REQUIRE_FALSE(binary_auc(at::full({2, 3}, 1.f / 3), at::tensor({0, 1}, at::kLong)).has_value());
+}
+
+TEST_CASE("PGR = (student − weak) / (ceiling − weak)", "[metrics]") {
+  REQUIRE_THAT(*pgr(0.7, 0.8, 0.9), WithinAbs(0.5, 1e-12));
+  REQUIRE_THAT(*pgr(0.7, 0.65, 0.9), WithinAbs(-0.25, 1e-12));
+  REQUIRE_FALSE(pgr(0.9, 0.8, 0.9).has_value());  // ceiling not above weak: dropped, as openai does
+}
+
+TEST_CASE("agreement overall, where the supervisor is right, and where it is wrong", "[metrics]") {
+  // labels       0 1 1 0 1
+  // weak preds   0 1 0 1 1   → right on examples 1,2,5; wrong on 3,4
+  // student      0 0 0 0 1   → agrees on 1,3,5
+  // all: 3/5; supervisor right: {1,2,5} agree on 1,5 → 2/3; wrong: {3,4} agree on 3 → 1/2
+  const auto onehot = [](std::vector<int64_t> ids) { return at::one_hot(at::tensor(ids, at::kLong), 2).to(at::kFloat); };
+  const auto a = agreement(onehot({0, 0, 0, 0, 1}), onehot({0, 1, 0, 1, 1}), at::tensor({0, 1, 1, 0, 1}, at::kLong));
+  REQUIRE_THAT(a.all, WithinAbs(0.6, 1e-12));
+  REQUIRE_THAT(a.supervisor_right, WithinAbs(2.0 / 3, 1e-12));
+  REQUIRE_THAT(a.supervisor_wrong, WithinAbs(0.5, 1e-12));
+}

@@ -1,0 +1,65 @@
+// model_ladder: each ladder size's latent knowledge (linear-probe accuracy on
+// frozen pretrained features) and fine-tuned accuracy, both trained on ground
+// truth of the weak half and tested on the test set. Uses the same cache as the
+// experiments (a size's ceilings are shared with them).
+#include <w2s.hpp>
+
+#include <iomanip>
+
+namespace {
+int ladder_main(int argc, char** argv) {
+  w2s::RunConfig cfg;
+  cfg.experiment = "model_ladder";
+  bool finetune = true;
+  w2s::po::options_description extra("model_ladder options");
+  extra.add_options()("probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
+                      "skip the fine-tuned accuracy");
+  if (!w2s::cli::parse(argc, argv, cfg, extra)) return 0;
+  w2s::runtime::tune_malloc();
+  const int threads = w2s::runtime::set_threads(cfg.threads);
+  const w2s::Log log(cfg.experiment, cfg.quiet);
+  const auto bundle = w2s::data::find_dataset(cfg.dataset).load(cfg.data_dir);
+  const w2s::Cache cache(cfg.cache_dir, !cfg.no_cache);
+  w2s::FeatureCache features;
+  std::string rows;
+  std::cout << "| size | backbone | pretraining | pretrain s | linear probe acc | fine-tuned acc |\n|---|---|---|---|---|---|\n";
+  for (const auto& size : w2s::ladder(bundle.train.modality)) {
+    const auto bb = w2s::pretrain(size, bundle.train, cache, cfg.smoke, torch::kCPU, log);
+    for (const auto seed : cfg.seeds) {
+      const auto splits = w2s::make_splits(bundle, seed, cfg.train_size, cfg.test_size);
+      auto c = cfg;
+      c.epochs = w2s::LinearProbe::default_epochs;
+      c.lr = w2s::LinearProbe::default_lr;
+      const w2s::SeedState probe_state{c, seed, splits, bb, bb, cache, log, features, torch::kCPU};
+      const auto lp = w2s::strong_ceiling(probe_state, w2s::LinearProbe{});
+      const double lp_acc = w2s::metrics::accuracy(lp.test_probs, splits.test.targets);
+      double ft_acc = NAN;
+      if (finetune) {
+        const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU};
+        ft_acc = w2s::metrics::accuracy(w2s::strong_ceiling(ft_state, w2s::FineTune{}).test_probs, splits.test.targets);
+      }
+      std::cout << "| " << size.name << " | " << size.backbone.describe().dump() << " | " << size.pretrain.describe().dump()
+                << " | " << std::fixed << std::setprecision(1) << bb.meta.value("seconds", 0.0) << " | "
+                << std::setprecision(4) << lp_acc << " | " << ft_acc << " |" << std::endl;
+      rows += nlohmann::json{{"tool", "model_ladder"}, {"dataset", cfg.dataset}, {"size", size.describe()},
+                             {"seed", seed}, {"linear_probe_accuracy", lp_acc},
+                             {"finetune_accuracy", w2s::number_or_null(ft_acc)},
+                             {"pretrain_seconds", bb.meta.value("seconds", 0.0)}, {"threads", threads},
+                             {"smoke", cfg.smoke}, {"git_revision", w2s::runtime::git_revision()}}
+                  .dump() + "\n";
+    }
+  }
+  w2s::atomic_write_text(cfg.out / "model_ladder" / (cfg.dataset + ".jsonl"), rows);
+  return 0;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  w2s::runtime::ensure_passive_openmp(argv);
+  try {
+    return ladder_main(argc, argv);
+  } catch (const std::exception& e) {
+    std::cerr << "model_ladder: error: " << e.what() << std::endl;
+    return 1;
+  }
+}

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# w2s: set-up, build, the main job and the tests, for a fresh Debian bookworm machine.
+#
+#   ./w2s.sh main    set up, build, run the main job (Fashion-MNIST, 3 seeds) and print its table
+#   ./w2s.sh test    set up, build everything and run the whole test suite
+#   ./w2s.sh setup   install Debian packages and fetch the data only
+#   ./w2s.sh build   set up and build only
+#
+# Environment: W2S_BUILD (build dir, default ./build), W2S_DATA_DIR (default ./data),
+# W2S_JOBS (parallel compile jobs, default 2), W2S_THREADS (threads per run, default all cores).
+set -euo pipefail
+cd "$(dirname "$0")"
+ROOT=$(pwd)
+BUILD=${W2S_BUILD:-$ROOT/build}
+DATA=${W2S_DATA_DIR:-$ROOT/data}
+JOBS=${W2S_JOBS:-2}
+export W2S_DATA_DIR=$DATA
+# LibTorch's OpenMP threads and OpenBLAS's threads must not spin against each other
+# (the binaries set this themselves too; setting it here saves them a re-exec).
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
+
+PACKAGES=(build-essential cmake ninja-build ccache git libtorch-dev libopenblas0 librange-v3-dev
+          libboost-program-options-dev catch2 nlohmann-json3-dev)
+
+say() { printf '\n== %s\n' "$*" >&2; }
+
+setup_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  ((${#missing[@]} == 0)) && return 0
+  say "installing Debian packages: ${missing[*]}"
+  local sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo=sudo
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# Fashion-MNIST from Debian's dataset-fashion-mnist, unpacked into $DATA without installing it.
+setup_fashion_mnist() {
+  local dir=$DATA/fashion-mnist
+  local files=(train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte t10k-labels-idx1-ubyte)
+  local f have=1
+  for f in "${files[@]}"; do [[ -s $dir/$f ]] || have=0; done
+  ((have)) && return 0
+  say "fetching Fashion-MNIST (Debian package dataset-fashion-mnist) into $dir"
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download dataset-fashion-mnist >/dev/null 2>&1) ||
+    { apt-get update -qq && (cd "$tmp" && apt-get download dataset-fashion-mnist >/dev/null); }
+  dpkg-deb -x "$tmp"/dataset-fashion-mnist_*.deb "$tmp/x"
+  mkdir -p "$dir"
+  for f in "${files[@]}"; do
+    gunzip -c "$tmp/x/usr/share/datasets/fashion-mnist/$f.gz" >"$dir/$f.part"
+    mv "$dir/$f.part" "$dir/$f"
+  done
+  rm -rf "$tmp"
+}
+
+setup() { setup_packages; setup_fashion_mnist; }
+
+build() {
+  setup
+  say "building in $BUILD"
+  cmake -S "$ROOT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  cmake --build "$BUILD" -j "$JOBS" "$@"
+}
+
+main_job() {
+  build --target naive_finetune aux_confidence_loss linear_probe ground_truth_student w2s_report
+  local out=$ROOT/results/main
+  local common=(--dataset fashion-mnist --seeds 0,1,2 --out "$out" --cache-dir "$ROOT/cache" --threads "${W2S_THREADS:-0}")
+  for exp in ground_truth_student naive_finetune aux_confidence_loss linear_probe; do
+    say "$exp"
+    "$BUILD/experiments/$exp" "${common[@]}"
+  done
+  say "table (also in $out/table.md)"
+  "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md"
+}
+
+run_tests() {
+  build
+  say "running the tests"
+  ctest --test-dir "$BUILD" --output-on-failure -j 1
+}
+
+case ${1:-} in
+  setup) setup ;;
+  build) build ;;
+  main) main_job ;;
+  test) run_tests ;;
+  *) sed -n '2,12p' "$0"; exit 2 ;;
+esac
