@@ -11,9 +11,12 @@ int ladder_main(int argc, char** argv) {
   w2s::RunConfig cfg;
   cfg.experiment = "model_ladder";
   bool finetune = true;
+  std::string objective;
   w2s::po::options_description extra("model_ladder options");
   extra.add_options()("probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
-                      "skip the fine-tuned accuracy");
+                      "skip the fine-tuned accuracy")(
+      "pretrain-objective", w2s::po::value(&objective),
+      "pretrain every size with this objective instead of the ladder's (simclr or dae), to compare them");
   if (!w2s::cli::parse(argc, argv, cfg, extra)) return 0;
   w2s::runtime::tune_malloc();
   const int threads = w2s::runtime::set_threads(cfg.threads);
@@ -23,7 +26,8 @@ int ladder_main(int argc, char** argv) {
   w2s::FeatureCache features;
   std::string rows;
   std::cout << "| size | backbone | pretraining | pretrain s | linear probe acc | fine-tuned acc |\n|---|---|---|---|---|---|\n";
-  for (const auto& size : w2s::ladder(bundle.train.modality)) {
+  for (auto size : w2s::ladder(bundle.train.modality)) {
+    if (!objective.empty()) size.pretrain.objective = objective;
     const auto bb = w2s::pretrain(size, bundle.train, cache, cfg.smoke, torch::kCPU, log);
     for (const auto seed : cfg.seeds) {
       const auto splits = w2s::make_splits(bundle, seed, cfg.train_size, cfg.test_size);

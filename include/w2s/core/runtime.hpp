@@ -15,6 +15,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -70,19 +71,24 @@ inline std::string command_line_output(const std::string& cmd) {
   return out;
 }
 
-/// The git revision of the working directory (with "+dirty" for uncommitted
-/// changes), or the revision CMake saw at configure time, or "unknown".
+/// The git revision (with "+dirty" for uncommitted changes to tracked files) of the
+/// working directory's repository, else of the repository holding the binary, else "unknown".
 inline std::string git_revision() {
-  auto rev = command_line_output("git rev-parse --short=12 HEAD 2>/dev/null");
-  if (!rev.empty()) {
-    if (!command_line_output("git status --porcelain --untracked-files=no 2>/dev/null").empty()) rev += "+dirty";
+  std::string exe_dir;
+  {
+    std::error_code ec;
+    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+    if (!ec) exe_dir = exe.parent_path().string();
+  }
+  for (const std::string dir : {std::string("."), exe_dir}) {
+    if (dir.empty()) continue;
+    const std::string git = "git -C '" + dir + "' ";
+    auto rev = command_line_output(git + "rev-parse --short=12 HEAD 2>/dev/null");
+    if (rev.empty()) continue;
+    if (!command_line_output(git + "status --porcelain --untracked-files=no 2>/dev/null").empty()) rev += "+dirty";
     return rev;
   }
-#ifdef W2S_GIT_REVISION
-  return W2S_GIT_REVISION;
-#else
   return "unknown";
-#endif
 }
 
 inline nlohmann::json versions() {
