@@ -3,6 +3,7 @@
 #
 #   ./w2s.sh main    set up, build, run the main job (Fashion-MNIST, 3 seeds) and print its table
 #   ./w2s.sh test    set up, build everything and run the whole test suite
+#   ./w2s.sh ablations  every experiment file × 3 seeds on Fashion-MNIST (docs/ablations.md)
 #   ./w2s.sh setup   install Debian packages and fetch the data only
 #   ./w2s.sh build   set up and build only
 #
@@ -79,6 +80,20 @@ main_job() {
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md"
 }
 
+ablations() {
+  build
+  local out=$ROOT/results/ablations
+  local common=(--dataset fashion-mnist --seeds 0,1,2 --out "$out" --cache-dir "$ROOT/cache" --threads "${W2S_THREADS:-0}" --quiet)
+  local exp
+  for exp in "$BUILD"/experiments/*; do
+    [[ -x $exp ]] || continue
+    say "$(basename "$exp")"
+    "$exp" "${common[@]}"
+  done
+  say "table (also in $out/table.md)"
+  "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
+}
+
 run_tests() {
   build
   say "running the tests"
@@ -90,5 +105,6 @@ case ${1:-} in
   build) build ;;
   main) main_job ;;
   test) run_tests ;;
-  *) sed -n '2,12p' "$0"; exit 2 ;;
+  ablations) ablations ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
 esac

@@ -34,12 +34,12 @@ int ladder_main(int argc, char** argv) {
       auto c = cfg;
       c.epochs = w2s::LinearProbe::default_epochs;
       c.lr = w2s::LinearProbe::default_lr;
-      const w2s::SeedState probe_state{c, seed, splits, bb, bb, cache, log, features, torch::kCPU};
+      const w2s::SeedState probe_state{c, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.train};
       const auto lp = w2s::strong_ceiling(probe_state, w2s::LinearProbe{});
       const double lp_acc = w2s::metrics::accuracy(lp.test_probs, splits.test.targets);
       double ft_acc = NAN;
       if (finetune) {
-        const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU};
+        const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.train};
         ft_acc = w2s::metrics::accuracy(w2s::strong_ceiling(ft_state, w2s::FineTune{}).test_probs, splits.test.targets);
       }
       std::cout << "| " << size.name << " | " << size.backbone.describe().dump() << " | " << size.pretrain.describe().dump()

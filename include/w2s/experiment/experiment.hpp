@@ -14,6 +14,7 @@
 #include "w2s/core/cli.hpp"
 #include "w2s/core/runtime.hpp"
 #include "w2s/data/registry.hpp"
+#include "w2s/experiment/method.hpp"
 #include "w2s/experiment/protocol.hpp"
 #include "w2s/experiment/record.hpp"
 #include "w2s/labels/label_source.hpp"
@@ -22,7 +23,8 @@
 
 namespace w2s {
 
-template <class LabelSourceT, class LossT, class StudentT>
+/// The composition site. `MethodT` is `Direct` (the default) or `Bootstrap`.
+template <class LabelSourceT, class LossT, class StudentT, class MethodT = Direct>
 class Experiment {
   static_assert(Named<LabelSourceT>,
                 "w2s::Experiment: the LabelSource (1st parameter) needs `static constexpr std::string_view name` "
@@ -42,6 +44,9 @@ class Experiment {
   static_assert(StudentFit<StudentT>,
                 "w2s::Experiment: the Student (3rd parameter) needs `template <class Loss> w2s::Fitted fit(const "
                 "w2s::StudentContext&, const w2s::StudentData&, const Loss&) const` (see docs/roles.md#student)");
+  static_assert(Named<MethodT>,
+                "w2s::Experiment: the Method (4th parameter) needs `static constexpr std::string_view name`; use "
+                "w2s::Direct or w2s::Bootstrap (see docs/roles.md#method)");
 
  public:
   using label_source_type = LabelSourceT;
@@ -51,6 +56,7 @@ class Experiment {
   LabelSourceT label_source{};
   LossT loss{};
   StudentT student{};
+  MethodT method{};
 
   /// Parses the command line and runs every seed; returns the exit status.
   /// Throws w2s::Error for bad configuration or data (w2s::run prints it).
@@ -64,6 +70,7 @@ class Experiment {
     add_policy_options(label_source, policy_options);
     add_policy_options(loss, policy_options);
     add_policy_options(student, policy_options);
+    add_policy_options(method, policy_options);
     if (!cli::parse(argc, argv, cfg, policy_options)) return 0;
     validate_policy(label_source);
     validate_policy(loss);
@@ -75,7 +82,8 @@ class Experiment {
   [[nodiscard]] nlohmann::json policies() const {
     return {{"label_source", describe_policy(label_source)},
             {"loss", describe_policy(loss)},
-            {"student", describe_policy(student)}};
+            {"student", describe_policy(student)},
+            {"method", describe_policy(method)}};
   }
 
   /// Runs the protocol for every seed of `cfg`, writing one record per seed.
@@ -101,11 +109,12 @@ class Experiment {
     for (const auto seed : cfg.seeds) {
       const auto seed_start = std::chrono::steady_clock::now();
       const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
-      const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device};
+      const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device, bundle.train};
       const StageResult weak = weak_supervisor(s);
       const StageResult ceiling = strong_ceiling(s, student);
-      const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed};
-      const StudentData data = label_source.make(label_context);
+      const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs};
+      nlohmann::json method_record = nlohmann::json::object();
+      const StudentData data = method.student_data(s, label_source, loss, student, label_context, method_record);
       check(data.targets.dim() == 2 && data.targets.size(0) == data.train.size() &&
                 data.targets.size(1) == data.train.classes,
             LabelSourceT::name, ": targets of shape ", data.targets.sizes(), ", expected ", data.train.size(), "×",
@@ -114,8 +123,9 @@ class Experiment {
           LabelSourceT::name, " labels");
       const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_size.name), log, features};
       const Fitted fitted = student.fit(ctx, data, loss);
-      const auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
-                                      runtime::seconds_since(seed_start), runtime::seconds_since(start));
+      auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
+                                runtime::seconds_since(seed_start), runtime::seconds_since(start));
+      if (!method_record.empty()) record["method"] = method_record;
       const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
       write_record(path, record);
       const auto& m = record.at("metrics");

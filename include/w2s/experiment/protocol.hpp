@@ -28,6 +28,7 @@ struct SeedState {
   const Log& log;
   FeatureCache& features;
   torch::Device device;
+  const Dataset& pretrain_pool;  ///< unlabelled inputs other ladder sizes pretrain on (bootstrapping)
 
   [[nodiscard]] TrainConfig train_config(bool weak, const std::string& label) const {
     TrainConfig t;
@@ -44,7 +45,7 @@ struct SeedState {
 
 /// A trained model's predictions and training record, as cached.
 struct StageResult {
-  at::Tensor transfer_probs;  ///< weak supervisor only: its soft labels
+  at::Tensor transfer_probs;  ///< predictions on the transfer half (the weak labels, or the ceiling's confidence)
   at::Tensor test_probs;
   Curve curve;
   double seconds = 0;  ///< training time when it was computed
@@ -89,11 +90,7 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
   Fitted fitted = student.fit(ctx, data, CrossEntropy{});
   Artifact a;
   a.tensors.push_back(fitted.result.test_probs);
-  if (predict_transfer) {
-    fitted.model->eval();
-    a.tensors.push_back(predict_probs([&](const at::Tensor& x) { return fitted.model->forward(x); },
-                                      s.splits.transfer_half.inputs, s.device));
-  }
+  if (predict_transfer) a.tensors.push_back(fitted.predict(s.splits.transfer_half));
   a.meta = {{"key", key},
             {"accuracy", metrics::accuracy(fitted.result.test_probs, s.splits.test.targets)},
             {"curve", fitted.result.curve.to_json()},
@@ -109,11 +106,12 @@ inline StageResult weak_supervisor(const SeedState& s) {
 }
 
 /// Step 5: the strong ceiling, adapted by the experiment's own Student on
-/// ground truth of the half `--ceiling-half` names.
+/// ground truth of the half `--ceiling-half` names. Its predictions on the
+/// transfer half say where the strong model is unconfident (paper Fig. 26).
 template <class S>
 StageResult strong_ceiling(const SeedState& s, const S& student) {
   const auto& half = s.config.ceiling_half == "weak" ? s.splits.weak_half : s.splits.transfer_half;
-  return ground_truth_stage(s, student, s.strong_backbone, half, false, "ceiling", false);
+  return ground_truth_stage(s, student, s.strong_backbone, half, false, "ceiling", true);
 }
 
 }  // namespace w2s

@@ -12,12 +12,15 @@
 namespace w2s {
 
 /// What a label source sees: the splits, the weak supervisor's soft predictions
-/// on the transfer half and on the test set, and the run's seed.
+/// on the transfer half and on the test set, the run's seed, and the strong
+/// ceiling's predictions on the transfer half (for errors placed where the strong
+/// model is unconfident).
 struct LabelContext {
   const Splits& splits;
   at::Tensor weak_transfer_probs;  ///< N_transfer × C
   at::Tensor weak_test_probs;      ///< N_test × C
   uint64_t seed = 0;
+  at::Tensor ceiling_transfer_probs = {};  ///< N_transfer × C
 };
 
 /// What the student trains and is tested on. `targets` are N×C distributions;

@@ -16,7 +16,7 @@ struct FineTune {
     Classifier model(c.backbone.make(), data.train.classes);
     auto result = fit_module(*model, [&](const at::Tensor& x) { return model->forward(x); }, data.train.inputs,
                              data.targets, data.test.inputs, data.test.targets, loss, c.config, c.log);
-    return {model, std::move(result)};
+    return {model, std::move(result), classifier_predict(model, c.config.device)};
   }
 };
 

@@ -21,8 +21,12 @@ struct LinearProbe {
     auto& head = model->head();
     auto result = fit_module(*head, [&](const at::Tensor& f) { return head->forward(f); }, train, data.targets,
                              test, data.test.targets, loss, c.config, c.log);
-    model->to(at::kCPU);
-    return {model, std::move(result)};
+    // Predictions go through the cached features too.
+    auto predict = [head, &cache = c.features, &backbone = c.backbone, device = c.config.device](const Dataset& d) mutable {
+      head->eval();
+      return predict_probs([&](const at::Tensor& f) { return head->forward(f); }, cache.get(backbone, d, device), device);
+    };
+    return {model, std::move(result), predict};
   }
 };
 

@@ -3,6 +3,7 @@
 /// The Student role (docs/roles.md#student): how a pretrained model is adapted
 /// to a StudentData under a Loss.
 #include <concepts>
+#include <functional>
 #include <map>
 #include <string>
 
@@ -45,11 +46,22 @@ struct StudentContext {
   FeatureCache& features;
 };
 
-/// A trained model (backbone + head) and how its training went.
+/// A trained student: its model (backbone + head; null for students without
+/// one, e.g. few-shot), how its training went, and its predictions on any dataset
+/// part (softmax probabilities, N×C, on the CPU).
 struct Fitted {
-  Classifier model;
+  Classifier model{nullptr};
   FitResult result;
+  std::function<at::Tensor(const Dataset&)> predict;
 };
+
+/// `predict` of a plain classifier: softmax of its forward pass, in batches.
+inline std::function<at::Tensor(const Dataset&)> classifier_predict(Classifier model, torch::Device device) {
+  return [model, device](const Dataset& d) mutable {
+    model->eval();
+    return predict_probs([&](const at::Tensor& x) { return model->forward(x); }, d.inputs, device);
+  };
+}
 
 template <class S>
 concept StudentFit = requires(const S& student, const StudentContext& context, const StudentData& data,

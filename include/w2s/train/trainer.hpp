@@ -57,7 +57,8 @@ struct Curve {
 };
 
 struct FitResult {
-  at::Tensor test_probs;  ///< N_test × classes, on the CPU, of the final model
+  at::Tensor test_probs;       ///< N_test × classes, on the CPU, of the final model
+  at::Tensor best_test_probs;  ///< the same at the evaluation step of best test accuracy (the oracle)
   Curve curve;
   int64_t steps = 0;
   double seconds = 0;
@@ -103,6 +104,7 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
     result.test_probs = predict_probs(forward, x_test, cfg.device);
     module.train();
     const double acc = result.test_probs.argmax(1).eq(y_test).to(at::kDouble).mean().item<double>();
+    if (result.curve.accuracy.empty() || acc > result.curve.best()) result.best_test_probs = result.test_probs;
     result.curve.steps.push_back(step);
     result.curve.accuracy.push_back(acc);
     return acc;

@@ -1,0 +1,59 @@
+#pragma once
+/// \file
+/// The saliency check (paper §5): adapt as `Inner` does on the targets (e.g.
+/// fine-tune on weak labels), then train a linear probe on the resulting frozen
+/// features against the transfer half's *ground truth*. If weak fine-tuning made
+/// the concept linearly represented, ft(weak) then lp(gt) ≈ ft(gt).
+#include <torch/nn/modules/linear.h>
+
+#include "w2s/students/fine_tune.hpp"
+#include "w2s/students/linear_probe.hpp"
+
+namespace w2s {
+
+template <class Inner = FineTune>
+struct ProbeAfter {
+  static constexpr std::string_view name = "probe_after";
+  static constexpr int64_t default_epochs = student_default_epochs<Inner>();
+  static constexpr double default_lr = student_default_lr<Inner>();
+  Inner inner{};
+  int64_t probe_epochs = LinearProbe::default_epochs;
+
+  template <class L>
+  Fitted fit(const StudentContext& c, const StudentData& data, const L& loss) const {
+    Fitted tuned = inner.fit(c, data, loss);
+    check(!tuned.model.is_empty(), "probe_after: the inner student has no model to probe");
+    Classifier model = tuned.model;
+    model->eval();
+    const auto features = [&](const Dataset& d) {
+      torch::NoGradGuard no_grad;
+      std::vector<at::Tensor> parts;
+      for (int64_t i = 0; i < d.size(); i += 1000)
+        parts.push_back(model->features(d.inputs.slice(0, i, std::min(i + 1000, d.size())).to(c.config.device)));
+      return at::cat(parts);
+    };
+    torch::nn::Linear probe(torch::nn::LinearOptions(model->backbone().features(), data.train.classes).bias(false));
+    {
+      torch::NoGradGuard no_grad;
+      probe->weight.zero_();
+    }
+    TrainConfig cfg = c.config;
+    cfg.epochs = probe_epochs;
+    cfg.lr = LinearProbe::default_lr;
+    cfg.label += " probe";
+    auto result = fit_module(*probe, [&](const at::Tensor& f) { return probe->forward(f); }, features(data.train),
+                             one_hot_targets(data.train.targets, data.train.classes), features(data.test),
+                             data.test.targets, CrossEntropy{}, cfg, c.log);
+    model->head()->weight.data().copy_(probe->weight.data());  // the model now predicts with the probe
+    return {model, std::move(result), classifier_predict(model, c.config.device)};
+  }
+  void add_options(po::options_description& o) {
+    add_policy_options(inner, o);
+    o.add_options()("probe-epochs", po::value(&probe_epochs)->default_value(probe_epochs), "epochs of the ground-truth probe");
+  }
+  [[nodiscard]] nlohmann::json describe() const {
+    return {{"inner", describe_policy(inner)}, {"probe_epochs", probe_epochs}};
+  }
+};
+
+}  // namespace w2s
