@@ -45,6 +45,7 @@ struct ProbeAfter {
                              one_hot_targets(data.train.targets, data.train.classes), features(data.test),
                              data.test.targets, CrossEntropy{}, cfg, c.log);
     model->head()->weight.data().copy_(probe->weight.data());  // the model now predicts with the probe
+    result.seconds += tuned.result.seconds;
     return {model, std::move(result), classifier_predict(model, c.config.device)};
   }
   void add_options(po::options_description& o) {
