@@ -59,7 +59,42 @@ setup_fashion_mnist() {
   rm -rf "$tmp"
 }
 
-setup() { setup_packages; setup_fashion_mnist; }
+# Downloads Debian package $1 into a temporary folder and prints the .deb's path.
+download_deb() {
+  local tmp
+  tmp=$(mktemp -d)
+  (cd "$tmp" && apt-get download "$1" >/dev/null 2>&1) || { apt-get update -qq && (cd "$tmp" && apt-get download "$1" >/dev/null); }
+  ls "$tmp"/"$1"_*.deb
+}
+
+# Tables: sklearn's bundled CSV files (python3-sklearn) and UCI letter recognition (opencv-doc),
+# extracted from the packages without installing them.
+setup_tables() {
+  local sk=$DATA/sklearn uci=$DATA/uci
+  if [[ ! -s $sk/breast_cancer.csv || ! -s $sk/wine_data.csv || ! -s $sk/digits.csv ]]; then
+    say "fetching sklearn's tables (Debian package python3-sklearn) into $sk"
+    local deb src=./usr/lib/python3/dist-packages/sklearn/datasets/data
+    deb=$(download_deb python3-sklearn)
+    mkdir -p "$sk"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -O "$src/breast_cancer.csv" >"$sk/breast_cancer.csv.part"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -O "$src/wine_data.csv" >"$sk/wine_data.csv.part"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -O "$src/digits.csv.gz" | gunzip -c >"$sk/digits.csv.part"
+    for f in breast_cancer.csv wine_data.csv digits.csv; do mv "$sk/$f.part" "$sk/$f"; done
+    rm -rf "$(dirname "$deb")"
+  fi
+  if [[ ! -s $uci/letter-recognition.data ]]; then
+    say "fetching UCI letter recognition (Debian package opencv-doc) into $uci"
+    local deb
+    deb=$(download_deb opencv-doc)
+    mkdir -p "$uci"
+    dpkg-deb --fsys-tarfile "$deb" | tar -x -O ./usr/share/doc/opencv-doc/examples/data/letter-recognition.data \
+      >"$uci/letter-recognition.data.part"
+    mv "$uci/letter-recognition.data.part" "$uci/letter-recognition.data"
+    rm -rf "$(dirname "$deb")"
+  fi
+}
+
+setup() { setup_packages; setup_fashion_mnist; setup_tables; }
 
 build() {
   setup

@@ -22,6 +22,10 @@ int ladder_main(int argc, char** argv) {
   const int threads = w2s::runtime::set_threads(cfg.threads);
   const w2s::Log log(cfg.experiment, cfg.quiet);
   const auto bundle = w2s::data::find_dataset(cfg.dataset).load(cfg.data_dir);
+  if (cfg.smoke) {
+    cfg.train_size = std::min(cfg.train_size, bundle.train.size());
+    cfg.test_size = std::min(cfg.test_size, bundle.test.size());
+  }
   const w2s::Cache cache(cfg.cache_dir, !cfg.no_cache);
   w2s::FeatureCache features;
   std::string rows;

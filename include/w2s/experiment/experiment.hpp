@@ -98,6 +98,10 @@ class Experiment {
     const auto& entry = data::find_dataset(cfg.dataset);
     log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
     const DataBundle bundle = entry.load(cfg.data_dir);
+    if (cfg.smoke) {  // smoke sizes are caps: small tables have fewer rows
+      cfg.train_size = std::min(cfg.train_size, bundle.train.size());
+      cfg.test_size = std::min(cfg.test_size, bundle.test.size());
+    }
     const auto& weak_size = find_size(bundle.train.modality, cfg.weak, true, "--weak");
     const auto& strong_size = find_size(bundle.train.modality, cfg.strong, false, "--strong");
     cfg.weak = weak_size.name;

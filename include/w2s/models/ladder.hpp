@@ -25,12 +25,14 @@ namespace w2s {
 struct PretrainSpec {
   std::string objective = "dae";
   int64_t epochs = 1;
+  int64_t min_steps = 0;  ///< at least this many batches: small tables need more passes
   int64_t batch_size = 128;
   double lr = 1e-3;
   double temperature = 0.5;  ///< simclr
   double mask = 0.5;         ///< dae
   [[nodiscard]] nlohmann::json describe() const {
     nlohmann::json j = {{"objective", objective}, {"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}};
+    if (min_steps > 0) j["min_steps"] = min_steps;
     if (objective == "simclr") {
       j["temperature"] = temperature;
       j["views"] = "affine(rot15,scale.85-1.15,shift.2,flip)+brightness.6-1.4";  // models/augment.hpp
@@ -59,8 +61,17 @@ inline const std::vector<LadderSize>& ladder(Modality modality) {
       {"m", {"mlp", {512, 256}}, {.objective = "dae", .epochs = 3}},
       {"l", {"mlp", {1024, 1024, 512}}, {.objective = "dae", .epochs = 5}},
   };
+  // Tables: the same autoencoder objective with a fifth of the inputs masked,
+  // and a floor on pretraining steps, since the tables have 142 to 16,000 rows.
+  static const std::vector<LadderSize> table = {
+      {"xs", {"mlp", {8}}, {.objective = "dae", .epochs = 1, .min_steps = 200, .mask = 0.2}},
+      {"s", {"mlp", {64}}, {.objective = "dae", .epochs = 2, .min_steps = 400, .mask = 0.2}},
+      {"m", {"mlp", {256, 128}}, {.objective = "dae", .epochs = 3, .min_steps = 800, .mask = 0.2}},
+      {"l", {"mlp", {512, 512, 256}}, {.objective = "dae", .epochs = 5, .min_steps = 1600, .mask = 0.2}},
+  };
   switch (modality) {
     case Modality::image: return image;
+    case Modality::table: return table;
     default: fail("no model ladder for modality '", to_string(modality), "' yet");
   }
 }

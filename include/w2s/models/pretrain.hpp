@@ -56,6 +56,7 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
   int64_t n = pool.size();
   if (smoke) {
     spec.epochs = 1;
+    spec.min_steps = std::min<int64_t>(spec.min_steps, 20);
     n = std::min<int64_t>(n, 2000);
   }
   const nlohmann::json key = {{"dataset", pool.id()}, {"pool_size", n}, {"size", size.describe()},
@@ -86,6 +87,7 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
     auto gen = at::make_generator<at::CPUGeneratorImpl>(4321);
     const auto inputs = pool.inputs.slice(0, 0, n);
     const int64_t per_epoch = (n + spec.batch_size - 1) / spec.batch_size;
+    spec.epochs = std::max(spec.epochs, (spec.min_steps + per_epoch - 1) / per_epoch);
     std::vector<double> epoch_loss;
     log("pretraining ", size.name, " (", size.backbone.kind, " ", nlohmann::json(size.backbone.widths).dump(),
         ", ", spec.objective, ") on ", n, " unlabelled inputs for ", spec.epochs, " epochs");
