@@ -82,10 +82,5 @@ int bench_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   w2s::runtime::ensure_passive_openmp(argv);
-  try {
-    return bench_main(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "ladder_bench: error: " << e.what() << std::endl;
-    return 1;
-  }
+  return w2s::guarded_main("ladder_bench", [&] { return bench_main(argc, argv); });
 }

@@ -64,10 +64,5 @@ int ladder_main(int argc, char** argv) {
 
 int main(int argc, char** argv) {
   w2s::runtime::ensure_passive_openmp(argv);
-  try {
-    return ladder_main(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "model_ladder: error: " << e.what() << std::endl;
-    return 1;
-  }
+  return w2s::guarded_main("model_ladder", [&] { return ladder_main(argc, argv); });
 }

@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "w2s/core/atomic_file.hpp"
+#include "w2s/core/guarded_main.hpp"
 #include "w2s/report/aggregate.hpp"
 
 namespace po = boost::program_options;
@@ -70,10 +71,5 @@ int report_main(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return report_main(argc, argv);
-  } catch (const std::exception& e) {
-    std::cerr << "w2s_report: error: " << e.what() << std::endl;
-    return 1;
-  }
+  return w2s::guarded_main("w2s_report", [&] { return report_main(argc, argv); });
 }

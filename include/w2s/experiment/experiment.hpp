@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "w2s/core/cli.hpp"
+#include "w2s/core/guarded_main.hpp"
 #include "w2s/core/runtime.hpp"
 #include "w2s/data/registry.hpp"
 #include "w2s/experiment/method.hpp"
@@ -201,16 +202,10 @@ class Experiment {
 template <class E>
 int run(std::string_view name, int argc, char** argv) {
   runtime::ensure_passive_openmp(argv);
-  try {
+  return guarded_main(name, [&] {
     E experiment;
     return experiment.main(name, argc, argv);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    if (const auto nl = what.find('\n'); nl != std::string::npos && dynamic_cast<const Error*>(&e) == nullptr)
-      what = what.substr(0, nl);  // c10::Error appends a C++ backtrace
-    std::cerr << name << ": error: " << what << std::endl;
-    return 1;
-  }
+  });
 }
 
 }  // namespace w2s

@@ -32,9 +32,13 @@ struct BackboneSpec {
 class BackboneImpl : public torch::nn::Module {
  public:
   virtual at::Tensor forward(const at::Tensor& x) = 0;
-  [[nodiscard]] virtual int64_t features() const = 0;
+  [[nodiscard]] int64_t features() const { return features_; }
   /// Multiply-adds ×2 of one example's forward pass (for benchmarks' GFLOP/s).
-  [[nodiscard]] virtual double forward_flops() const = 0;
+  [[nodiscard]] double forward_flops() const { return flops_; }
+
+ protected:
+  int64_t features_ = 0;  ///< set by the constructor of each backbone
+  double flops_ = 0;
 };
 
 /// Fully connected ReLU network on the flattened input.
@@ -53,13 +57,9 @@ class MlpBackbone : public BackboneImpl {
     register_module("net", net_);
   }
   at::Tensor forward(const at::Tensor& x) override { return net_->forward(x.flatten(1)); }
-  [[nodiscard]] int64_t features() const override { return features_; }
-  [[nodiscard]] double forward_flops() const override { return flops_; }
 
  private:
   torch::nn::Sequential net_;
-  int64_t features_ = 0;
-  double flops_ = 0;
 };
 
 /// Small convolutional network for C×H×W images: 3×3 convolutions (the first at
@@ -87,13 +87,9 @@ class ConvBackbone : public BackboneImpl {
     register_module("net", net_);
   }
   at::Tensor forward(const at::Tensor& x) override { return net_->forward(x); }
-  [[nodiscard]] int64_t features() const override { return features_; }
-  [[nodiscard]] double forward_flops() const override { return flops_; }
 
  private:
   torch::nn::Sequential net_;
-  int64_t features_ = 0;
-  double flops_ = 0;
 };
 
 /// Builds a freshly initialised backbone of `spec` for inputs of `input_shape` (one example).
