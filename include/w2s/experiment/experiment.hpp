@@ -76,6 +76,7 @@ class Experiment {
     validate_policy(label_source);
     validate_policy(loss);
     validate_policy(student);
+    validate_policy(method);
     run(cfg);
     return 0;
   }

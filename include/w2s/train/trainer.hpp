@@ -99,13 +99,13 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
   FitResult result;
   int64_t step = 0, next_point = 1;
   double running = 0;
-  const auto evaluate = [&] {
+  const auto evaluate = [&](int64_t after_steps) {
     module.eval();
     result.test_probs = predict_probs(forward, x_test, cfg.device);
     module.train();
     const double acc = result.test_probs.argmax(1).eq(y_test).to(at::kDouble).mean().item<double>();
     if (result.curve.accuracy.empty() || acc > result.curve.best()) result.best_test_probs = result.test_probs;
-    result.curve.steps.push_back(step);
+    result.curve.steps.push_back(after_steps);
     result.curve.accuracy.push_back(acc);
     return acc;
   };
@@ -125,10 +125,8 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
       opt.step();
       schedule.step();
       running = step == 0 ? value : 0.98 * running + 0.02 * value;
-      if ((step + 1) * points >= next_point * total) {
-        ++step;
-        const double acc = evaluate();
-        --step;
+      if ((step + 1) * points >= next_point * total) {  // evenly spaced; the last is after the final step
+        const double acc = evaluate(step + 1);
         log(cfg.label, ": epoch ", epoch + 1, "/", cfg.epochs, " step ", step + 1, "/", total, " loss ", running,
             " test acc ", acc);
         ++next_point;
