@@ -26,11 +26,7 @@ struct ProbeAfter {
     Classifier model = tuned.model;
     model->eval();
     const auto features = [&](const Dataset& d) {
-      torch::NoGradGuard no_grad;
-      std::vector<at::Tensor> parts;
-      for (int64_t i = 0; i < d.size(); i += 1000)
-        parts.push_back(model->features(d.inputs.slice(0, i, std::min(i + 1000, d.size())).to(c.config.device)));
-      return at::cat(parts);
+      return forward_in_batches([&](const at::Tensor& x) { return model->features(x); }, d.inputs, c.config.device);
     };
     torch::nn::Linear probe(torch::nn::LinearOptions(model->backbone().features(), data.train.classes).bias(false));
     {

@@ -27,11 +27,7 @@ class FeatureCache {
     auto model = backbone.make();
     model->to(device);
     model->eval();
-    torch::NoGradGuard no_grad;
-    std::vector<at::Tensor> parts;
-    for (int64_t i = 0; i < data.size(); i += 1000)
-      parts.push_back(model->forward(data.inputs.slice(0, i, std::min(i + 1000, data.size())).to(device)).to(at::kCPU));
-    return cache_[key] = at::cat(parts);
+    return cache_[key] = forward_in_batches([&](const at::Tensor& x) { return model->forward(x); }, data.inputs, device);
   }
 
  private:

@@ -66,14 +66,20 @@ struct FitResult {
 
 using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
 
-/// Softmax probabilities of `forward` on `x`, in batches, without gradients, on the CPU.
-inline at::Tensor predict_probs(const ForwardFn& forward, const at::Tensor& x, torch::Device device,
-                                int64_t batch = 1000) {
+/// `forward` on `x` in batches, without gradients, gathered on the CPU (features, logits).
+inline at::Tensor forward_in_batches(const ForwardFn& forward, const at::Tensor& x, torch::Device device,
+                                     int64_t batch = 1000) {
   torch::NoGradGuard no_grad;
   std::vector<at::Tensor> parts;
   for (int64_t i = 0; i < x.size(0); i += batch)
-    parts.push_back(at::softmax(forward(x.slice(0, i, std::min(i + batch, x.size(0))).to(device)), 1).to(at::kCPU));
+    parts.push_back(forward(x.slice(0, i, std::min(i + batch, x.size(0))).to(device)).to(at::kCPU));
   return at::cat(parts);
+}
+
+/// Softmax probabilities of `forward` on `x`, in batches, without gradients, on the CPU.
+inline at::Tensor predict_probs(const ForwardFn& forward, const at::Tensor& x, torch::Device device,
+                                int64_t batch = 1000) {
+  return at::softmax(forward_in_batches(forward, x, device, batch), 1);
 }
 
 /// Trains `module` (all its parameters) so that `loss(forward(x), targets,
