@@ -1,0 +1,406 @@
+#pragma once
+/// \file
+/// Reader (and small writer) of the safetensors format of Hugging Face checkpoints:
+/// an 8-byte little-endian header length N, N bytes of JSON describing each tensor
+/// ({"dtype", "shape", "data_offsets"} plus an optional "__metadata__" map), then the
+/// raw little-endian row-major data. The reader memory-maps the file, so opening a
+/// multi-gigabyte checkpoint copies nothing until a tensor is converted; every
+/// structural defect is a w2s::Error naming the file, never a crash.
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <bit>
+#include <cerrno>
+#include <cmath>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "w2s/core/atomic_file.hpp"
+#include "w2s/core/error.hpp"
+
+namespace w2s::safetensors {
+
+// The data is little-endian; reading it by memcpy is only right on a little-endian host.
+static_assert(std::endian::native == std::endian::little, "w2s::safetensors assumes a little-endian host");
+
+/// Element types of the format (the spec's dtype strings; FP8 and complex kinds are not supported).
+enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL };
+
+namespace detail {
+struct DTypeInfo {
+  std::string_view name;
+  size_t size;
+};
+// Indexed by DType's value, so keep the order of the enum.
+inline constexpr DTypeInfo kDTypes[] = {{"F64", 8}, {"F32", 4}, {"F16", 2}, {"BF16", 2}, {"I64", 8},
+                                        {"I32", 4}, {"I16", 2}, {"I8", 1},  {"U8", 1},   {"BOOL", 1}};
+// Real headers are kilobytes; the reference implementation refuses more than 100 MB, so
+// a larger length means the file is not safetensors (and parsing it would exhaust memory).
+inline constexpr uint64_t kMaxHeader = 100'000'000;
+
+inline std::string shape_string(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+// Element count of `shape` without signed or unsigned overflow; `where` prefixes errors.
+inline uint64_t checked_numel(const std::vector<int64_t>& shape, const std::string& where) {
+  for (int64_t d : shape) check(d >= 0, where, ": negative dimension in shape ", shape_string(shape));
+  if (std::find(shape.begin(), shape.end(), 0) != shape.end()) return 0;  // before any product can overflow
+  uint64_t n = 1;
+  for (int64_t d : shape)
+    check(!__builtin_mul_overflow(n, uint64_t(d), &n), where, ": shape ", shape_string(shape),
+          " has more elements than 64 bits can count");
+  return n;
+}
+inline uint64_t checked_nbytes(uint64_t numel, size_t element_size, const std::string& where) {
+  uint64_t n = 0;
+  check(!__builtin_mul_overflow(numel, uint64_t(element_size), &n), where, ": ", numel, " elements of ", element_size,
+        " bytes overflow 64 bits");
+  return n;
+}
+
+// IEEE binary16: 1 sign, 5 exponent (bias 15), 10 mantissa bits.
+inline float f16_to_float(uint16_t h) {
+  const uint32_t sign = uint32_t(h & 0x8000) << 16, exp = (h >> 10) & 0x1f, mant = h & 0x3ff;
+  if (exp == 0) {  // zero or subnormal: mant * 2^-24, exact in float
+    const float v = std::ldexp(float(mant), -24);
+    return sign ? -v : v;
+  }
+  if (exp == 31) return std::bit_cast<float>(sign | 0x7f800000u | (mant << 13));  // inf, or NaN keeping payload
+  return std::bit_cast<float>(sign | ((exp + 112) << 23) | (mant << 13));         // rebias 15 -> 127
+}
+inline uint16_t float_to_f16(float f) {
+  const uint32_t u = std::bit_cast<uint32_t>(f), abs = u & 0x7fffffffu;
+  const uint16_t sign = uint16_t((u >> 16) & 0x8000);
+  if (abs > 0x7f800000u) return sign | 0x7e00 | uint16_t((abs >> 13) & 0x3ff);  // NaN stays (quiet) NaN
+  if (abs >= 0x477ff000u) return sign | 0x7c00;  // >= 65520, halfway above 65504: ties-to-even gives inf
+  if (abs < 0x38800000u) {                       // below 2^-14: half subnormal (units of 2^-24) or zero
+    const uint32_t e = abs >> 23;
+    if (e < 102) return sign;  // below 2^-25 (half of the smallest subnormal): rounds to zero
+    const uint32_t m = (abs & 0x7fffffu) | 0x800000u, shift = 126 - e;  // value = m * 2^(e-126) units
+    uint32_t r = m >> shift;
+    const uint32_t rem = m & ((1u << shift) - 1), half = 1u << (shift - 1);
+    if (rem > half || (rem == half && (r & 1))) ++r;  // may carry into 0x400, the smallest normal: correct
+    return sign | uint16_t(r);
+  }
+  // Normal: rebias the exponent, then round the 13 dropped bits to nearest even (a carry
+  // into the exponent is the correct result, and cannot pass 0x7bff below 65520).
+  return sign | uint16_t((abs - (112u << 23) + 0xfffu + ((abs >> 13) & 1)) >> 13);
+}
+// bfloat16 is the top half of a float32.
+inline float bf16_to_float(uint16_t b) { return std::bit_cast<float>(uint32_t(b) << 16); }
+inline uint16_t float_to_bf16(float f) {
+  const uint32_t u = std::bit_cast<uint32_t>(f);
+  if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // rounding could turn NaN into inf
+  return uint16_t((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
+}
+}  // namespace detail
+
+inline std::string_view to_string(DType d) { return detail::kDTypes[size_t(d)].name; }
+inline size_t element_size(DType d) { return detail::kDTypes[size_t(d)].size; }
+
+/// One tensor of a mapped File: `data` points into the mapping (valid while the File
+/// lives, unaligned in general, so read it with memcpy) and spans `nbytes` bytes.
+struct TensorView {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  const std::byte* data;
+  size_t nbytes;
+  /// Product of the shape (1 for a scalar); unsigned arithmetic so a bogus shape cannot overflow-UB.
+  int64_t numel() const {
+    uint64_t n = 1;
+    for (int64_t d : shape) n *= uint64_t(d);
+    return int64_t(n);
+  }
+};
+
+/// A memory-mapped, fully validated safetensors file. Move-only; unmaps on destruction.
+class File {
+ public:
+  /// Maps and validates `path`; throws w2s::Error naming the file and the defect.
+  explicit File(const std::filesystem::path& path) : path_(path) {
+    map();
+    try {
+      parse();
+    } catch (...) {
+      unmap();  // the destructor does not run for a throwing constructor
+      throw;
+    }
+  }
+  File(File&& o) noexcept
+      : path_(std::move(o.path_)),
+        map_(std::exchange(o.map_, nullptr)),
+        size_(std::exchange(o.size_, 0)),
+        tensors_(std::move(o.tensors_)),
+        index_(std::move(o.index_)),
+        metadata_(std::move(o.metadata_)) {}
+  File& operator=(File&& o) noexcept {
+    if (this != &o) {
+      unmap();
+      path_ = std::move(o.path_), map_ = std::exchange(o.map_, nullptr), size_ = std::exchange(o.size_, 0);
+      tensors_ = std::move(o.tensors_), index_ = std::move(o.index_), metadata_ = std::move(o.metadata_);
+    }
+    return *this;
+  }
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+  ~File() { unmap(); }
+
+  const std::filesystem::path& path() const { return path_; }
+  /// All tensors in data-offset order (the order of the bytes on disk).
+  const std::vector<TensorView>& tensors() const { return tensors_; }
+  bool contains(std::string_view name) const { return index_.find(name) != index_.end(); }
+  /// The tensor `name`; the error for a missing name lists its alphabetical neighbours.
+  const TensorView& at(std::string_view name) const {
+    const auto it = index_.find(name);
+    if (it != index_.end()) return tensors_[it->second];
+    auto from = index_.lower_bound(name);  // neighbours catch typos like "weigth"
+    for (int k = 0; k < 2 && from != index_.begin(); ++k) --from;
+    std::string near;
+    for (int k = 0; k < 5 && from != index_.end(); ++k, ++from) near += (k ? ", '" : "'") + from->first + "'";
+    fail(path_.string(), ": no tensor '", name, "' (the file has ", tensors_.size(), " tensors",
+         near.empty() ? "" : "; nearby names: ", near, ")");
+  }
+  /// The "__metadata__" string map (empty when absent).
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+
+ private:
+  void map() {
+    const std::string where = path_.string();
+    const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+    check(fd >= 0, where, ": cannot open safetensors file (", std::strerror(errno), ")");
+    struct stat st {};
+    const bool is_file = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (is_file && st.st_size >= 8) map_ = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+    const int mmap_errno = errno;
+    ::close(fd);  // the mapping keeps the file alive
+    if (map_ == MAP_FAILED) map_ = nullptr;
+    check(is_file, where, ": not a regular file, expected a safetensors file");
+    check(st.st_size >= 8, where, ": file is ", st.st_size,
+          " bytes, shorter than the 8-byte header length that starts a safetensors file");
+    check(map_ != nullptr, where, ": cannot memory-map (", std::strerror(mmap_errno), ")");
+    size_ = size_t(st.st_size);
+  }
+  void unmap() noexcept {
+    if (map_) ::munmap(map_, size_);
+    map_ = nullptr;
+  }
+  void parse() {
+    const std::string where = path_.string();
+    const auto* bytes = static_cast<const std::byte*>(map_);
+    uint64_t n = 0;
+    std::memcpy(&n, bytes, 8);
+    check(n <= detail::kMaxHeader, where, ": header length ", n, " bytes is absurd (limit ", detail::kMaxHeader,
+          "); not a safetensors file?");
+    check(n <= size_ - 8, where, ": header length ", n, " bytes runs beyond the file (", size_ - 8,
+          " bytes follow the length field); truncated?");
+    nlohmann::json header;
+    try {
+      const char* text = reinterpret_cast<const char*>(bytes + 8);
+      header = nlohmann::json::parse(text, text + n);
+    } catch (const nlohmann::json::exception& e) {
+      fail(where, ": header is not valid JSON (", e.what(), ")");
+    }
+    check(header.is_object(), where, ": header is a JSON ", header.type_name(), ", expected an object");
+    const std::byte* data = bytes + 8 + n;
+    const uint64_t data_size = size_ - 8 - n;
+    struct Entry {
+      TensorView view;
+      uint64_t begin, end;
+    };
+    std::vector<Entry> entries;
+    for (const auto& [name, e] : header.items()) {
+      if (name == "__metadata__") {
+        read_metadata(e);
+        continue;
+      }
+      const std::string at = where + ": tensor '" + name + "'";
+      check(e.is_object(), at, ": entry is a JSON ", e.type_name(),
+            ", expected an object with dtype, shape and data_offsets");
+      const auto dt = e.find("dtype"), sh = e.find("shape"), off = e.find("data_offsets");
+      check(dt != e.end() && dt->is_string(), at, ": missing or non-string \"dtype\"");
+      const auto& dtype_name = dt->get_ref<const std::string&>();
+      const auto* info = std::find_if(std::begin(detail::kDTypes), std::end(detail::kDTypes),
+                                      [&](const auto& i) { return i.name == dtype_name; });
+      check(info != std::end(detail::kDTypes), at, ": unknown dtype '", dtype_name,
+            "', expected one of F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL");
+      check(sh != e.end() && sh->is_array(), at, ": missing or non-array \"shape\", expected a list of dimensions");
+      std::vector<int64_t> shape;
+      for (const auto& d : *sh) {
+        check(d.is_number_integer(), at, ": shape entry is a JSON ", d.type_name(), ", expected an integer");
+        check(d.is_number_unsigned(), at, ": negative dimension ", d.dump(), " in shape");
+        check(d.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()), at, ": dimension ", d.dump(),
+              " too large");
+        shape.push_back(int64_t(d.get<uint64_t>()));
+      }
+      check(off != e.end() && off->is_array() && off->size() == 2 && (*off)[0].is_number_unsigned() &&
+                (*off)[1].is_number_unsigned(),
+            at, ": missing or ill-typed \"data_offsets\", expected [begin, end] of non-negative integers");
+      const uint64_t begin = (*off)[0].get<uint64_t>(), end = (*off)[1].get<uint64_t>();
+      const std::string offsets = "data_offsets [" + std::to_string(begin) + ", " + std::to_string(end) + "]";
+      check(begin <= end, at, ": ", offsets, " begin after end");
+      check(end <= data_size, at, ": ", offsets, " end beyond the data section (", data_size, " bytes)");
+      const uint64_t nbytes = detail::checked_nbytes(detail::checked_numel(shape, at), info->size, at);
+      check(nbytes == end - begin, at, ": shape ", detail::shape_string(shape), " of ", info->name, " needs ", nbytes,
+            " bytes but ", offsets, " span ", end - begin);
+      const auto dtype = DType(info - std::begin(detail::kDTypes));
+      entries.push_back({{name, dtype, std::move(shape), data + begin, size_t(nbytes)}, begin, end});
+    }
+    // The spec requires the tensors to tile the data section exactly: no overlap, no hole.
+    std::stable_sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+      return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
+    });
+    uint64_t covered = 0;
+    const Entry* last = nullptr;  // the last non-empty tensor, the one an overlap collides with
+    for (const auto& en : entries) {
+      if (en.begin < covered)
+        fail(where, ": tensor '", en.view.name, "' data_offsets [", en.begin, ", ", en.end, "] overlap tensor '",
+             last->view.name, "' [", last->begin, ", ", last->end, "]");
+      check(en.begin == covered, where, ": gap of ", en.begin - covered, " bytes before tensor '", en.view.name,
+            "' (data bytes [", covered, ", ", en.begin, ") belong to no tensor; the data section must be contiguous)");
+      covered = en.end;
+      if (en.end > en.begin) last = &en;
+    }
+    check(covered == data_size, where, ": gap of ", data_size - covered, " bytes at the end of the data section (",
+          data_size, " bytes, tensors cover ", covered, "; the data section must be contiguous)");
+    for (auto& en : entries) {
+      index_.emplace(en.view.name, tensors_.size());
+      tensors_.push_back(std::move(en.view));
+    }
+  }
+  void read_metadata(const nlohmann::json& e) {
+    const std::string where = path_.string();
+    check(e.is_object(), where, ": \"__metadata__\" is a JSON ", e.type_name(), ", expected an object of strings");
+    for (const auto& [key, value] : e.items()) {
+      check(value.is_string(), where, ": \"__metadata__\" value of '", key, "' is a JSON ", value.type_name(),
+            ", expected a string");
+      metadata_[key] = value.get<std::string>();
+    }
+  }
+
+  std::filesystem::path path_;
+  void* map_ = nullptr;
+  size_t size_ = 0;
+  std::vector<TensorView> tensors_;
+  std::map<std::string, size_t, std::less<>> index_;  // std::less<> allows lookup by string_view
+  std::map<std::string, std::string> metadata_;
+};
+
+/// The elements of an F64/F32/F16/BF16 tensor as float (F64 rounds); other dtypes are an error.
+inline std::vector<float> to_float32(const TensorView& t) {
+  const std::string where = "tensor '" + t.name + "'";
+  check(t.dtype == DType::F64 || t.dtype == DType::F32 || t.dtype == DType::F16 || t.dtype == DType::BF16, where,
+        ": to_float32 converts F64, F32, F16 and BF16, got ", to_string(t.dtype),
+        "; read integer and bool tensors through TensorView::data");
+  const size_t size = element_size(t.dtype), n = t.nbytes / size;
+  check(t.nbytes % size == 0 && n == uint64_t(t.numel()), where, ": ", t.nbytes, " bytes do not hold shape ",
+        detail::shape_string(t.shape), " of ", to_string(t.dtype));
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {  // memcpy per element: the mapped data is unaligned in general
+    const std::byte* p = t.data + i * size;
+    if (t.dtype == DType::F32) {
+      std::memcpy(&out[i], p, 4);
+    } else if (t.dtype == DType::F64) {
+      double d;
+      std::memcpy(&d, p, 8);
+      out[i] = float(d);
+    } else {
+      uint16_t h;
+      std::memcpy(&h, p, 2);
+      out[i] = t.dtype == DType::F16 ? detail::f16_to_float(h) : detail::bf16_to_float(h);
+    }
+  }
+  return out;
+}
+
+/// One tensor to write: raw little-endian bytes, numel(shape) * element_size(dtype) of them.
+struct TensorData {
+  std::string name;
+  DType dtype;
+  std::vector<int64_t> shape;
+  std::vector<std::byte> bytes;
+};
+
+/// Writes `tensors` (data in the given order) and `metadata` to `path` atomically (a
+/// temporary file in the same folder, renamed over `path`), so a reader never sees half a file.
+inline void write(const std::filesystem::path& path, const std::vector<TensorData>& tensors,
+                  const std::map<std::string, std::string>& metadata = {}) {
+  const std::string where = path.string();
+  nlohmann::json header = nlohmann::json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  uint64_t offset = 0;
+  for (const auto& t : tensors) {
+    const std::string at = where + ": tensor '" + t.name + "'";
+    check(!t.name.empty() && t.name != "__metadata__", at, ": invalid tensor name");
+    check(!header.contains(t.name), at, ": duplicate tensor name");
+    const uint64_t nbytes = detail::checked_nbytes(detail::checked_numel(t.shape, at), element_size(t.dtype), at);
+    check(t.bytes.size() == nbytes, at, ": shape ", detail::shape_string(t.shape), " of ", to_string(t.dtype),
+          " needs ", nbytes, " bytes, got ", t.bytes.size());
+    auto& entry = header[t.name];
+    entry["dtype"] = std::string(to_string(t.dtype));
+    entry["shape"] = t.shape;
+    entry["data_offsets"] = nlohmann::json::array({offset, offset + nbytes});
+    offset += nbytes;
+  }
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const nlohmann::json::exception& e) {  // e.g. a name or metadata value that is not UTF-8
+    fail(where, ": cannot encode the header (", e.what(), ")");
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');  // like the reference writer: 8-byte-aligned data section
+  atomic_write(path, [&](const std::filesystem::path& tmp) {
+    std::ofstream out(tmp, std::ios::binary);
+    check(out.good(), tmp.string(), ": cannot open for writing");
+    const uint64_t n = text.size();
+    out.write(reinterpret_cast<const char*>(&n), 8);
+    out.write(text.data(), std::streamsize(text.size()));
+    for (const auto& t : tensors)
+      if (!t.bytes.empty()) out.write(reinterpret_cast<const char*>(t.bytes.data()), std::streamsize(t.bytes.size()));
+    out.flush();
+    check(out.good(), tmp.string(), ": write failed (disk full or read-only?)");
+  });
+}
+
+/// A tensor of `values` stored as `dtype` (F32, F16 or BF16, rounding to nearest even; F64 also works).
+inline TensorData from_float32(std::string name, std::vector<int64_t> shape, const std::vector<float>& values,
+                               DType dtype = DType::F32) {
+  const std::string at = "tensor '" + name + "'";
+  check(dtype == DType::F64 || dtype == DType::F32 || dtype == DType::F16 || dtype == DType::BF16, at,
+        ": from_float32 stores F64, F32, F16 or BF16, got ", to_string(dtype));
+  const uint64_t numel = detail::checked_numel(shape, at);
+  check(numel == values.size(), at, ": shape ", detail::shape_string(shape), " has ", numel, " elements, got ",
+        values.size(), " values");
+  const size_t size = element_size(dtype);
+  TensorData t{std::move(name), dtype, std::move(shape), std::vector<std::byte>(values.size() * size)};
+  for (size_t i = 0; i < values.size(); ++i) {
+    std::byte* p = t.bytes.data() + i * size;
+    if (dtype == DType::F32) {
+      std::memcpy(p, &values[i], 4);
+    } else if (dtype == DType::F64) {
+      const double d = values[i];
+      std::memcpy(p, &d, 8);
+    } else {
+      const uint16_t h = dtype == DType::F16 ? detail::float_to_f16(values[i]) : detail::float_to_bf16(values[i]);
+      std::memcpy(p, &h, 2);
+    }
+  }
+  return t;
+}
+
+}  // namespace w2s::safetensors
