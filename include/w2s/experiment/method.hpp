@@ -29,6 +29,8 @@ struct Bootstrap {
   template <class L, class Lo, class S>
   StudentData student_data(const SeedState& s, const L& source, const Lo& loss, const S& student, LabelContext c,
                            nlohmann::json& record) const {
+    check(!s.splits.transfer_half.language_model_tokens(), "bootstrap: needs a ladder of named sizes; dataset '",
+          s.splits.transfer_half.name, "' takes checkpoint folders");
     const auto& sizes = ladder(s.splits.transfer_half.modality);
     const auto index = [&](const std::string& name) {
       for (size_t i = 0; i < sizes.size(); ++i)
@@ -44,10 +46,10 @@ struct Bootstrap {
       const StudentContext ctx{bb, s.train_config(false, "bootstrap " + sizes[i].name), s.log, s.features};
       const StudentData data = source.make(c);
       const Fitted fitted = student.fit(ctx, data, loss);
-      c.weak_transfer_probs = fitted.predict(s.splits.transfer_half);
+      c.weak_transfer_probs = fitted.predict(data.train);  // the transfer half as this student saw it
       c.weak_test_probs = fitted.result.test_probs;
       record["steps"].push_back({{"size", sizes[i].name},
-                                 {"accuracy", metrics::accuracy(fitted.result.test_probs, s.splits.test.targets)},
+                                 {"score", metrics::score(fitted.result.test_probs, s.splits.test.targets)},
                                  {"seconds", fitted.result.seconds}});
     }
     return source.make(c);

@@ -13,6 +13,7 @@
 #include "w2s/labels/label_source.hpp"
 #include "w2s/metrics/metrics.hpp"
 #include "w2s/students/fine_tune.hpp"
+#include "w2s/students/least_squares.hpp"
 #include "w2s/students/student.hpp"
 
 namespace w2s {
@@ -35,6 +36,8 @@ struct SeedState {
     t.epochs = weak ? config.weak_epochs : config.epochs;
     t.lr = weak ? config.weak_lr : config.lr;
     t.batch_size = config.batch_size;
+    t.minibatch = config.minibatch;
+    t.amp = config.amp;
     t.eval_points = config.eval_points;
     t.seed = seed;
     t.device = device;
@@ -62,7 +65,7 @@ inline StageResult stage_from(const Artifact& a, bool cached) {
   return r;
 }
 
-/// Trains `student` with cross entropy on ground truth of `half`, or loads it
+/// Trains `student` with cross entropy (squared error for regression) on ground truth of `half`, or loads it
 /// from the cache. With `predict_transfer`, also returns its predictions on the
 /// transfer half (the weak labels).
 template <class S>
@@ -71,7 +74,7 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
   const auto cfg = s.train_config(weak, role + " " + backbone.size.name);
   const nlohmann::json key = {{"role", role},
                               {"student", describe_policy(student)},
-                              {"loss", "xent"},
+                              {"loss", half.regression() ? "squared_error" : "xent"},
                               {"backbone", backbone.key},
                               {"train", half.id()},
                               {"transfer", predict_transfer ? s.splits.transfer_half.id() : ""},
@@ -86,13 +89,13 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
   s.log(role, " ", backbone.size.name, " seed ", s.seed, ": training ", std::string(S::name), " on ", half.size(),
         " ground-truth labels");
   const StudentContext ctx{backbone, cfg, s.log, s.features};
-  const StudentData data{half, one_hot_targets(half.targets, half.classes), s.splits.test};
-  Fitted fitted = student.fit(ctx, data, CrossEntropy{});
+  const StudentData data{half, ground_truth_targets(half), s.splits.test};
+  Fitted fitted = half.regression() ? student.fit(ctx, data, SquaredError{}) : student.fit(ctx, data, CrossEntropy{});
   Artifact a;
   a.tensors.push_back(fitted.result.test_probs);
   if (predict_transfer) a.tensors.push_back(fitted.predict(s.splits.transfer_half));
   a.meta = {{"key", key},
-            {"accuracy", metrics::accuracy(fitted.result.test_probs, s.splits.test.targets)},
+            {"score", metrics::score(fitted.result.test_probs, s.splits.test.targets)},
             {"curve", fitted.result.curve.to_json()},
             {"seconds", fitted.result.seconds}};
   s.cache.store(base, a);
@@ -100,8 +103,12 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
 }
 
 /// Steps 2–3: the weak supervisor, fine-tuned on ground truth of the weak half,
-/// and its soft predictions on the transfer half.
+/// and its soft predictions on the transfer half. In the regression setting the
+/// weak model is, as in Charikar et al., a least-squares head on its frozen
+/// representation.
 inline StageResult weak_supervisor(const SeedState& s) {
+  if (s.splits.weak_half.regression())
+    return ground_truth_stage(s, LeastSquares{}, s.weak_backbone, s.splits.weak_half, true, "weak", true);
   return ground_truth_stage(s, FineTune{}, s.weak_backbone, s.splits.weak_half, true, "weak", true);
 }
 

@@ -6,12 +6,12 @@
 
 namespace w2s {
 
-/// Targets = one-hot ground truth of the transfer half.
+/// Targets = one-hot ground truth of the transfer half (its real targets for regression).
 struct GroundTruth {
   static constexpr std::string_view name = "ground_truth";
   StudentData make(const LabelContext& c) const {
     const auto& t = c.splits.transfer_half;
-    return {t, one_hot_targets(t.targets, t.classes), c.splits.test};
+    return {t, ground_truth_targets(t), c.splits.test};
   }
 };
 

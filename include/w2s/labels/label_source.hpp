@@ -23,7 +23,8 @@ struct LabelContext {
   at::Tensor ceiling_transfer_probs = {};  ///< N_transfer × C
 };
 
-/// What the student trains and is tested on. `targets` are N×C distributions;
+/// What the student trains and is tested on. `targets` are N×C distributions
+/// (N×k real values for regression);
 /// `test` is the test set as the student sees it (its targets stay ground truth).
 struct StudentData {
   Dataset train;
@@ -43,6 +44,17 @@ concept LabelSource = Named<L> && LabelMaker<L>;
 /// One-hot distributions of int64 class ids.
 inline at::Tensor one_hot_targets(const at::Tensor& ids, int64_t classes) {
   return at::one_hot(ids, classes).to(at::kFloat);
+}
+
+/// What a model trains on for ground truth of `d`: one-hot classes, or the regression targets.
+inline at::Tensor ground_truth_targets(const Dataset& d) {
+  return d.regression() ? d.targets.to(at::kFloat) : one_hot_targets(d.targets, d.classes);
+}
+
+/// Label sources that only make sense with classes call this first.
+inline void require_classes(const Dataset& d, std::string_view source) {
+  check(!d.regression(), source, ": dataset '", d.name, "' is regression data (real-valued targets); this label ",
+        "source needs classes");
 }
 
 }  // namespace w2s

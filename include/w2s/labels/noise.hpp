@@ -18,6 +18,7 @@ namespace w2s {
 /// How many transfer examples the weak supervisor gets wrong: the count of errors
 /// every noise source reproduces.
 inline int64_t weak_error_count(const LabelContext& c) {
+  require_classes(c.splits.transfer_half, "label noise");
   return c.weak_transfer_probs.argmax(1).ne(c.splits.transfer_half.targets).sum().item<int64_t>();
 }
 
@@ -29,7 +30,7 @@ template <class Kind>
 StudentData ground_truth_with_errors(const LabelContext& c, const at::Tensor& where, uint64_t salt) {
   const auto& t = c.splits.transfer_half;
   const int64_t k = t.classes;
-  check(k >= 2, "label noise needs a classification dataset");
+  require_classes(t, "label noise");
   auto labels = t.targets.clone();
   if (where.numel() > 0) {
     auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 7919 + salt);

@@ -19,7 +19,8 @@ struct WeakLabels {
     const auto& t = c.splits.transfer_half;
     check(c.weak_transfer_probs.size(0) == t.size(), "weak labels: ", c.weak_transfer_probs.size(0),
           " predictions for ", t.size(), " transfer examples");
-    if constexpr (std::is_same_v<Kind, Soft>) return {t, c.weak_transfer_probs, c.splits.test};
+    if constexpr (std::is_same_v<Kind, Soft>) return {t, c.weak_transfer_probs, c.splits.test};  // regression: its outputs
+    require_classes(t, name);
     return {t, one_hot_targets(c.weak_transfer_probs.argmax(1), t.classes), c.splits.test};
   }
 };

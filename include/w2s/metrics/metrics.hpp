@@ -18,6 +18,23 @@ inline double accuracy(const at::Tensor& probs, const at::Tensor& labels) {
   return probs.argmax(1).eq(labels).to(at::kDouble).mean().item<double>();
 }
 
+/// Regression targets are real-valued; classification targets are int64 class ids.
+inline bool is_regression(const at::Tensor& targets) { return at::isFloatingType(targets.scalar_type()); }
+
+/// Mean squared error of `predictions` (N×k) against real `targets` (N×k), over all entries.
+inline double mse(const at::Tensor& predictions, const at::Tensor& targets) {
+  check(predictions.sizes() == targets.sizes(), "mse: predictions of shape ", predictions.sizes(), " for targets of shape ",
+        targets.sizes());
+  return (predictions.to(at::kDouble) - targets.to(at::kDouble)).pow(2).mean().item<double>();
+}
+
+/// The number every comparison uses (curves, best step, PGR): accuracy for
+/// classification, −MSE for regression, so that higher is better in both and
+/// PGR = (err_weak − err_student) / (err_weak − err_ceiling) for regression.
+inline double score(const at::Tensor& predictions, const at::Tensor& targets) {
+  return is_regression(targets) ? -mse(predictions, targets) : accuracy(predictions, targets);
+}
+
 /// ROC AUC of `scores` (higher = class 1) against binary `labels`: the chance that
 /// a random positive outscores a random negative, ties counting ½ (Mann–Whitney U
 /// with mid-ranks). NaN when one class is absent.
@@ -46,7 +63,7 @@ inline double roc_auc(const at::Tensor& scores, const at::Tensor& labels) {
 
 /// ROC AUC of the class-1 probability for binary tasks; nullopt otherwise.
 inline std::optional<double> binary_auc(const at::Tensor& probs, const at::Tensor& labels) {
-  if (probs.size(1) != 2) return std::nullopt;
+  if (probs.size(1) != 2 || is_regression(labels)) return std::nullopt;
   return roc_auc(probs.select(1, 1), labels);
 }
 

@@ -22,10 +22,15 @@ namespace w2s {
 /// What a backbone is: an architecture family and its widths. Serialised into
 /// every cache key, so two sizes never share a cached artefact.
 struct BackboneSpec {
-  std::string kind;             ///< "mlp" or "conv"
-  std::vector<int64_t> widths;  ///< hidden widths (mlp) or channels then feature width (conv)
+  std::string kind;             ///< mlp, conv, bow, glove-mlp, glove-transformer or gpt2 (models/factory.hpp)
+  std::vector<int64_t> widths;  ///< hidden widths (mlp); channels then feature width (conv); see each backbone
+  std::string checkpoint;       ///< gpt2: the Hugging Face checkpoint folder
 
-  [[nodiscard]] nlohmann::json describe() const { return {{"kind", kind}, {"widths", widths}}; }
+  [[nodiscard]] nlohmann::json describe() const {
+    nlohmann::json j = {{"kind", kind}, {"widths", widths}};
+    if (!checkpoint.empty()) j["checkpoint"] = checkpoint;
+    return j;
+  }
 };
 
 /// Base of every backbone: inputs → N×features().
@@ -91,15 +96,5 @@ class ConvBackbone : public BackboneImpl {
  private:
   torch::nn::Sequential net_;
 };
-
-/// Builds a freshly initialised backbone of `spec` for inputs of `input_shape` (one example).
-inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec,
-                                                   const std::vector<int64_t>& input_shape) {
-  int64_t numel = 1;
-  for (auto d : input_shape) numel *= d;
-  if (spec.kind == "mlp") return std::make_shared<MlpBackbone>(numel, spec.widths);
-  if (spec.kind == "conv") return std::make_shared<ConvBackbone>(input_shape, spec.widths);
-  fail("backbone kind '", spec.kind, "' unknown; expected mlp or conv");
-}
 
 }  // namespace w2s

@@ -3,6 +3,7 @@
 /// Named model sizes per modality, smallest first (the paper sweeps sizes, so a
 /// size is a runtime choice: `--weak xs --strong l`). Pretraining compute grows
 /// with size: bigger backbones and more epochs over the unlabelled pool.
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -69,11 +70,28 @@ inline const std::vector<LadderSize>& ladder(Modality modality) {
       {"m", {"mlp", {256, 128}}, {.objective = "dae", .epochs = 3, .min_steps = 800, .mask = 0.2}},
       {"l", {"mlp", {512, 512, 256}}, {.objective = "dae", .epochs = 5, .min_steps = 1600, .mask = 0.2}},
   };
+  // Regression (Charikar et al. 2024): ReLU MLPs of width 16, 2 layers (weak) and
+  // 8 layers (strong), learned on the pool's other tasks with a linear head.
+  static const std::vector<LadderSize> regression = {
+      {"d2", {"mlp", {16, 16}}, {.objective = "regress", .epochs = 30, .batch_size = 256}},
+      {"d8", {"mlp", {16, 16, 16, 16, 16, 16, 16, 16}}, {.objective = "regress", .epochs = 1000, .batch_size = 256}},
+  };
+  // Text: the weak model learns its own word vectors (no GloVe); the strong ones
+  // stand on frozen GloVe 6B 100-d, the pretrained part, so they need no
+  // pretraining run of their own (objective "none").
+  static const std::vector<LadderSize> text = {
+      {"xs", {"bow", {16}}, {.objective = "none"}},
+      {"s", {"glove-mlp", {128}}, {.objective = "none"}},
+      {"m", {"glove-mlp", {512, 256}}, {.objective = "none"}},
+      {"l", {"glove-transformer", {128, 2, 4}}, {.objective = "none"}},
+  };
   switch (modality) {
     case Modality::image: return image;
+    case Modality::text: return text;
     case Modality::table: return table;
-    default: fail("no model ladder for modality '", to_string(modality), "' yet");
+    case Modality::regression: return regression;
   }
+  fail("no model ladder for modality '", to_string(modality), "'");
 }
 
 /// The size called `name`; "" means the smallest (`smallest = true`) or largest.
@@ -87,6 +105,30 @@ inline const LadderSize& find_size(Modality modality, const std::string& name, b
     known += (known.empty() ? "" : ", ") + s.name;
   }
   fail(option, ": unknown model size '", name, "' for ", to_string(modality), " data; expected one of: ", known);
+}
+
+/// On language-model data a size is a GPT-2 checkpoint folder (config.json +
+/// model.safetensors): `name` is a path, or a folder name under `<data>/models`
+/// (e.g. `--weak gpt2 --strong gpt2-large`), docs/gpt2.md.
+inline LadderSize checkpoint_size(const std::string& name, const std::filesystem::path& data_dir,
+                                  const std::string& option) {
+  check(!name.empty(), option, ": language-model datasets need a GPT-2 checkpoint folder (config.json + ",
+        "model.safetensors), as a path or a folder name under ", (data_dir / "models").string());
+  std::filesystem::path dir = name;
+  if (!std::filesystem::is_directory(dir) && std::filesystem::is_directory(data_dir / "models" / name))
+    dir = data_dir / "models" / name;
+  check(std::filesystem::exists(dir / "config.json"), option, ": '", name, "' is not a GPT-2 checkpoint folder (no ",
+        (dir / "config.json").string(), ")");
+  LadderSize s{dir.filename().string(), {"gpt2", {}, dir.string()}, {.objective = "none"}};
+  if (s.name.empty()) s.name = dir.parent_path().filename().string();  // "path/to/gpt2/"
+  return s;
+}
+
+/// The size `name` for models of dataset `d`: a ladder size, or a checkpoint for language-model data.
+inline LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest, const std::string& option,
+                                const std::filesystem::path& data_dir) {
+  if (d.language_model_tokens()) return checkpoint_size(name, data_dir, option);
+  return find_size(d.modality, name, smallest, option);
 }
 
 }  // namespace w2s

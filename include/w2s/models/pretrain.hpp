@@ -17,6 +17,7 @@
 #include "w2s/core/log.hpp"
 #include "w2s/data/dataset.hpp"
 #include "w2s/models/augment.hpp"
+#include "w2s/models/factory.hpp"
 #include "w2s/models/ladder.hpp"
 
 namespace w2s {
@@ -28,17 +29,41 @@ struct PretrainedBackbone {
   std::vector<at::Tensor> state;  ///< parameters then buffers, in module order
   std::string key;                ///< the cache hash: names the weights in other keys
   nlohmann::json meta;
+  std::shared_ptr<const Vocabulary> vocab;  ///< text: the ids the weights embed
 
-  [[nodiscard]] std::shared_ptr<BackboneImpl> make() const {
-    auto b = make_backbone(size.backbone, input_shape);
+  /// A copy of the weights. For inputs of another `shape` (a table with the weak
+  /// label appended as features, docs/roles.md#labelsource) an MLP is widened:
+  /// the pretrained weights fill the leading block of the first layer and the new
+  /// inputs' weights keep a fresh layer's random initialisation, so frozen
+  /// features still carry them.
+  [[nodiscard]] std::shared_ptr<BackboneImpl> make(const std::vector<int64_t>& shape = {}) const {
+    if (size.backbone.kind == "gpt2") return make_backbone(size.backbone, input_shape);  // weights: the checkpoint
+    const bool widen = !shape.empty() && shape != input_shape && size.backbone.kind == "mlp";
+    auto b = make_backbone(size.backbone, widen ? shape : input_shape, vocab.get());
     auto params = b->parameters();
     auto buffers = b->buffers();
     check(state.size() == params.size() + buffers.size(), "pretrained backbone '", size.name,
           "': cached state has ", state.size(), " tensors, expected ", params.size() + buffers.size());
     torch::NoGradGuard no_grad;
     size_t i = 0;
-    for (auto& p : params) p.copy_(state[i++]);
-    for (auto& p : buffers) p.copy_(state[i++]);
+    const auto load = [&](at::Tensor& target, const at::Tensor& source) {
+      if (target.sizes() == source.sizes()) return void(target.copy_(source));
+      check(widen && target.dim() == 2 && source.dim() == 2 && target.size(0) == source.size(0) &&
+                target.size(1) >= source.size(1),
+            "pretrained backbone '", size.name, "': weights of shape ", source.sizes(), " do not fit inputs of shape ",
+            at::IntArrayRef(shape), " (pretrained on ", at::IntArrayRef(input_shape), ")");
+      target.slice(1, 0, source.size(1)).copy_(source);
+      // The new inputs' weights: a fresh layer's U(±1/√fan_in), drawn from a generator
+      // seeded by the weights and the shape, so every copy (train and test features,
+      // the student's model) reads the appended inputs the same way.
+      auto gen = at::make_generator<at::CPUGeneratorImpl>(
+          std::stoull(stable_hash(key + nlohmann::json(shape).dump()).substr(0, 12), nullptr, 16));
+      const double bound = 1.0 / std::sqrt(static_cast<double>(target.size(1)));
+      target.slice(1, source.size(1)).copy_(at::empty({target.size(0), target.size(1) - source.size(1)})
+                                                .uniform_(-bound, bound, gen));
+    };
+    for (auto& p : params) load(p, state[i++]);
+    for (auto& p : buffers) load(p, state[i++]);
     return b;
   }
 };
@@ -59,24 +84,51 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
     spec.min_steps = std::min<int64_t>(spec.min_steps, 20);
     n = std::min<int64_t>(n, 2000);
   }
-  const nlohmann::json key = {{"dataset", pool.id()}, {"pool_size", n}, {"size", size.describe()},
-                              {"pretrain", spec.describe()}};
-  PretrainedBackbone out{size, example_shape(pool), {}, "", {}};
+  nlohmann::json key = {{"dataset", pool.id()}, {"pool_size", n}, {"size", size.describe()},
+                        {"pretrain", spec.describe()}};
+  if (pool.vocab) {  // text weights hold the vocabulary's GloVe rows: a new tokenizer is a new backbone
+    std::string words;
+    for (const auto& w : pool.vocab->words) words += w + "\n";
+    key["vocab"] = {{"size", pool.vocab->size()}, {"hash", stable_hash(words)}};
+  }
+  PretrainedBackbone out{size, example_shape(pool), {}, "", {}, pool.vocab};
+  if (size.backbone.kind == "gpt2") {  // a checkpoint is already pretrained: name it by its files, train nothing
+    const auto dir = std::filesystem::weakly_canonical(size.backbone.checkpoint);
+    std::string id = dir.string();
+    for (const auto* f : {"config.json", "model.safetensors"}) {
+      check(std::filesystem::exists(dir / f), (dir / f).string(), ": missing (a GPT-2 checkpoint folder has ",
+            "config.json and model.safetensors)");
+      id += std::string("|") + f + ":" + std::to_string(std::filesystem::file_size(dir / f)) + ":" +
+            std::to_string(std::filesystem::last_write_time(dir / f).time_since_epoch().count());
+    }
+    out.key = "gpt2-" + stable_hash(id);
+    out.meta = {{"checkpoint", dir.string()}};
+    log("backbone ", size.name, ": GPT-2 checkpoint ", dir.string());
+    return out;
+  }
   const auto base = cache.base("backbones", pool.name + "-" + size.name, key);
   out.key = base.filename().string();
   auto artifact = cache.get_or_make(base, [&] {
     const auto start = std::chrono::steady_clock::now();
     torch::manual_seed(1234);
-    auto backbone = make_backbone(size.backbone, out.input_shape);
+    auto backbone = make_backbone(size.backbone, out.input_shape, pool.vocab.get());
     const int64_t numel = pool.inputs[0].numel();
-    check(spec.objective == "dae" || spec.objective == "simclr", "pretraining objective '", spec.objective,
-          "' unknown; expected simclr or dae");
+    check(spec.objective == "dae" || spec.objective == "simclr" || spec.objective == "regress" ||
+              spec.objective == "none",
+          "pretraining objective '", spec.objective, "' unknown; expected simclr, dae, regress or none");
     check(spec.objective != "simclr" || pool.inputs.dim() == 4, "simclr pretraining needs N×C×H×W images");
-    // simclr: a projection head; dae: a linear decoder back to the input.
+    check(spec.objective != "dae" || at::isFloatingType(pool.inputs.scalar_type()), "dae pretraining: dataset '",
+          pool.name, "' has ", pool.inputs.scalar_type(), " inputs (token ids?); the autoencoder needs real values");
+    check(spec.objective != "regress" || pool.pretrain_targets.defined(), "regress pretraining: dataset '", pool.name,
+          "' has no pretraining targets");
+    if (spec.objective == "none") spec.epochs = spec.min_steps = 0;  // the pretrained part (GloVe) is given
+    // simclr: a projection head; dae: a linear decoder back to the input; regress: a linear head to the other tasks.
     torch::nn::Sequential head;
     if (spec.objective == "simclr")
       head = torch::nn::Sequential(torch::nn::Linear(backbone->features(), 256), torch::nn::ReLU(),
                                    torch::nn::Linear(256, 128));
+    else if (spec.objective == "regress")
+      head = torch::nn::Sequential(torch::nn::Linear(backbone->features(), pool.pretrain_targets.size(1)));
     else
       head = torch::nn::Sequential(torch::nn::Linear(backbone->features(), numel));
     backbone->to(device);
@@ -89,9 +141,14 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
     const int64_t per_epoch = (n + spec.batch_size - 1) / spec.batch_size;
     spec.epochs = std::max(spec.epochs, (spec.min_steps + per_epoch - 1) / per_epoch);
     std::vector<double> epoch_loss;
-    log("pretraining ", size.name, " (", size.backbone.kind, " ", nlohmann::json(size.backbone.widths).dump(),
+    if (spec.epochs > 0)
+      log("pretraining ", size.name, " (", size.backbone.kind, " ", nlohmann::json(size.backbone.widths).dump(),
         ", ", spec.objective, ") on ", n, " unlabelled inputs for ", spec.epochs, " epochs");
-    const auto batch_loss = [&](const at::Tensor& x) {
+    const auto batch_loss = [&](const at::Tensor& x, const at::Tensor& idx) {
+      if (spec.objective == "regress")
+        return (head->forward(backbone->forward(x.to(device))) - pool.pretrain_targets.index_select(0, idx).to(device))
+            .pow(2)
+            .mean();
       if (spec.objective == "simclr") {
         const auto views = at::cat({random_view(x, gen), random_view(x, gen)}).to(device);
         return nt_xent(head->forward(backbone->forward(views)), spec.temperature);
@@ -104,9 +161,9 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
       const auto order = at::randperm(n, gen, at::kLong);
       double sum = 0;
       for (int64_t b = 0; b < per_epoch; ++b) {
-        const auto x = inputs.index_select(0, order.slice(0, b * spec.batch_size, std::min(n, (b + 1) * spec.batch_size)));
+        const auto idx = order.slice(0, b * spec.batch_size, std::min(n, (b + 1) * spec.batch_size));
         opt.zero_grad();
-        const auto loss = batch_loss(x);
+        const auto loss = batch_loss(inputs.index_select(0, idx), idx);
         loss.backward();
         opt.step();
         sum += loss.item<double>();

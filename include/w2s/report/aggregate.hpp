@@ -32,9 +32,18 @@ struct SeedRow {
 };
 
 /// One (experiment, dataset, weak, strong) over its seeds.
+/// One transfer task of a regression record (Charikar et al.'s gain vs misfit).
+struct TaskRow {
+  uint64_t seed;
+  std::string split;
+  int64_t task;
+  double err_weak, err_w2s, err_ceiling, misfit, gain;
+};
+
 struct Group {
   std::string experiment, dataset, weak, strong;
   std::vector<SeedRow> seeds;
+  std::vector<TaskRow> tasks;  ///< regression records only
   [[nodiscard]] double mean(double SeedRow::*field) const {
     auto values = seeds | ranges::views::transform([&](const SeedRow& r) { return r.*field; });
     return ranges::accumulate(values, 0.0) / static_cast<double>(seeds.size());
@@ -103,10 +112,24 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
                                          r.at("weak").get<std::string>(), r.at("strong").get<std::string>());
         auto& g = groups[key];
         std::tie(g.experiment, g.dataset, g.weak, g.strong) = key;
-        g.seeds.push_back({r.at("seed").get<uint64_t>(), number(m.at("weak").at("accuracy")),
-                           number(m.at("ceiling").at("accuracy")), number(m.at("student").at("accuracy")),
-                           number(m.at("student").value("best_accuracy", nlohmann::json())),
-                           number(m.at("agreement").at("supervisor_wrong"))});
+        // score: accuracy, or −MSE for regression records (which have no agreement)
+        const auto score = [&](const char* model) {
+          const auto& x = m.at(model);
+          return number(x.contains("score") ? x.at("score") : x.at("accuracy"));
+        };
+        const auto& st = m.at("student");
+        const double best = st.contains("best_mse") ? -number(st.at("best_mse"))
+                                                     : number(st.value("best_accuracy", nlohmann::json()));
+        g.seeds.push_back({r.at("seed").get<uint64_t>(), score("weak"), score("ceiling"), score("student"), best,
+                           m.contains("agreement") ? number(m.at("agreement").at("supervisor_wrong")) : NAN});
+        for (const auto& split : {"test", "transfer"})
+          if (m.contains("tasks"))
+            for (size_t t = 0; t < m.at("tasks").at(split).size(); ++t) {
+              const auto& x = m.at("tasks").at(split).at(t);
+              g.tasks.push_back({r.at("seed").get<uint64_t>(), split, static_cast<int64_t>(t),
+                                 number(x.at("err_weak")), number(x.at("err_w2s")), number(x.at("err_ceiling")),
+                                 number(x.at("misfit")), number(x.at("gain"))});
+            }
       } catch (const nlohmann::json::exception& e) {
         fail(f.string(), ":", n, ": record lacks a field (", e.what(), ")");
       }

@@ -1,14 +1,17 @@
 #pragma once
 /// \file
-/// Few-shot "prompting" for a model that is not a language model (paper §5.x,
-/// Fig. 9; the language-model form comes with GPT-2): no gradient step; k
-/// labelled demonstrations per class, and each input goes to the class whose
-/// demonstrations' mean frozen feature is nearest in cosine similarity.
+/// Few-shot prompting (paper §5.x, Fig. 9): no gradient step, k labelled
+/// demonstrations per class. A GPT-2 checkpoint is prompted for real
+/// (students/lm_prompting.hpp: the demonstrations in its context, the label words'
+/// likelihood; --shots 0 is zero-shot). Models that are not language models get
+/// the nearest class mean: each input goes to the class whose demonstrations'
+/// mean frozen feature is nearest in cosine similarity.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <chrono>
 
+#include "w2s/students/lm_prompting.hpp"
 #include "w2s/students/student.hpp"
 
 namespace w2s {
@@ -32,6 +35,10 @@ struct FewShotPrompting {
 
   template <class L>
   Fitted fit(const StudentContext& c, const StudentData& data, const L&) const {
+    require_classes(data.train, name);
+    if (c.backbone.size.backbone.kind == "gpt2") return fit_language_model(c, data);
+    check(shots >= 1, "--shots: the nearest class mean needs at least 1 demonstration per class (0 = zero-shot is ",
+          "for language models)");
     const auto start = std::chrono::steady_clock::now();
     const int64_t k = data.train.classes;
     const auto feats = c.features.get(c.backbone, data.train, c.config.device).to(at::kCPU);
@@ -56,16 +63,51 @@ struct FewShotPrompting {
     FitResult r;
     r.test_probs = r.best_test_probs = predict(data.test);
     r.curve.steps = {0};
-    r.curve.accuracy = {r.test_probs.argmax(1).eq(data.test.targets).to(at::kDouble).mean().item<double>()};
+    r.curve.score = {r.test_probs.argmax(1).eq(data.test.targets).to(at::kDouble).mean().item<double>()};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    c.log(c.config.label, ": ", shots, "-shot nearest class mean, test acc ", r.curve.accuracy[0]);
+    c.log(c.config.label, ": ", shots, "-shot nearest class mean, test acc ", r.curve.score[0]);
+    return {Classifier{nullptr}, std::move(r), predict};
+  }
+
+  /// `shots` demonstrations per class, drawn with the seed, in a shuffled order.
+  Fitted fit_language_model(const StudentContext& c, const StudentData& data) const {
+    const auto start = std::chrono::steady_clock::now();
+    auto backbone = c.backbone.make();
+    auto* lm = dynamic_cast<Gpt2Backbone*>(backbone.get());
+    check(lm != nullptr, "few_shot: backbone '", c.backbone.size.name, "' is not a language model");
+    lm->to(c.config.device);
+    const auto labels = data.targets.argmax(1);
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(c.config.seed * 31337 + 11);
+    const auto order = at::randperm(labels.size(0), gen, at::kLong);
+    std::vector<int64_t> picked;
+    for (int64_t cls = 0; cls < data.train.classes; ++cls) {
+      const auto of_class = order.masked_select(labels.index_select(0, order).eq(cls)).slice(0, 0, shots);
+      for (int64_t i = 0; i < of_class.size(0); ++i) picked.push_back(of_class[i].item<int64_t>());
+    }
+    const auto mix = at::randperm(static_cast<int64_t>(picked.size()), gen, at::kLong);
+    std::vector<std::pair<std::vector<int64_t>, int64_t>> demos;
+    for (int64_t i = 0; i < mix.size(0); ++i) {
+      const auto j = picked[mix[i].item<int64_t>()];
+      demos.emplace_back(row_ids(data.train.inputs, j), labels[j].item<int64_t>());
+    }
+    const auto prompt = make_lm_prompt(*data.train.vocab, data.train.class_names, demos);
+    auto predict = [backbone, lm, prompt, device = c.config.device](const Dataset& d) {
+      return lm_prompt_probs(*lm, prompt, d.inputs, device);
+    };
+    FitResult r;
+    r.test_probs = r.best_test_probs = predict(data.test);
+    r.curve.steps = {0};
+    r.curve.score = {metrics::accuracy(r.test_probs, data.test.targets)};
+    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    c.log(c.config.label, ": ", demos.size(), "-demonstration prompt (", prompt.prefix.size(),
+          " tokens), test acc ", r.curve.score[0]);
     return {Classifier{nullptr}, std::move(r), predict};
   }
 
   void add_options(po::options_description& o) {
     o.add_options()("shots", po::value(&shots)->default_value(shots), "labelled demonstrations per class");
   }
-  void validate() const { check(shots >= 1, "--shots: expected >= 1, got ", shots); }
+  void validate() const { check(shots >= 0, "--shots: expected >= 0, got ", shots); }
   [[nodiscard]] nlohmann::json describe() const { return {{"shots", shots}, {"scale", scale}}; }
 };
 

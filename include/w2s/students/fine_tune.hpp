@@ -13,7 +13,7 @@ struct FineTune {
   template <class L>
   Fitted fit(const StudentContext& c, const StudentData& data, const L& loss) const {
     torch::manual_seed(c.config.seed);
-    Classifier model(c.backbone.make(), data.train.classes);
+    Classifier model(c.backbone.make(example_shape(data.train)), data.train.outputs());
     auto result = fit_module(*model, [&](const at::Tensor& x) { return model->forward(x); }, data.train.inputs,
                              data.targets, data.test.inputs, data.test.targets, loss, c.config, c.log);
     return {model, std::move(result), classifier_predict(model, c.config.device)};

@@ -15,7 +15,7 @@ struct LinearProbe {
   template <class L>
   Fitted fit(const StudentContext& c, const StudentData& data, const L& loss) const {
     torch::manual_seed(c.config.seed);
-    Classifier model(c.backbone.make(), data.train.classes);
+    Classifier model(c.backbone.make(example_shape(data.train)), data.train.outputs());
     const auto train = c.features.get(c.backbone, data.train, c.config.device);
     const auto test = c.features.get(c.backbone, data.test, c.config.device);
     auto& head = model->head();
@@ -24,7 +24,8 @@ struct LinearProbe {
     // Predictions go through the cached features too.
     auto predict = [head, &cache = c.features, &backbone = c.backbone, device = c.config.device](const Dataset& d) mutable {
       head->eval();
-      return predict_probs([&](const at::Tensor& f) { return head->forward(f); }, cache.get(backbone, d, device), device);
+      return predict_probs([&](const at::Tensor& f) { return head->forward(f); }, cache.get(backbone, d, device), device,
+                           d.regression());
     };
     return {model, std::move(result), predict};
   }

@@ -21,6 +21,7 @@ struct ProbeAfter {
 
   template <class L>
   Fitted fit(const StudentContext& c, const StudentData& data, const L& loss) const {
+    require_classes(data.train, name);
     Fitted tuned = inner.fit(c, data, loss);
     check(!tuned.model.is_empty(), "probe_after: the inner student has no model to probe");
     Classifier model = tuned.model;

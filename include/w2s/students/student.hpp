@@ -24,7 +24,7 @@ class FeatureCache {
   at::Tensor get(const PretrainedBackbone& backbone, const Dataset& data, torch::Device device) {
     const auto key = backbone.key + "|" + data.id() + "|" + std::to_string(data.size());
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-    auto model = backbone.make();
+    auto model = backbone.make(example_shape(data));
     model->to(device);
     model->eval();
     return cache_[key] = forward_in_batches([&](const at::Tensor& x) { return model->forward(x); }, data.inputs, device);
@@ -55,7 +55,7 @@ struct Fitted {
 inline std::function<at::Tensor(const Dataset&)> classifier_predict(Classifier model, torch::Device device) {
   return [model, device](const Dataset& d) mutable {
     model->eval();
-    return predict_probs([&](const at::Tensor& x) { return model->forward(x); }, d.inputs, device);
+    return predict_probs([&](const at::Tensor& x) { return model->forward(x); }, d.inputs, device, d.regression());
   };
 }
 

@@ -5,6 +5,7 @@
 /// batch, test accuracy recorded at evenly spaced steps (paper Figs. 7, 13).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/autocast_mode.h>
 #include <torch/nn/module.h>
 #include <torch/optim/adam.h>
 #include <torch/types.h>
@@ -19,6 +20,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/core/log.hpp"
+#include "w2s/metrics/metrics.hpp"
 #include "w2s/train/cosine.hpp"
 
 namespace w2s {
@@ -33,6 +35,13 @@ struct TrainProgress {
 struct TrainConfig {
   int64_t epochs = 3;
   int64_t batch_size = 100;
+  /// Examples per forward/backward pass; gradients of a batch's minibatches are
+  /// accumulated before the one optimiser step (openai: batch 32, minibatch 1 for
+  /// the largest models), with the loss over the whole batch. Costs one extra
+  /// forward pass per minibatch; needs a deterministic forward (no dropout).
+  /// 0 = the whole batch at once.
+  int64_t minibatch = 0;
+  bool amp = false;  ///< CUDA autocast around forward passes (LibTorch's mixed precision)
   double lr = 1e-3;
   int64_t eval_points = 10;  ///< test evaluations during training (the last is the final model)
   uint64_t seed = 0;
@@ -40,24 +49,27 @@ struct TrainConfig {
   std::string label = "train";  ///< names the stage in progress lines and errors
 
   [[nodiscard]] nlohmann::json describe() const {
-    return {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
+    nlohmann::json j = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
+    if (minibatch > 0 && minibatch < batch_size) j["minibatch"] = minibatch;  // old cache keys stay valid
+    if (amp) j["amp"] = true;
+    return j;
   }
 };
 
-/// Test accuracy during training.
+/// The test score during training: accuracy, or −MSE for regression (metrics::score).
 struct Curve {
   std::vector<int64_t> steps;
-  std::vector<double> accuracy;
-  [[nodiscard]] double best() const { return accuracy.empty() ? NAN : *std::max_element(accuracy.begin(), accuracy.end()); }
-  [[nodiscard]] double final() const { return accuracy.empty() ? NAN : accuracy.back(); }
-  [[nodiscard]] nlohmann::json to_json() const { return {{"steps", steps}, {"accuracy", accuracy}}; }
+  std::vector<double> score;
+  [[nodiscard]] double best() const { return score.empty() ? NAN : *std::max_element(score.begin(), score.end()); }
+  [[nodiscard]] double final() const { return score.empty() ? NAN : score.back(); }
+  [[nodiscard]] nlohmann::json to_json() const { return {{"steps", steps}, {"score", score}}; }
   static Curve from_json(const nlohmann::json& j) {
-    return {j.at("steps").get<std::vector<int64_t>>(), j.at("accuracy").get<std::vector<double>>()};
+    return {j.at("steps").get<std::vector<int64_t>>(), j.at(j.contains("score") ? "score" : "accuracy").get<std::vector<double>>()};
   }
 };
 
 struct FitResult {
-  at::Tensor test_probs;       ///< N_test × classes, on the CPU, of the final model
+  at::Tensor test_probs;       ///< N_test × outputs, on the CPU, of the final model (probabilities, or regression outputs)
   at::Tensor best_test_probs;  ///< the same at the evaluation step of best test accuracy (the oracle)
   Curve curve;
   int64_t steps = 0;
@@ -65,6 +77,32 @@ struct FitResult {
 };
 
 using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
+
+/// CUDA mixed precision (LibTorch's autocast: matmuls in bfloat16, reductions in
+/// float) for the guard's lifetime, when `enabled`. Losses see float outputs.
+class AutocastGuard {
+ public:
+  explicit AutocastGuard(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    was_enabled_ = at::autocast::is_enabled();
+    // bfloat16, not float16: LibTorch 1.13's C++ API has no gradient scaler, and
+    // bfloat16's float32 exponent range needs none.
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+    at::autocast::increment_nesting();
+  }
+  ~AutocastGuard() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_enabled(was_enabled_);
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool enabled_;
+  bool was_enabled_ = false;
+};
 
 /// `forward` on `x` in batches, without gradients, gathered on the CPU (features, logits).
 inline at::Tensor forward_in_batches(const ForwardFn& forward, const at::Tensor& x, torch::Device device,
@@ -76,10 +114,12 @@ inline at::Tensor forward_in_batches(const ForwardFn& forward, const at::Tensor&
   return at::cat(parts);
 }
 
-/// Softmax probabilities of `forward` on `x`, in batches, without gradients, on the CPU.
+/// Softmax probabilities of `forward` on `x`, in batches, without gradients, on the CPU;
+/// with `regression`, the raw outputs.
 inline at::Tensor predict_probs(const ForwardFn& forward, const at::Tensor& x, torch::Device device,
-                                int64_t batch = 1000) {
-  return at::softmax(forward_in_batches(forward, x, device, batch), 1);
+                                bool regression = false, int64_t batch = 1000) {
+  const auto out = forward_in_batches(forward, x, device, batch);
+  return regression ? out : at::softmax(out, 1);
 }
 
 /// Trains `module` (all its parameters) so that `loss(forward(x), targets,
@@ -103,38 +143,71 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
   CosineSchedule schedule(opt, cfg.lr, total);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(cfg.seed * 1000003ull + 17);
   FitResult result;
+  const bool regression = metrics::is_regression(y_test);
   int64_t step = 0, next_point = 1;
   double running = 0;
   const auto evaluate = [&](int64_t after_steps) {
     module.eval();
-    result.test_probs = predict_probs(forward, x_test, cfg.device);
+    result.test_probs = predict_probs(forward, x_test, cfg.device, regression);
     module.train();
-    const double acc = result.test_probs.argmax(1).eq(y_test).to(at::kDouble).mean().item<double>();
-    if (result.curve.accuracy.empty() || acc > result.curve.best()) result.best_test_probs = result.test_probs;
+    const double score = metrics::score(result.test_probs, y_test);
+    if (result.curve.score.empty() || score > result.curve.best()) result.best_test_probs = result.test_probs;
     result.curve.steps.push_back(after_steps);
-    result.curve.accuracy.push_back(acc);
-    return acc;
+    result.curve.score.push_back(score);
+    return score;
   };
   module.train();
   for (int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
     const auto order = at::randperm(n, gen, at::kLong);
     for (int64_t b = 0; b < per_epoch; ++b, ++step) {
       const auto idx = order.slice(0, b * cfg.batch_size, std::min(n, (b + 1) * cfg.batch_size));
-      const auto xb = x.index_select(0, idx).to(cfg.device);
+      const int64_t in_batch = idx.size(0);
+      const int64_t micro = cfg.minibatch > 0 ? std::min(cfg.minibatch, in_batch) : in_batch;
       const auto tb = targets.index_select(0, idx).to(cfg.device);
+      const auto out_of = [&](const at::Tensor& part) {
+        const AutocastGuard amp(cfg.amp);
+        return forward(x.index_select(0, part).to(cfg.device));
+      };
+      const auto checked = [&](const at::Tensor& l) {
+        const double v = l.item<double>();
+        check(std::isfinite(v), cfg.label, ": loss is ", v, " at step ", step + 1, " of ", total, " (epoch ",
+              epoch + 1, "); lower --lr or check the targets");
+        return v;
+      };
       opt.zero_grad();
-      const at::Tensor l = loss(forward(xb), tb, TrainProgress{step, total});
-      const double value = l.item<double>();
-      check(std::isfinite(value), cfg.label, ": loss is ", value, " at step ", step + 1, " of ", total,
-            " (epoch ", epoch + 1, "); lower --lr or check the targets");
-      l.backward();
+      double value = 0;
+      if (micro == in_batch) {
+        const at::Tensor l = loss(out_of(idx).to(at::kFloat), tb, TrainProgress{step, total});
+        value = checked(l);
+        l.backward();
+      } else {
+        // Gradient accumulation that is exact for every loss, also those with batch
+        // statistics (the aux loss's quantile, the window's median): the outputs of
+        // all minibatches without gradients, the loss and dL/doutputs on the whole
+        // batch, then each minibatch again with gradients, seeded with its slice.
+        std::vector<at::Tensor> outs;
+        {
+          torch::NoGradGuard no_grad;
+          for (int64_t m = 0; m < in_batch; m += micro)
+            outs.push_back(out_of(idx.slice(0, m, std::min(in_batch, m + micro))).to(at::kFloat));
+        }
+        auto outputs = at::cat(outs).requires_grad_(true);
+        const at::Tensor l = loss(outputs, tb, TrainProgress{step, total});
+        value = checked(l);
+        l.backward();
+        const auto grad = outputs.grad();
+        for (int64_t m = 0; m < in_batch; m += micro) {
+          const int64_t end = std::min(in_batch, m + micro);
+          out_of(idx.slice(0, m, end)).to(at::kFloat).backward(grad.slice(0, m, end));
+        }
+      }
       opt.step();
       schedule.step();
       running = step == 0 ? value : 0.98 * running + 0.02 * value;
       if ((step + 1) * points >= next_point * total) {  // evenly spaced; the last is after the final step
         const double acc = evaluate(step + 1);
         log(cfg.label, ": epoch ", epoch + 1, "/", cfg.epochs, " step ", step + 1, "/", total, " loss ", running,
-            " test acc ", acc);
+            regression ? " test mse " : " test acc ", regression ? -acc : acc);
         ++next_point;
       }
     }

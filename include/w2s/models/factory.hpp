@@ -1,0 +1,33 @@
+#pragma once
+/// \file
+/// Builds a backbone from its spec: the one place that maps kind names to classes.
+#include <memory>
+#include <vector>
+
+#include "w2s/models/backbone.hpp"
+#include "w2s/models/gpt2_backbone.hpp"
+#include "w2s/models/text_backbone.hpp"
+
+namespace w2s {
+
+/// A freshly initialised backbone of `spec` for inputs of `input_shape` (one
+/// example); text backbones also need the dataset's vocabulary.
+inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec, const std::vector<int64_t>& input_shape,
+                                                   const Vocabulary* vocab = nullptr) {
+  int64_t numel = 1;
+  for (auto d : input_shape) numel *= d;
+  if (spec.kind == "mlp") return std::make_shared<MlpBackbone>(numel, spec.widths);
+  if (spec.kind == "conv") return std::make_shared<ConvBackbone>(input_shape, spec.widths);
+  if (spec.kind == "gpt2") return std::make_shared<Gpt2Backbone>(load_gpt2_without_dropout(spec.checkpoint));
+  const bool text = spec.kind == "bow" || spec.kind == "glove-mlp" || spec.kind == "glove-transformer";
+  check(!text || vocab != nullptr, "backbone kind '", spec.kind, "' reads token ids: it needs a text dataset");
+  if (spec.kind == "bow") {
+    check(spec.widths.size() == 1, "bow backbone: expected one width (the word-vector size)");
+    return std::make_shared<BagOfWordsBackbone>(vocab->size(), spec.widths[0]);
+  }
+  if (spec.kind == "glove-mlp") return std::make_shared<GloveMlpBackbone>(*vocab, spec.widths);
+  if (spec.kind == "glove-transformer") return std::make_shared<GloveTransformerBackbone>(*vocab, spec.widths);
+  fail("backbone kind '", spec.kind, "' unknown; expected mlp, conv, bow, glove-mlp, glove-transformer or gpt2");
+}
+
+}  // namespace w2s

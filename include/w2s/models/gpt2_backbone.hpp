@@ -1,0 +1,75 @@
+#pragma once
+/// \file
+/// A GPT-2 checkpoint as a ladder backbone: features are the final hidden state of
+/// each input's last non-padding token, which with models/classifier.hpp's head
+/// (Linear(hidden, classes, bias=false), zero-initialised) is the openai code's
+/// classifier; a linear probe trains that head on these features, detached. Inputs
+/// are GPT-2 BPE ids right-padded with −1 (data/openai_jsonl.hpp). Dropout is off,
+/// as in the openai code.
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <vector>
+
+#include "w2s/models/backbone.hpp"
+#include "w2s/models/gpt2.hpp"
+
+namespace w2s {
+
+/// The checkpoint in `dir` with dropout off (the openai fine-tuning setting).
+inline Gpt2Model load_gpt2_without_dropout(const std::filesystem::path& dir) {
+  auto config = Gpt2Config::from_json_file(dir / "config.json");
+  config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0;
+  Gpt2Model model(config);
+  load_gpt2_weights(*model, dir / "model.safetensors");
+  return model;
+}
+
+class Gpt2Backbone : public BackboneImpl {
+ public:
+  explicit Gpt2Backbone(Gpt2Model model) : model_(register_module("transformer", std::move(model))) {
+    features_ = model_->config().n_embd;
+    const auto& c = model_->config();
+    flops_ = 2.0 * double(c.n_layer) * 12.0 * double(c.n_embd) * double(c.n_embd);  // per token, without attention
+  }
+  /// ids: N × T, −1 = padding on the right.
+  at::Tensor forward(const at::Tensor& ids) override {
+    return in_chunks(ids, [&](const at::Tensor& hidden, const at::Tensor&) { return hidden; });
+  }
+  /// Next-token log-probabilities at each input's last real token (N × vocab), for prompting.
+  at::Tensor next_token_log_probs(const at::Tensor& ids) {
+    return in_chunks(ids, [&](const at::Tensor& hidden, const at::Tensor&) {
+      return at::log_softmax(model_->lm_logits(hidden).to(at::kFloat), 1);
+    });
+  }
+  [[nodiscard]] Gpt2ModelImpl& model() { return *model_; }
+
+ private:
+  /// `f` of the last real token's hidden state. Padding columns no row uses are
+  /// cut first; without gradients (evaluation, frozen features) rows go through
+  /// in chunks of 16, since a batch of 1,000 long sequences would not fit in memory.
+  template <class F>
+  at::Tensor in_chunks(const at::Tensor& ids, const F& f) {
+    const auto real = ids.ge(0);
+    const int64_t used = std::max<int64_t>(1, real.sum(1).max().item<int64_t>());
+    check(used <= model_->config().n_positions, "gpt2: an input of ", used, " tokens is longer than the checkpoint's ",
+          "context (n_positions ", model_->config().n_positions, "); lower --max-tokens (the weak-label sentence adds ",
+          "about 12 tokens)");
+    const auto run = [&](const at::Tensor& x) {
+      const auto mask = x.ge(0);
+      const auto hidden = model_->forward(x.clamp_min(0), mask);
+      const auto last = mask.sum(1).sub(1).clamp_min(0);
+      return f(hidden.index({at::arange(x.size(0), x.options()), last}), mask);
+    };
+    const auto trimmed = ids.slice(1, 0, used);
+    if (at::GradMode::is_enabled() || trimmed.size(0) <= 16) return run(trimmed);
+    std::vector<at::Tensor> parts;
+    for (int64_t i = 0; i < trimmed.size(0); i += 16) parts.push_back(run(trimmed.slice(0, i, std::min(trimmed.size(0), i + 16))));
+    return at::cat(parts);
+  }
+
+  Gpt2Model model_;
+};
+
+}  // namespace w2s

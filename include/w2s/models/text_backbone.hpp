@@ -1,0 +1,114 @@
+#pragma once
+/// \file
+/// Backbones over token ids (N × T int64, 0 = padding; data/dataset.hpp's
+/// Vocabulary). The strong ones stand on GloVe 6B 100-d, a real pretrained
+/// representation held frozen; the weak one learns its own word vectors from
+/// scratch, so its knowledge is only what its half of the labels teaches it
+/// (docs/text.md).
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/nn/modules/embedding.h>
+#include <torch/nn/modules/linear.h>
+#include <torch/nn/modules/transformercoder.h>
+#include <torch/nn/modules/transformerlayer.h>
+
+#include "w2s/data/dataset.hpp"
+#include "w2s/models/backbone.hpp"
+
+namespace w2s {
+
+/// Mean of `vectors` (N × T × d) over the positions where `ids` is not padding.
+inline at::Tensor masked_mean(const at::Tensor& vectors, const at::Tensor& ids) {
+  const auto mask = ids.ne(Vocabulary::pad).to(vectors.scalar_type()).unsqueeze(2);
+  return (vectors * mask).sum(1) / mask.sum(1).clamp_min(1);
+}
+
+/// Bag of words: a trainable word vector per id (random init), averaged. With the
+/// linear head this is a linear model of word frequencies.
+class BagOfWordsBackbone : public BackboneImpl {
+ public:
+  BagOfWordsBackbone(int64_t vocab_size, int64_t dims)
+      : embed_(register_module("embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab_size, dims)))) {
+    features_ = dims;
+    flops_ = 2.0 * double(dims);  // per token
+  }
+  at::Tensor forward(const at::Tensor& ids) override { return masked_mean(embed_->forward(ids), ids); }
+
+ private:
+  torch::nn::Embedding embed_;
+};
+
+/// Frozen GloVe vectors (a buffer: never trained, saved with the weights).
+class GloveBackboneBase : public BackboneImpl {
+ protected:
+  explicit GloveBackboneBase(const Vocabulary& vocab) {
+    check(vocab.glove.defined() && vocab.glove.dim() == 2 && vocab.glove.size(0) == vocab.size(), "text backbone: the ",
+          "vocabulary has ", vocab.size(), " words but its GloVe matrix is ",
+          vocab.glove.defined() ? vocab.glove.sizes() : at::IntArrayRef{});
+    glove_ = register_buffer("glove", vocab.glove.clone());
+  }
+  [[nodiscard]] at::Tensor embed(const at::Tensor& ids) const { return glove_.index_select(0, ids.flatten()).view({ids.size(0), ids.size(1), -1}); }
+  [[nodiscard]] int64_t glove_dims() const { return glove_.size(1); }
+
+ private:
+  at::Tensor glove_;
+};
+
+/// Mean-pooled GloVe vectors, then a ReLU MLP of `widths`.
+class GloveMlpBackbone : public GloveBackboneBase {
+ public:
+  GloveMlpBackbone(const Vocabulary& vocab, const std::vector<int64_t>& widths) : GloveBackboneBase(vocab) {
+    check(!widths.empty(), "glove-mlp backbone: expected at least one hidden width");
+    int64_t in = glove_dims();
+    for (const auto w : widths) {
+      net_->push_back(torch::nn::Linear(in, w));
+      net_->push_back(torch::nn::ReLU());
+      flops_ += 2.0 * double(in) * double(w);
+      in = w;
+    }
+    features_ = in;
+    register_module("net", net_);
+  }
+  at::Tensor forward(const at::Tensor& ids) override { return net_->forward(masked_mean(embed(ids), ids)); }
+
+ private:
+  torch::nn::Sequential net_;
+};
+
+/// GloVe vectors projected to `d` with learned positions, `layers` transformer
+/// encoder layers (`heads` heads, feed-forward 2d, no dropout) that skip padding,
+/// mean-pooled. `widths` = {d, layers, heads}. LibTorch 1.13's layers take T × N × d.
+class GloveTransformerBackbone : public GloveBackboneBase {
+ public:
+  static constexpr int64_t max_positions = 512;
+  GloveTransformerBackbone(const Vocabulary& vocab, const std::vector<int64_t>& widths) : GloveBackboneBase(vocab) {
+    check(widths.size() == 3 && widths[0] > 0 && widths[1] > 0 && widths[2] > 0 && widths[0] % widths[2] == 0,
+          "glove-transformer backbone: expected widths {d, layers, heads} with d divisible by heads");
+    const int64_t d = widths[0];
+    project_ = register_module("project", torch::nn::Linear(glove_dims(), d));
+    positions_ = register_module("positions", torch::nn::Embedding(max_positions, d));
+    torch::nn::TransformerEncoderLayerOptions layer(d, widths[2]);
+    layer.dim_feedforward(2 * d).dropout(0.0);
+    encoder_ = register_module("encoder",
+                               torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, widths[1])));
+    features_ = d;
+    flops_ = 2.0 * double(glove_dims()) * double(d) + double(widths[1]) * 2.0 * (4.0 * d * d + 4.0 * d * d);  // per token
+  }
+  at::Tensor forward(const at::Tensor& ids) override {
+    check(ids.size(1) <= max_positions, "glove-transformer backbone: ", ids.size(1), " tokens, at most ",
+          max_positions, " positions");
+    const auto pos = at::arange(ids.size(1), ids.options());
+    auto x = project_->forward(embed(ids)) + positions_->forward(pos).unsqueeze(0);
+    auto padding = ids.eq(Vocabulary::pad);
+    // A row of only padding would give NaN attention: let such rows attend to their first position.
+    padding.select(1, 0).logical_and_(padding.all(1).logical_not());
+    x = encoder_->forward(x.transpose(0, 1), {}, padding).transpose(0, 1);
+    return masked_mean(x, ids);
+  }
+
+ private:
+  torch::nn::Linear project_{nullptr};
+  torch::nn::Embedding positions_{nullptr};
+  torch::nn::TransformerEncoder encoder_{nullptr};
+};
+
+}  // namespace w2s
