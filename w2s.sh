@@ -4,6 +4,8 @@
 #   ./w2s.sh main    set up, build, run the main job (Fashion-MNIST, 3 seeds) and print its table
 #   ./w2s.sh test    set up, build everything and run the whole test suite
 #   ./w2s.sh ablations  every experiment file × 3 seeds on Fashion-MNIST (docs/ablations.md)
+#   ./w2s.sh datasets   the tables, text and theory tasks: naive and aux-loss students × 3 seeds,
+#                       each ladder size's probe, gain vs misfit (docs/results.md)
 #   ./w2s.sh setup   install Debian packages and fetch the data only
 #   ./w2s.sh build   set up and build only
 #
@@ -154,12 +156,33 @@ ablations() {
   local common=(--dataset fashion-mnist --seeds 0,1,2 --out "$out" --cache-dir "$ROOT/cache" --threads "${W2S_THREADS:-0}" --quiet)
   local exp
   for exp in "$BUILD"/experiments/*; do
-    [[ -x $exp ]] || continue
+    [[ -x $exp && $(basename "$exp") != gain_vs_misfit ]] || continue  # regression only: see datasets
     say "$(basename "$exp")"
     "$exp" "${common[@]}"
   done
   say "table (also in $out/table.md)"
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
+}
+
+datasets() {
+  build --target naive_finetune aux_confidence_loss model_ladder gain_vs_misfit w2s_report
+  local out=$ROOT/results/datasets d exp probe_lr
+  local common=(--seeds 0,1,2 --out "$out" --cache-dir "$ROOT/cache" --threads "${W2S_THREADS:-0}" --quiet)
+  for d in breast-cancer wine digits letter spam-assassin brown; do
+    for exp in naive_finetune aux_confidence_loss; do
+      say "$exp on $d"
+      "$BUILD/experiments/$exp" --config "$ROOT/experiments/configs/$d.ini" "${common[@]}"
+    done
+    probe_lr=0.001
+    [[ $d == spam-assassin || $d == brown ]] && probe_lr=0.1  # docs/text.md: text features want a larger step
+    say "each size's linear probe and fine-tuned accuracy on $d"
+    "$BUILD/tools/model_ladder" --config "$ROOT/experiments/configs/$d.ini" --probe-lr "$probe_lr" --probe-epochs 20 \
+      "${common[@]}" | tee "$out/ladder_$d.md"
+  done
+  say "gain vs misfit on the Charikar et al. setting"
+  "$BUILD/experiments/gain_vs_misfit" "${common[@]}"
+  say "table (also in $out/table.md; per-task misfit and gain in $out/tasks.csv)"
+  "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv" --tasks "$out/tasks.csv"
 }
 
 run_tests() {
@@ -174,5 +197,6 @@ case ${1:-} in
   main) main_job ;;
   test) run_tests ;;
   ablations) ablations ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  datasets) datasets ;;
+  *) sed -n '2,15p' "$0"; exit 2 ;;
 esac

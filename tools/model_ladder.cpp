@@ -12,16 +12,21 @@ int ladder_main(int argc, char** argv) {
   cfg.experiment = "model_ladder";
   bool finetune = true;
   std::string objective;
+  int64_t probe_epochs = w2s::LinearProbe::default_epochs;
+  double probe_lr = w2s::LinearProbe::default_lr;
   w2s::po::options_description extra("model_ladder options");
   extra.add_options()("probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
                       "skip the fine-tuned accuracy")(
       "pretrain-objective", w2s::po::value(&objective),
-      "pretrain every size with this objective instead of the ladder's (simclr or dae), to compare them");
+      "pretrain every size with this objective instead of the ladder's (simclr or dae), to compare them")(
+      "probe-epochs", w2s::po::value(&probe_epochs)->default_value(probe_epochs), "linear probe epochs")(
+      "probe-lr", w2s::po::value(&probe_lr)->default_value(probe_lr),
+      "linear probe learning rate (text features want about 0.1, docs/text.md)");
   if (!w2s::cli::parse(argc, argv, cfg, extra)) return 0;
   w2s::runtime::tune_malloc();
   const int threads = w2s::runtime::set_threads(cfg.threads);
   const w2s::Log log(cfg.experiment, cfg.quiet);
-  const auto bundle = w2s::data::find_dataset(cfg.dataset).load({cfg.data_dir, cfg.max_tokens});
+  const auto bundle = w2s::data::find_dataset(cfg.dataset).load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
   if (cfg.smoke) {
     cfg.train_size = std::min(cfg.train_size, bundle.train.size());
     cfg.test_size = std::min(cfg.test_size, bundle.test.size());
@@ -36,8 +41,8 @@ int ladder_main(int argc, char** argv) {
     for (const auto seed : cfg.seeds) {
       const auto splits = w2s::make_splits(bundle, seed, cfg.train_size, cfg.test_size);
       auto c = cfg;
-      c.epochs = w2s::LinearProbe::default_epochs;
-      c.lr = w2s::LinearProbe::default_lr;
+      c.epochs = probe_epochs;
+      c.lr = probe_lr;
       const w2s::SeedState probe_state{c, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.pretrain_pool()};
       const auto lp = w2s::strong_ceiling(probe_state, w2s::LinearProbe{});
       const double lp_acc = w2s::metrics::score(lp.test_probs, splits.test.targets);

@@ -91,9 +91,9 @@ TEST_CASE("text backbones give the same features with extra padding", "[models][
     REQUIRE(at::allclose(bb->forward(ids), bb->forward(padded), 1e-5, 1e-6));
     REQUIRE(bb->forward(ids).size(1) == bb->features());
   }
-  // GloVe stays frozen: a buffer, not a parameter
+  // GloVe initialises the word vectors, which fine-tuning may adapt
   auto mlp = make_backbone({"glove-mlp", {8}}, {3}, b.train.vocab.get());
-  for (const auto& p : mlp->named_parameters()) REQUIRE(p.key().find("glove") == std::string::npos);
+  REQUIRE(at::equal(mlp->named_parameters()["glove.weight"], b.train.vocab->glove));
   REQUIRE_THROWS_WITH(make_backbone({"glove-mlp", {8}}, {3}), Catch::Contains("needs a text dataset"));
 }
 

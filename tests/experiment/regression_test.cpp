@@ -7,6 +7,7 @@
 #include "w2s/labels/ground_truth.hpp"
 #include "w2s/labels/noise.hpp"
 #include "w2s/labels/weak_labels.hpp"
+#include "w2s/losses/aux_confidence.hpp"
 #include "w2s/losses/squared_error.hpp"
 #include "w2s/students/least_squares.hpp"
 
@@ -100,4 +101,27 @@ TEST_CASE("least squares recovers an exact affine map of the features", "[studen
   REQUIRE(metrics::mse(fitted.result.test_probs, d.targets) < 1e-8);
   REQUIRE_THROWS_WITH(LeastSquares{}.fit(ctx, {d, d.targets, d}, CrossEntropy{}),
                       Catch::Contains("the loss must be squared_error"));
+}
+
+TEST_CASE("gradient accumulation gives the whole batch's step, also for batch statistics", "[train]") {
+  // The auxiliary confidence loss hardens with a quantile over the batch: minibatches
+  // of 2 must still train exactly as one batch of 8 (trainer.hpp's two passes).
+  const auto x = at::randn({8, 3});
+  const auto y = at::softmax(at::randn({8, 2}), 1);
+  const auto train = [&](int64_t minibatch) {
+    torch::manual_seed(3);
+    torch::nn::Linear model(3, 2);
+    TrainConfig cfg;
+    cfg.epochs = 2;
+    cfg.batch_size = 8;
+    cfg.minibatch = minibatch;
+    cfg.lr = 0.1;
+    Log log("test", true);
+    fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x, y, x,
+               at::zeros({8}, at::kLong), AuxConfidence{}, cfg, log);
+    return model->weight.detach().clone();
+  };
+  const auto whole = train(0);
+  REQUIRE(at::allclose(train(2), whole, 1e-5, 1e-6));
+  REQUIRE(at::allclose(train(1), whole, 1e-5, 1e-6));
 }

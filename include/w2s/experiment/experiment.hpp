@@ -101,7 +101,7 @@ class Experiment {
     const auto start = std::chrono::steady_clock::now();
     const auto& entry = data::find_dataset(cfg.dataset);
     log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
-    const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens});
+    const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
     if constexpr (is_regression_loss<LossT>())
       check(bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
             "' has classes; this loss fits real-valued targets (regression datasets: charikar)");

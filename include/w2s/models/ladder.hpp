@@ -83,7 +83,7 @@ inline const std::vector<LadderSize>& ladder(Modality modality) {
       {"xs", {"bow", {16}}, {.objective = "none"}},
       {"s", {"glove-mlp", {128}}, {.objective = "none"}},
       {"m", {"glove-mlp", {512, 256}}, {.objective = "none"}},
-      {"l", {"glove-transformer", {128, 2, 4}}, {.objective = "none"}},
+      {"l", {"glove-transformer", {128, 1, 4}}, {.objective = "none"}},
   };
   switch (modality) {
     case Modality::image: return image;

@@ -2,10 +2,8 @@
 /// \file
 /// Backbones over token ids (N × T int64, 0 = padding; data/dataset.hpp's
 /// Vocabulary). The strong ones stand on GloVe 6B 100-d, a real pretrained
-/// representation held frozen; the weak one learns its own word vectors from
-/// scratch, so its knowledge is only what its half of the labels teaches it
-/// (docs/text.md).
-#include <torch/nn/modules/container/sequential.h>
+/// representation; the weak one learns its own word vectors from scratch, so its
+/// knowledge is only what its half of the labels teaches it (docs/text.md).
 #include <torch/nn/modules/embedding.h>
 #include <torch/nn/modules/linear.h>
 #include <torch/nn/modules/transformercoder.h>
@@ -37,41 +35,37 @@ class BagOfWordsBackbone : public BackboneImpl {
   torch::nn::Embedding embed_;
 };
 
-/// Frozen GloVe vectors (a buffer: never trained, saved with the weights).
+/// Word vectors initialised from GloVe: an embedding the backbone owns, so fine-tuning
+/// adapts it like every other pretrained weight (the paper fine-tunes all weights);
+/// linear probes read it frozen.
 class GloveBackboneBase : public BackboneImpl {
  protected:
   explicit GloveBackboneBase(const Vocabulary& vocab) {
     check(vocab.glove.defined() && vocab.glove.dim() == 2 && vocab.glove.size(0) == vocab.size(), "text backbone: the ",
           "vocabulary has ", vocab.size(), " words but its GloVe matrix is ",
-          vocab.glove.defined() ? vocab.glove.sizes() : at::IntArrayRef{});
-    glove_ = register_buffer("glove", vocab.glove.clone());
+          vocab.glove.defined() ? vocab.glove.sizes() : at::IntArrayRef{}, " (GloVe backbones need a word vocabulary)");
+    glove_ = register_module("glove", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab.size(), vocab.glove.size(1))
+                                                                  ._weight(vocab.glove.clone())));
   }
-  [[nodiscard]] at::Tensor embed(const at::Tensor& ids) const { return glove_.index_select(0, ids.flatten()).view({ids.size(0), ids.size(1), -1}); }
-  [[nodiscard]] int64_t glove_dims() const { return glove_.size(1); }
+  [[nodiscard]] at::Tensor embed(const at::Tensor& ids) { return glove_->forward(ids); }
+  [[nodiscard]] int64_t glove_dims() const { return glove_->options.embedding_dim(); }
 
  private:
-  at::Tensor glove_;
+  torch::nn::Embedding glove_{nullptr};
 };
 
 /// Mean-pooled GloVe vectors, then a ReLU MLP of `widths`.
 class GloveMlpBackbone : public GloveBackboneBase {
  public:
-  GloveMlpBackbone(const Vocabulary& vocab, const std::vector<int64_t>& widths) : GloveBackboneBase(vocab) {
-    check(!widths.empty(), "glove-mlp backbone: expected at least one hidden width");
-    int64_t in = glove_dims();
-    for (const auto w : widths) {
-      net_->push_back(torch::nn::Linear(in, w));
-      net_->push_back(torch::nn::ReLU());
-      flops_ += 2.0 * double(in) * double(w);
-      in = w;
-    }
-    features_ = in;
-    register_module("net", net_);
+  GloveMlpBackbone(const Vocabulary& vocab, const std::vector<int64_t>& widths)
+      : GloveBackboneBase(vocab), mlp_(register_module("mlp", std::make_shared<MlpBackbone>(glove_dims(), widths))) {
+    features_ = mlp_->features();
+    flops_ = mlp_->forward_flops();
   }
-  at::Tensor forward(const at::Tensor& ids) override { return net_->forward(masked_mean(embed(ids), ids)); }
+  at::Tensor forward(const at::Tensor& ids) override { return mlp_->forward(masked_mean(embed(ids), ids)); }
 
  private:
-  torch::nn::Sequential net_;
+  std::shared_ptr<MlpBackbone> mlp_;
 };
 
 /// GloVe vectors projected to `d` with learned positions, `layers` transformer
