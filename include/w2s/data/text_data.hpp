@@ -58,8 +58,8 @@ inline std::vector<int64_t> word_ids(const Vocabulary& vocab, std::string_view t
 }
 
 /// Train and test examples as a DataBundle of token ids over a vocabulary of every
-/// GloVe word they use (plus the weak-label sentence and the class names, so that
-/// WeakLabelInInput can always spell its sentence).
+/// GloVe word the training texts use (plus the weak-label sentence's words and the
+/// class names, so that WeakLabelInInput can always spell its sentence).
 inline DataBundle make_text_bundle(const std::string& name, const std::vector<TextExample>& train,
                                    const std::vector<TextExample>& test, std::vector<std::string> class_names,
                                    const text::Glove& glove, int64_t max_tokens, const Log* log = nullptr) {
