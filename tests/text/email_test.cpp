@@ -235,3 +235,11 @@ TEST_CASE("dedupe_key collapses case and whitespace only", "[text]") {
   CHECK(dedupe_key(a) == dedupe_key(b));
   CHECK(dedupe_key(a) != dedupe_key(c));
 }
+
+TEST_CASE("an RFC 2047 word that never closes leaves the rest as plain text, fast", "[text]") {
+  std::string header = "Hi ";
+  for (int i = 0; i < 200000; ++i) header += "=?a?q?x";  // 1.4 MB of unclosed encoded words
+  const auto out = w2s::text::decode_rfc2047(header);
+  REQUIRE(out.size() == header.size());
+  REQUIRE(w2s::text::decode_rfc2047("=?utf-8?q?caf=C3=A9?= =?x") == "café =?x");
+}

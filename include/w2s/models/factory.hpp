@@ -18,7 +18,7 @@ inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec, con
   for (auto d : input_shape) numel *= d;
   if (spec.kind == "mlp") return std::make_shared<MlpBackbone>(numel, spec.widths);
   if (spec.kind == "conv") return std::make_shared<ConvBackbone>(input_shape, spec.widths);
-  if (spec.kind == "gpt2") return std::make_shared<Gpt2Backbone>(load_gpt2_without_dropout(spec.checkpoint));
+  if (spec.kind == "gpt2") return std::make_shared<Gpt2Backbone>(load_gpt2(spec.checkpoint, /*dropout=*/false));
   const bool text = spec.kind == "bow" || spec.kind == "glove-mlp" || spec.kind == "glove-transformer";
   check(!text || vocab != nullptr, "backbone kind '", spec.kind, "' reads token ids: it needs a text dataset");
   if (spec.kind == "bow") {

@@ -112,7 +112,7 @@ inline void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesystem::path&
 /// Loads an HF GPT-2 folder (config.json + model.safetensors) into a new Gpt2Model, in eval
 /// mode like HF's from_pretrained (the trainer switches to train mode). Convert a
 /// pytorch_model.bin or a sharded checkpoint to one model.safetensors first.
-inline Gpt2Model load_gpt2(const std::filesystem::path& dir) {
+inline Gpt2Model load_gpt2(const std::filesystem::path& dir, bool dropout = true) {
   namespace fs = std::filesystem;
   check(fs::is_directory(dir), dir.string(),
         ": not a folder (expected a Hugging Face GPT-2 checkpoint: config.json and model.safetensors)");
@@ -126,7 +126,9 @@ inline Gpt2Model load_gpt2(const std::filesystem::path& dir) {
                     "save_pretrained(safe_serialization=True))"
                   : "");
   }
-  Gpt2Model model(Gpt2Config::from_json_file(dir / "config.json"));
+  auto config = Gpt2Config::from_json_file(dir / "config.json");
+  if (!dropout) config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0;  // the openai fine-tuning setting
+  Gpt2Model model(config);
   load_gpt2_weights(*model, weights);
   model->eval();
   return model;

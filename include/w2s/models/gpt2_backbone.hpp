@@ -17,21 +17,13 @@
 
 namespace w2s {
 
-/// The checkpoint in `dir` with dropout off (the openai fine-tuning setting).
-inline Gpt2Model load_gpt2_without_dropout(const std::filesystem::path& dir) {
-  auto config = Gpt2Config::from_json_file(dir / "config.json");
-  config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0;
-  Gpt2Model model(config);
-  load_gpt2_weights(*model, dir / "model.safetensors");
-  return model;
-}
-
 class Gpt2Backbone : public BackboneImpl {
  public:
   explicit Gpt2Backbone(Gpt2Model model) : model_(register_module("transformer", std::move(model))) {
     features_ = model_->config().n_embd;
     const auto& c = model_->config();
-    flops_ = 2.0 * double(c.n_layer) * 12.0 * double(c.n_embd) * double(c.n_embd);  // per token, without attention
+    // One example = one token here (lengths vary): 2 × 12·n_layer·n_embd² multiply-adds, attention excluded.
+    flops_ = 2.0 * double(c.n_layer) * 12.0 * double(c.n_embd) * double(c.n_embd);
   }
   /// ids: N × T, −1 = padding on the right.
   at::Tensor forward(const at::Tensor& ids) override {
@@ -52,6 +44,8 @@ class Gpt2Backbone : public BackboneImpl {
   template <class F>
   at::Tensor in_chunks(const at::Tensor& ids, const F& f) {
     const auto real = ids.ge(0);
+    check(ids.dim() == 2 && ids.size(0) > 0 && real.sum(1).min().item<int64_t>() >= 1,
+          "gpt2: expected N×T token ids with at least one real (non-padding) token per row");
     const int64_t used = std::max<int64_t>(1, real.sum(1).max().item<int64_t>());
     check(used <= model_->config().n_positions, "gpt2: an input of ", used, " tokens is longer than the checkpoint's ",
           "context (n_positions ", model_->config().n_positions, "); lower --max-tokens (the weak-label sentence adds ",

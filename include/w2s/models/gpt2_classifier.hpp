@@ -19,13 +19,17 @@
 namespace w2s {
 
 class Gpt2ClassifierImpl : public torch::nn::Module {
+  static int64_t checked_classes(int64_t classes) {
+    check(classes >= 1, "gpt2 classifier: expected at least one class, got ", classes);
+    return classes;
+  }
+
  public:
   /// Wraps `transformer` (e.g. from load_gpt2); the head takes its dtype and device.
   Gpt2ClassifierImpl(Gpt2Model transformer, int64_t classes)
       : transformer_(register_module("transformer", std::move(transformer))),
         head_(register_module("head", torch::nn::Linear(torch::nn::LinearOptions(
-                                          transformer_->config().n_embd, classes).bias(false)))) {
-    check(classes >= 1, "gpt2 classifier: expected at least one class, got ", classes);
+                                          transformer_->config().n_embd, checked_classes(classes)).bias(false)))) {
     const auto& wte = transformer_->wte->weight;
     head_->to(wte.device(), wte.scalar_type());
     at::NoGradGuard no_grad;

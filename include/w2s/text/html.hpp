@@ -172,7 +172,7 @@ inline std::string tidy_text(std::string_view text) {
       line.clear();
       pending_newlines = 0;
     }
-    if (!out.empty()) ++pending_newlines;
+    if (!out.empty()) pending_newlines = std::min(pending_newlines + 1, 2);  // only 1 vs 2+ matters
     pending_space = false;
   };
   char32_t cp = 0;
