@@ -6,6 +6,7 @@
 
 #include <iostream>
 
+#include "w2s/core/cli.hpp"
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/models/gpt2.hpp"
 
@@ -26,13 +27,7 @@ int main(int argc, char** argv) {
         "seed", po::value(&seed)->default_value(seed), "initialisation seed");
     po::positional_options_description pos;
     pos.add("out", 1);
-    po::variables_map vm;
-    try {
-      po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
-      po::notify(vm);
-    } catch (const po::error& e) {
-      w2s::fail(e.what(), " (see --help)");
-    }
+    const auto vm = w2s::cli::parse_tool(argc, argv, opts, pos);
     if (vm.count("help") || out.empty()) {
       std::cout << opts << "\n";
       return out.empty() && !vm.count("help") ? 2 : 0;

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "w2s/core/atomic_file.hpp"
+#include "w2s/core/cli.hpp"
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/core/runtime.hpp"
 #include "w2s/theory/misfit.hpp"
@@ -29,13 +30,7 @@ int theorem_main(int argc, char** argv) {
       "epochs learning the representations (20,000 samples, batch 256)")("threads", po::value(&threads)->default_value(0), "0 = all cores")(
       "out", po::value(&out)->default_value(out), "directory for the JSONL record")(
       "markdown", po::value(&markdown), "also write the table to FILE");
-  po::variables_map vm;
-  try {
-    po::store(po::parse_command_line(argc, argv, opts), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    w2s::fail(e.what(), " (see --help)");
-  }
+  const auto vm = w2s::cli::parse_tool(argc, argv, opts);
   if (vm.count("help")) {
     std::cout << opts << "\n";
     return 0;

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "w2s/core/atomic_file.hpp"
+#include "w2s/core/cli.hpp"
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/report/aggregate.hpp"
 
@@ -33,13 +34,7 @@ int report_main(int argc, char** argv) {
       "include-smoke", po::bool_switch(&smoke), "include --smoke runs")("input", po::value(&inputs), "record files or directories");
   po::positional_options_description pos;
   pos.add("input", -1);
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(argc, argv).options(opts).positional(pos).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    w2s::fail(e.what(), " (see --help)");
-  }
+  const auto vm = w2s::cli::parse_tool(argc, argv, opts, pos);
   if (vm.count("help") || inputs.empty()) {
     std::cout << opts << "\n";
     return inputs.empty() && !vm.count("help") ? 2 : 0;

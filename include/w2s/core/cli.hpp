@@ -68,6 +68,21 @@ inline void check_config_file(const std::string& path, const po::options_descrip
 
 /// Parses the command line into `cfg`. `policy_options` holds the policies'
 /// own options (already bound to them). Returns false when --help was printed.
+/// The command line of a tool that is not an experiment (w2s_report, misfit_theorem,
+/// make_tiny_gpt2): its own `options`, and `positional` arguments if it takes any. A
+/// malformed or unknown option is one w2s::Error pointing at --help.
+inline po::variables_map parse_tool(int argc, char** argv, const po::options_description& options,
+                                    const po::positional_options_description& positional = {}) {
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    fail(e.what(), " (see --help)");
+  }
+  return vm;
+}
+
 inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_description& policy_options,
                   std::ostream& help_out = std::cout) {
   std::string seeds = "0";
