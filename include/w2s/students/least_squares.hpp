@@ -9,17 +9,12 @@
 
 #include "w2s/losses/squared_error.hpp"
 #include "w2s/students/student.hpp"
+#include "w2s/theory/affine_head.hpp"
 
 namespace w2s {
 
 struct LeastSquares {
   static constexpr std::string_view name = "least_squares";
-
-  /// `features` with a column of ones, in double precision.
-  static at::Tensor with_bias(const at::Tensor& features) {
-    const auto d = features.to(at::kDouble);
-    return at::cat({d, at::ones({d.size(0), 1}, d.options())}, 1);
-  }
 
   template <class L>
   Fitted fit(const StudentContext& c, const StudentData& data, const L&) const {
@@ -28,11 +23,9 @@ struct LeastSquares {
     check(data.train.regression(), "least_squares: dataset '", data.train.name,
           "' has classes; least squares fits real-valued targets");
     const auto start = std::chrono::steady_clock::now();
-    // Minimum-norm solution: an exact projection even when ReLU features are rank deficient (dead units).
-    const auto head = at::linalg_pinv(with_bias(c.features.get(c.backbone, data.train, c.config.device)))
-                          .matmul(data.targets.to(at::kDouble));
+    const auto head = theory::fit_head(c.features.get(c.backbone, data.train, c.config.device), data.targets);
     auto predict = [head, &cache = c.features, &backbone = c.backbone, device = c.config.device](const Dataset& d) {
-      return with_bias(cache.get(backbone, d, device)).matmul(head).to(at::kFloat);
+      return theory::apply_head(cache.get(backbone, d, device), head).to(at::kFloat);
     };
     FitResult r;
     r.test_probs = r.best_test_probs = predict(data.test);

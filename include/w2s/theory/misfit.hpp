@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "w2s/core/log.hpp"
+#include "w2s/theory/affine_head.hpp"
 
 namespace w2s::theory {
 
@@ -61,19 +62,6 @@ inline torch::nn::Sequential relu_mlp(int64_t in, int64_t width, int64_t depth) 
   }
   return net;
 }
-
-/// [features, 1] in double precision: affine heads by least squares.
-inline at::Tensor with_bias(const at::Tensor& f) {
-  const auto d = f.to(at::kDouble);
-  return at::cat({d, at::ones({d.size(0), 1}, d.options())}, 1);
-}
-/// Least-squares affine head of `targets` (N) on `features` (N×d): its weights (d+1).
-inline at::Tensor fit_head(const at::Tensor& features, const at::Tensor& targets) {
-  // Minimum-norm solution through the SVD pseudo-inverse: the exact orthogonal projection
-  // even when ReLU features are rank deficient (dead units), which the identity needs.
-  return at::linalg_pinv(with_bias(features)).matmul(targets.to(at::kDouble));
-}
-inline at::Tensor apply_head(const at::Tensor& features, const at::Tensor& head) { return with_bias(features).matmul(head); }
 
 /// The numbers of one transfer task on one split.
 struct TaskResult {
