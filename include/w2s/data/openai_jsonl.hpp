@@ -81,7 +81,7 @@ inline DataBundle load_openai_jsonl(const std::filesystem::path& data_dir, const
     check(!ids.empty(), path.string(), ": every example is longer than ", max_tokens, " tokens");
     const auto n = static_cast<int64_t>(ids.size());
     auto inputs = at::full({n, width}, -1, at::kLong);
-    auto length = at::empty({n}, at::kFloat);
+    std::vector<float> length(ids.size());
     for (int64_t i = 0; i < n; ++i) {
       std::copy(ids[i].begin(), ids[i].end(), inputs.data_ptr<int64_t>() + i * width);
       length[i] = static_cast<float>(ids[i].size());
@@ -92,7 +92,7 @@ inline DataBundle load_openai_jsonl(const std::filesystem::path& data_dir, const
     d.modality = Modality::text;
     d.inputs = inputs;
     d.targets = at::tensor(labels, at::kLong);
-    d.length = length;
+    d.length = at::tensor(length, at::kFloat);
     d.classes = 2;
     d.class_names = {"false", "true"};
     d.vocab = vocab;

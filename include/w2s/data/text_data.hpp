@@ -88,15 +88,15 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
     const auto n = static_cast<int64_t>(examples.size());
     check(n > 0, name, ": no ", part, " examples");
     std::vector<std::vector<int64_t>> rows(examples.size());
-    auto targets = at::empty({n}, at::kLong);
-    auto length = at::empty({n}, at::kFloat);
+    std::vector<int64_t> targets(examples.size());
+    std::vector<float> length(examples.size());
     int64_t width = 1;
     for (int64_t i = 0; i < n; ++i) {
       const auto& e = examples[i];
       check(e.label >= 0 && e.label < static_cast<int64_t>(class_names.size()), name, ": ", part, " example ", i,
             " has class ", e.label, ", expected 0..", class_names.size() - 1);
       const auto words = text::words(e.text);
-      length[i] = static_cast<float>(words.size());
+      length[i] = static_cast<float>(words.size());  // plain vectors: no tensor op per example
       for (size_t j = 0; j < words.size() && static_cast<int64_t>(j) < max_tokens; ++j) {
         rows[i].push_back(grow ? id_of(words[j]) : vocab->id(words[j]));
         ++tokens;
@@ -114,8 +114,8 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
     d.part = part;
     d.modality = Modality::text;
     d.inputs = inputs;
-    d.targets = targets;
-    d.length = length;
+    d.targets = at::tensor(targets, at::kLong);
+    d.length = at::tensor(length, at::kFloat);
     d.classes = static_cast<int64_t>(class_names.size());
     d.class_names = class_names;
     return d;

@@ -141,9 +141,7 @@ class Experiment {
                                 runtime::seconds_since(seed_start), runtime::seconds_since(start));
       if (!method_record.empty()) record["method"] = method_record;
       if (splits.test.regression()) {
-        auto& m = record["metrics"];
-        m.erase("agreement");
-        m["tasks"] = {{"test", regression_tasks(weak.test_probs, fitted.result.test_probs, ceiling.test_probs,
+        record["metrics"]["tasks"] = {{"test", regression_tasks(weak.test_probs, fitted.result.test_probs, ceiling.test_probs,
                                                  splits.test.targets)},
                       {"transfer", regression_tasks(weak.transfer_probs, fitted.predict(splits.transfer_half),
                                                      ceiling.transfer_probs, splits.transfer_half.targets)}};
@@ -173,10 +171,20 @@ class Experiment {
     const double st = metrics::score(student_result.test_probs, y);
     const auto w_auc = metrics::binary_auc(weak.test_probs, y), c_auc = metrics::binary_auc(ceiling.test_probs, y);
     const auto s_auc = metrics::binary_auc(student_result.test_probs, y);
-    const auto agree = splits.test.regression() ? metrics::Agreement{}
-                                                : metrics::agreement(student_result.test_probs, weak.test_probs, y);
     std::optional<double> pgr_auc;
     if (w_auc && c_auc && s_auc) pgr_auc = metrics::pgr(*w_auc, *s_auc, *c_auc);
+    nlohmann::json m = {{"weak", model_metrics(weak.test_probs, y, &weak.curve)},
+                        {"ceiling", model_metrics(ceiling.test_probs, y, &ceiling.curve)},
+                        {"student", model_metrics(student_result.test_probs, y, &student_result.curve)},
+                        {"pgr", number_or_null(metrics::pgr(w, st, c))},
+                        {"pgr_best", number_or_null(metrics::pgr(w, student_result.curve.best(), c))},
+                        {"pgr_auc", number_or_null(pgr_auc)}};
+    if (!splits.test.regression()) {  // agreement compares predicted classes
+      const auto agree = metrics::agreement(student_result.test_probs, weak.test_probs, y);
+      m["agreement"] = {{"all", number_or_null(agree.all)},
+                        {"supervisor_right", number_or_null(agree.supervisor_right)},
+                        {"supervisor_wrong", number_or_null(agree.supervisor_wrong)}};
+    }
     return {
         {"experiment", cfg.experiment},
         {"dataset", cfg.dataset},
@@ -188,17 +196,7 @@ class Experiment {
         {"config", cfg.to_json()},
         {"sizes", {{"weak", weak_bb.size.describe()}, {"strong", strong_bb.size.describe()}}},
         {"n", {{"weak_half", splits.weak_half.size()}, {"transfer_half", splits.transfer_half.size()}, {"test", splits.test.size()}}},
-        {"metrics",
-         {{"weak", model_metrics(weak.test_probs, y, &weak.curve)},
-          {"ceiling", model_metrics(ceiling.test_probs, y, &ceiling.curve)},
-          {"student", model_metrics(student_result.test_probs, y, &student_result.curve)},
-          {"pgr", number_or_null(metrics::pgr(w, st, c))},
-          {"pgr_best", number_or_null(metrics::pgr(w, student_result.curve.best(), c))},
-          {"pgr_auc", number_or_null(pgr_auc)},
-          {"agreement",
-           {{"all", number_or_null(agree.all)},
-            {"supervisor_right", number_or_null(agree.supervisor_right)},
-            {"supervisor_wrong", number_or_null(agree.supervisor_wrong)}}}}},
+        {"metrics", m},
         {"timings",
          {{"pretrain_weak_s", weak_bb.meta.value("seconds", 0.0)},
           {"pretrain_strong_s", strong_bb.meta.value("seconds", 0.0)},

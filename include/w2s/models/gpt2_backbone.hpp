@@ -43,10 +43,12 @@ class Gpt2Backbone : public BackboneImpl {
   /// in chunks of 16, since a batch of 1,000 long sequences would not fit in memory.
   template <class F>
   at::Tensor in_chunks(const at::Tensor& ids, const F& f) {
-    const auto real = ids.ge(0);
-    check(ids.dim() == 2 && ids.size(0) > 0 && real.sum(1).min().item<int64_t>() >= 1,
-          "gpt2: expected N×T token ids with at least one real (non-padding) token per row");
-    const int64_t used = std::max<int64_t>(1, real.sum(1).max().item<int64_t>());
+    check(ids.dim() == 2 && ids.size(0) > 0, "gpt2: expected N×T token ids, got ", ids.sizes());
+    const auto lengths = ids.ge(0).sum(1);
+    const auto shortest_longest = at::stack({lengths.min(), lengths.max()}).cpu();  // one device sync per batch
+    check(shortest_longest[0].item<int64_t>() >= 1,
+          "gpt2: expected at least one real (non-padding) token per row");
+    const int64_t used = shortest_longest[1].item<int64_t>();
     check(used <= model_->config().n_positions, "gpt2: an input of ", used, " tokens is longer than the checkpoint's ",
           "context (n_positions ", model_->config().n_positions, "); lower --max-tokens (the weak-label sentence adds ",
           "about 12 tokens)");
