@@ -1,0 +1,103 @@
+#pragma once
+/// \file
+/// A pretrained BERT-family encoder (models/bert.hpp) as a ladder backbone: features are
+/// the sentence embedding the checkpoint folder declares (sentence-transformers pooling,
+/// normalisation). With models/classifier.hpp's zero-initialised bias-free head this is
+/// the openai classifier on a pooled encoder. Inputs are a text dataset's token ids whose
+/// columns from `first_column` on hold WordPiece ids of this checkpoint's vocabulary
+/// ([CLS] … [SEP], right-padded with [PAD] = 0; data/text_data.hpp).
+///
+/// For top-k fine-tuning (students/fine_tune.hpp) the encoder splits in two: `lower`
+/// runs the frozen bottom layers once per example, `upper` the trainable top k.
+#include <ATen/core/grad_mode.h>
+
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "w2s/models/backbone.hpp"
+#include "w2s/models/bert.hpp"
+
+namespace w2s {
+
+class BertBackbone : public BackboneImpl {
+ public:
+  BertBackbone(BertCheckpoint checkpoint, int64_t first_column)
+      : model_(register_module("bert", std::move(checkpoint.model))),
+        pooling_(checkpoint.pooling),
+        first_column_(first_column) {
+    const auto& c = model_->config();
+    features_ = c.hidden_size;
+    // Per token: 2 × (4·H² attention projections + 2·H·I MLP) multiply-adds per layer, attention scores excluded.
+    flops_ = 2.0 * double(c.num_hidden_layers) *
+             (4.0 * double(c.hidden_size) * double(c.hidden_size) + 2.0 * double(c.hidden_size) * double(c.intermediate_size));
+  }
+
+  /// Pooled sentence vectors N×H of token-id rows N×T.
+  at::Tensor forward(const at::Tensor& x) override {
+    return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
+      return pooling_.apply(model_->forward(ids, mask), mask);
+    });
+  }
+
+  /// Hidden states after the first `layers` layers (0: the embeddings) packed with the
+  /// attention mask as one more channel: N×T×(H+1), T the longest input. Frozen, no gradient.
+  at::Tensor lower(const at::Tensor& x, int64_t layers) {
+    at::NoGradGuard no_grad;
+    const int64_t t = pieces(x).ne(0).sum(1).max().item<int64_t>();
+    return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
+      auto h = model_->run_layers(model_->embed(ids), mask, 0, layers);
+      auto packed = at::cat({h, mask.unsqueeze(2).to(h.scalar_type())}, 2);
+      return at::constant_pad_nd(packed, {0, 0, 0, t - packed.size(1)});  // every chunk to the same T
+    });
+  }
+
+  /// The layers from `from` on, and the pooling, on lower()'s packed states.
+  at::Tensor upper(const at::Tensor& packed, int64_t from) {
+    const int64_t h = packed.size(2) - 1;
+    const auto mask = packed.select(2, h);
+    const int64_t used = std::max<int64_t>(1, mask.sum(1).max().item<int64_t>());  // cut columns no row uses
+    const auto m = mask.slice(1, 0, used);
+    const auto states = packed.slice(1, 0, used).slice(2, 0, h);
+    return pooling_.apply(model_->run_layers(states, m, from, model_->config().num_hidden_layers), m);
+  }
+
+  [[nodiscard]] BertModelImpl& model() { return *model_; }
+  [[nodiscard]] int64_t layers() const { return model_->config().num_hidden_layers; }
+
+ private:
+  [[nodiscard]] at::Tensor pieces(const at::Tensor& x) const {
+    check(x.dim() == 2 && x.size(1) > first_column_, "bert backbone: expected N×T token ids with WordPiece ids from ",
+          "column ", first_column_, ", got ", x.sizes());
+    return x.slice(1, first_column_);
+  }
+
+  /// `f(ids, mask)` on the WordPiece columns. Columns no row uses are cut; without
+  /// gradients rows go through in chunks of 64 sorted by length (less padding), and come
+  /// back in their original order.
+  template <class F>
+  at::Tensor in_chunks(const at::Tensor& x, const F& f) {
+    const auto ids = pieces(x);
+    const auto lengths = ids.ne(0).sum(1);
+    const auto extremes = at::stack({lengths.min(), lengths.max()}).cpu();  // one device sync per batch
+    check(extremes[0].item<int64_t>() >= 1, "bert backbone: a row has no WordPiece ids (expected [CLS] … [SEP])");
+    const auto run = [&](const at::Tensor& rows) {
+      const int64_t used = rows.ne(0).sum(1).max().item<int64_t>();
+      const auto r = rows.slice(1, 0, used);
+      return f(r, r.ne(0).to(at::kLong));
+    };
+    if (at::GradMode::is_enabled() || ids.size(0) <= 64) return run(ids);
+    const auto order = at::argsort(lengths);
+    const auto sorted = ids.index_select(0, order);
+    std::vector<at::Tensor> parts;
+    for (int64_t i = 0; i < sorted.size(0); i += 64) parts.push_back(run(sorted.slice(0, i, std::min(sorted.size(0), i + 64))));
+    const auto all = at::cat(parts);
+    return at::empty_like(all).index_copy_(0, order, all);
+  }
+
+  BertModel model_;
+  Pooling pooling_;
+  int64_t first_column_;
+};
+
+}  // namespace w2s
