@@ -14,6 +14,7 @@ int ladder_main(int argc, char** argv) {
   std::string objective;
   int64_t probe_epochs = w2s::LinearProbe::default_epochs;
   double probe_lr = w2s::LinearProbe::default_lr;
+  int64_t finetune_layers = 1;
   w2s::po::options_description extra("model_ladder options");
   extra.add_options()("probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
                       "skip the fine-tuned accuracy")(
@@ -21,7 +22,9 @@ int ladder_main(int argc, char** argv) {
       "pretrain every size with this objective instead of the ladder's (simclr or dae), to compare them")(
       "probe-epochs", w2s::po::value(&probe_epochs)->default_value(probe_epochs), "linear probe epochs")(
       "probe-lr", w2s::po::value(&probe_lr)->default_value(probe_lr),
-      "linear probe learning rate (text features want about 0.1, docs/text.md)");
+      "linear probe learning rate (text features want about 0.1, docs/text.md)")(
+      "finetune-layers", w2s::po::value(&finetune_layers)->default_value(finetune_layers),
+      "pretrained encoders: fine-tune the top k layers and the head (-1 = every weight)");
   if (!w2s::cli::parse(argc, argv, cfg, extra)) return 0;
   w2s::runtime::tune_malloc();
   const int threads = w2s::runtime::set_threads(cfg.threads);
@@ -32,11 +35,12 @@ int ladder_main(int argc, char** argv) {
     cfg.test_size = std::min(cfg.test_size, bundle.test.size());
   }
   const w2s::Cache cache(cfg.cache_dir, !cfg.no_cache);
-  w2s::FeatureCache features;
+  w2s::FeatureCache features(&cache);
   std::string rows;
   std::cout << "| size | backbone | pretraining | pretrain s | linear probe acc | fine-tuned acc |\n|---|---|---|---|---|---|\n";
   for (auto size : w2s::ladder(bundle.train.modality)) {
     if (!objective.empty()) size.pretrain.objective = objective;
+    size = w2s::find_size_for(bundle.train, size.name, false, "--size", cfg.data_dir);  // encoders: their folder
     const auto bb = w2s::pretrain(size, bundle.pretrain_pool(), cache, cfg.smoke, torch::kCPU, log);
     for (const auto seed : cfg.seeds) {
       const auto splits = w2s::make_splits(bundle, seed, cfg.train_size, cfg.test_size);
@@ -49,7 +53,9 @@ int ladder_main(int argc, char** argv) {
       double ft_acc = NAN;
       if (finetune) {
         const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.pretrain_pool()};
-        ft_acc = w2s::metrics::score(w2s::strong_ceiling(ft_state, w2s::FineTune{}).test_probs, splits.test.targets);
+        w2s::FineTune ft;
+        if (size.backbone.kind == "bert") ft.train_layers = finetune_layers;
+        ft_acc = w2s::metrics::score(w2s::strong_ceiling(ft_state, ft).test_probs, splits.test.targets);
       }
       std::cout << "| " << size.name << " | " << size.backbone.describe().dump() << " | " << size.pretrain.describe().dump()
                 << " | " << std::fixed << std::setprecision(1) << bb.meta.value("seconds", 0.0) << " | "

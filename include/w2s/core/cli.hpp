@@ -92,14 +92,15 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
     ("help,h", "print this help and exit")
     ("dataset", po::value(&cfg.dataset)->default_value(cfg.dataset), "dataset name; an unknown name lists them all")
     ("weak", po::value(&cfg.weak)->default_value(""), "weak supervisor's ladder size (default: smallest)")
-    ("strong", po::value(&cfg.strong)->default_value(""), "strong student's ladder size (default: largest)")
+    ("strong", po::value(&cfg.strong)->default_value(""), "strong student's ladder size (default: the largest trained here; pretrained encoders by name, e.g. minilm-l6)")
     ("seeds", po::value(&seeds)->default_value(seeds), "seeds, e.g. 0,1,2 or 0-4: one run and record each")
     ("epochs", po::value(&cfg.epochs)->default_value(cfg.epochs), "strong ceiling and student epochs")
     ("batch-size", po::value(&cfg.batch_size)->default_value(cfg.batch_size), "batch size (loss over the whole batch)")
     ("minibatch", po::value(&cfg.minibatch)->default_value(cfg.minibatch),
        "examples per forward/backward pass, gradients accumulated over the batch (0 = whole batch)")
     ("max-tokens", po::value(&cfg.max_tokens)->default_value(cfg.max_tokens),
-       "language-model datasets: drop examples longer than this many tokens (openai: 1024)")
+       "language-model datasets: drop examples longer than this many tokens (0 = 1024, as openai); text datasets: "
+       "WordPiece ids each text keeps for the pretrained encoders (0 = 128)")
     ("amp", po::bool_switch(&cfg.amp), "cuda: mixed precision (autocast) for forward passes")
     ("lr", po::value(&cfg.lr)->default_value(cfg.lr), "strong side Adam learning rate (cosine decay per batch)")
     ("weak-epochs", po::value(&cfg.weak_epochs)->default_value(cfg.weak_epochs), "weak supervisor epochs")
@@ -166,7 +167,7 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
   check(cfg.batch_size >= 1, "--batch-size: expected >= 1, got ", cfg.batch_size);
   check(cfg.minibatch >= 0 && cfg.minibatch <= cfg.batch_size, "--minibatch: expected 0..", cfg.batch_size,
         " (the batch size), got ", cfg.minibatch);
-  check(cfg.max_tokens >= 1, "--max-tokens: expected >= 1, got ", cfg.max_tokens);
+  check(cfg.max_tokens >= 0, "--max-tokens: expected >= 0 (0 = the dataset's default), got ", cfg.max_tokens);
   check(!cfg.amp || cfg.device == "cuda", "--amp: mixed precision needs --device cuda");
   check(cfg.lr > 0 && cfg.weak_lr > 0, "--lr and --weak-lr: expected > 0");
   check(cfg.eval_points >= 1, "--eval-points: expected >= 1, got ", cfg.eval_points);

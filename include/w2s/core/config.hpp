@@ -19,7 +19,7 @@ struct RunConfig {
   int64_t epochs = 3;  ///< strong side (ceiling and student); default from the Student
   int64_t batch_size = 100;
   int64_t minibatch = 0;       ///< gradient accumulation: examples per pass (0 = the batch)
-  int64_t max_tokens = 1024;   ///< language-model datasets drop longer examples
+  int64_t max_tokens = 0;      ///< language-model datasets drop longer examples (0: 1024); text: WordPiece ids kept (0: 128)
   bool amp = false;            ///< cuda autocast
   double lr = 1e-3;
   int64_t weak_epochs = 3;

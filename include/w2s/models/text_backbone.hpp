@@ -24,15 +24,20 @@ inline at::Tensor masked_mean(const at::Tensor& vectors, const at::Tensor& ids) 
 /// linear head this is a linear model of word frequencies.
 class BagOfWordsBackbone : public BackboneImpl {
  public:
-  BagOfWordsBackbone(int64_t vocab_size, int64_t dims)
-      : embed_(register_module("embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab_size, dims)))) {
+  BagOfWordsBackbone(const Vocabulary& vocab, int64_t dims)
+      : embed_(register_module("embed", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab.size(), dims)))),
+        word_columns_(vocab.subword_begin) {
     features_ = dims;
     flops_ = 2.0 * double(dims);  // per token
   }
-  at::Tensor forward(const at::Tensor& ids) override { return masked_mean(embed_->forward(ids), ids); }
+  at::Tensor forward(const at::Tensor& x) override {
+    const auto ids = word_columns_ > 0 ? x.slice(1, 0, word_columns_) : x;  // not the WordPiece columns
+    return masked_mean(embed_->forward(ids), ids);
+  }
 
  private:
   torch::nn::Embedding embed_;
+  int64_t word_columns_;
 };
 
 /// Word vectors initialised from GloVe: an embedding the backbone owns, so fine-tuning
@@ -40,7 +45,7 @@ class BagOfWordsBackbone : public BackboneImpl {
 /// linear probes read it frozen.
 class GloveBackboneBase : public BackboneImpl {
  protected:
-  explicit GloveBackboneBase(const Vocabulary& vocab) {
+  explicit GloveBackboneBase(const Vocabulary& vocab) : word_columns_(vocab.subword_begin) {
     check(vocab.glove.defined() && vocab.glove.dim() == 2 && vocab.glove.size(0) == vocab.size(), "text backbone: the ",
           "vocabulary has ", vocab.size(), " words but its GloVe matrix is ",
           vocab.glove.defined() ? vocab.glove.sizes() : at::IntArrayRef{}, " (GloVe backbones need a word vocabulary)");
@@ -49,9 +54,12 @@ class GloveBackboneBase : public BackboneImpl {
   }
   [[nodiscard]] at::Tensor embed(const at::Tensor& ids) { return glove_->forward(ids); }
   [[nodiscard]] int64_t glove_dims() const { return glove_->options.embedding_dim(); }
+  /// The word-id columns of `x` (a text dataset may append WordPiece columns for encoders).
+  [[nodiscard]] at::Tensor words(const at::Tensor& x) const { return word_columns_ > 0 ? x.slice(1, 0, word_columns_) : x; }
 
  private:
   torch::nn::Embedding glove_{nullptr};
+  int64_t word_columns_;
 };
 
 /// Mean-pooled GloVe vectors, then a ReLU MLP of `widths`.
@@ -62,7 +70,10 @@ class GloveMlpBackbone : public GloveBackboneBase {
     features_ = mlp_->features();
     flops_ = mlp_->forward_flops();
   }
-  at::Tensor forward(const at::Tensor& ids) override { return mlp_->forward(masked_mean(embed(ids), ids)); }
+  at::Tensor forward(const at::Tensor& x) override {
+    const auto ids = words(x);
+    return mlp_->forward(masked_mean(embed(ids), ids));
+  }
 
  private:
   std::shared_ptr<MlpBackbone> mlp_;
@@ -87,7 +98,8 @@ class GloveTransformerBackbone : public GloveBackboneBase {
     features_ = d;
     flops_ = 2.0 * double(glove_dims()) * double(d) + double(widths[1]) * 2.0 * (4.0 * d * d + 4.0 * d * d);  // per token
   }
-  at::Tensor forward(const at::Tensor& ids) override {
+  at::Tensor forward(const at::Tensor& inputs) override {
+    const auto ids = words(inputs);
     check(ids.size(1) <= max_positions, "glove-transformer backbone: ", ids.size(1), " tokens, at most ",
           max_positions, " positions");
     const auto pos = at::arange(ids.size(1), ids.options());

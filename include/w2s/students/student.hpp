@@ -5,6 +5,8 @@
 #include <concepts>
 #include <functional>
 #include <map>
+#include <unordered_map>
+#include <vector>
 #include <string>
 
 #include "w2s/core/log.hpp"
@@ -19,19 +21,84 @@ namespace w2s {
 
 /// Backbone features memoised per (backbone, dataset part): a linear probe
 /// computes them once per run, not once per epoch or per seed of the test set.
+/// A pretrained encoder's features (seconds per thousand texts) are also kept on disk,
+/// per text: each row is named by a hash of its WordPiece ids, so any part, seed or
+/// experiment binary reuses what any other computed (docs/text.md).
 class FeatureCache {
  public:
+  explicit FeatureCache(const Cache* disk = nullptr) : disk_(disk) {}
+
   at::Tensor get(const PretrainedBackbone& backbone, const Dataset& data, torch::Device device) {
     const auto key = backbone.key + "|" + data.id() + "|" + std::to_string(data.size());
     if (auto it = cache_.find(key); it != cache_.end()) return it->second;
     auto model = backbone.make(example_shape(data));
     model->to(device);
     model->eval();
-    return cache_[key] = forward_in_batches([&](const at::Tensor& x) { return model->forward(x); }, data.inputs, device);
+    const auto forward = [&](const at::Tensor& x) { return model->forward(x); };
+    if (disk_ && disk_->enabled() && backbone.size.backbone.kind == "bert" && data.vocab)
+      return cache_[key] = per_text(backbone, data, forward, device);
+    return cache_[key] = forward_in_batches(forward, data.inputs, device);
+  }
+
+  /// `make()` once per `key` within this process (e.g. an encoder's frozen lower layers).
+  at::Tensor memo(const std::string& key, const std::function<at::Tensor()>& make) {
+    if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+    return cache_[key] = make();
   }
 
  private:
+  /// Rows of `data` whose WordPiece ids the disk store has are read; the rest are computed,
+  /// added and the store rewritten atomically.
+  at::Tensor per_text(const PretrainedBackbone& backbone, const Dataset& data, const ForwardFn& forward,
+                      torch::Device device) {
+    // One store per encoder, whatever the dataset: a text is named by its ids alone.
+    const auto base = disk_->base("features", "texts-" + backbone.size.name, {{"backbone", backbone.key}});
+    auto& store = stores_[base.string()];
+    if (!store.loaded) {
+      store.loaded = true;
+      if (auto hit = disk_->load(base)) {
+        store.features = hit->tensors.at(1);
+        const auto h = hit->tensors.at(0).contiguous();
+        for (int64_t i = 0; i < h.size(0); ++i) store.row.emplace(h.data_ptr<int64_t>()[i], i);
+      }
+    }
+    const auto ids = data.inputs.slice(1, data.vocab->subword_begin).contiguous();
+    std::vector<int64_t> hashes(ids.size(0)), missing;  // missing: the first row of each new text
+    std::unordered_map<int64_t, int64_t> first;
+    for (int64_t i = 0; i < ids.size(0); ++i) {
+      const auto* row = ids.data_ptr<int64_t>() + i * ids.size(1);
+      int64_t used = ids.size(1);
+      while (used > 0 && row[used - 1] == 0) --used;  // parts pad to different widths
+      hashes[i] = static_cast<int64_t>(std::stoull(
+          stable_hash(std::string(reinterpret_cast<const char*>(row), used * sizeof(int64_t))), nullptr, 16));
+      if (!store.row.count(hashes[i]) && first.emplace(hashes[i], i).second) missing.push_back(i);  // texts repeat
+    }
+    if (!missing.empty()) {
+      const auto rows = at::tensor(missing, at::kLong);
+      const auto fresh = forward_in_batches(forward, data.inputs.index_select(0, rows), device);
+      const int64_t before = store.features.defined() ? store.features.size(0) : 0;
+      store.features = before ? at::cat({store.features, fresh}) : fresh;
+      for (size_t j = 0; j < missing.size(); ++j) store.row.emplace(hashes[missing[j]], before + int64_t(j));
+      std::vector<int64_t> all(store.row.size());
+      for (const auto& [h, i] : store.row) all[i] = h;
+      Artifact a;
+      a.tensors = {at::tensor(all, at::kLong), store.features};
+      a.meta = {{"key", {{"backbone", backbone.key}}}, {"rows", all.size()}};
+      disk_->store(base, a);
+    }
+    std::vector<int64_t> index(hashes.size());
+    for (size_t i = 0; i < hashes.size(); ++i) index[i] = store.row.at(hashes[i]);
+    return store.features.index_select(0, at::tensor(index, at::kLong));
+  }
+
+  struct Store {
+    bool loaded = false;
+    at::Tensor features;
+    std::unordered_map<int64_t, int64_t> row;  ///< text hash → row of `features`
+  };
+  const Cache* disk_;
   std::map<std::string, at::Tensor> cache_;
+  std::map<std::string, Store> stores_;
 };
 
 /// What a student is given besides its data and loss.

@@ -44,6 +44,11 @@ struct TrainConfig {
   bool amp = false;  ///< CUDA autocast around forward passes (LibTorch's mixed precision)
   double lr = 1e-3;
   int64_t eval_points = 10;  ///< test evaluations during training (the last is the final model)
+  /// Honest early stopping (as the EleutherAI code): this share of the training rows is
+  /// held out, the model is scored on them against its own targets (for a student, the
+  /// weak labels: no ground truth, no test data) at every evaluation point, and training
+  /// ends with the weights of the best point. 0 = off.
+  double val_fraction = 0;
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
   std::string label = "train";  ///< names the stage in progress lines and errors
@@ -52,6 +57,7 @@ struct TrainConfig {
     nlohmann::json j = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
     if (minibatch > 0 && minibatch < batch_size) j["minibatch"] = minibatch;  // old cache keys stay valid
     if (amp) j["amp"] = true;
+    if (val_fraction > 0) j["val_fraction"] = val_fraction;
     return j;
   }
 };
@@ -74,6 +80,12 @@ struct FitResult {
   Curve curve;
   int64_t steps = 0;
   double seconds = 0;
+  Curve validation;          ///< with early stopping: the held-out score against the training targets
+  int64_t stopped_step = 0;  ///< with early stopping: the step whose weights were kept
+  [[nodiscard]] nlohmann::json early_stopping() const {
+    if (validation.steps.empty()) return nullptr;
+    return {{"validation", validation.to_json()}, {"kept_step", stopped_step}, {"steps", steps}};
+  }
 };
 
 using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
@@ -133,8 +145,25 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
   check(x.size(0) > 0, cfg.label, ": no training examples");
   check(cfg.epochs >= 1 && cfg.batch_size >= 1 && cfg.lr > 0, cfg.label,
         ": expected epochs >= 1, batch size >= 1, lr > 0");
+  check(cfg.val_fraction >= 0 && cfg.val_fraction < 1, cfg.label, ": validation share must be in [0, 1), got ",
+        cfg.val_fraction);
   const auto start = std::chrono::steady_clock::now();
-  const int64_t n = x.size(0);
+  const bool regression = metrics::is_regression(y_test);
+  // Early stopping's held-out rows: a fixed draw per seed, scored against their targets
+  // (argmax of soft labels for classification).
+  at::Tensor train_rows, val_x, val_y;
+  if (cfg.val_fraction > 0) {
+    auto draw = at::make_generator<at::CPUGeneratorImpl>(cfg.seed * 7919ull + 3);
+    const auto perm = at::randperm(x.size(0), draw, at::kLong);
+    const int64_t n_val = std::max<int64_t>(1, std::llround(cfg.val_fraction * double(x.size(0))));
+    check(n_val < x.size(0), cfg.label, ": ", x.size(0), " training rows leave none after holding out ", n_val,
+          " for early stopping");
+    train_rows = perm.slice(0, n_val);
+    val_x = x.index_select(0, perm.slice(0, 0, n_val));
+    val_y = targets.index_select(0, perm.slice(0, 0, n_val));
+    if (!regression) val_y = val_y.argmax(1);
+  }
+  const int64_t n = train_rows.defined() ? train_rows.size(0) : x.size(0);
   const int64_t per_epoch = (n + cfg.batch_size - 1) / cfg.batch_size;
   const int64_t total = per_epoch * cfg.epochs;
   const int64_t points = std::max<int64_t>(1, std::min(cfg.eval_points, total));
@@ -143,7 +172,7 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
   CosineSchedule schedule(opt, cfg.lr, total);
   auto gen = at::make_generator<at::CPUGeneratorImpl>(cfg.seed * 1000003ull + 17);
   FitResult result;
-  const bool regression = metrics::is_regression(y_test);
+  std::vector<at::Tensor> kept;  // early stopping: the weights of the best held-out score
   int64_t step = 0, next_point = 1;
   double running = 0;
   const auto evaluate = [&](int64_t after_steps) {
@@ -154,11 +183,25 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
     if (result.curve.score.empty() || score > result.curve.best()) result.best_test_probs = result.test_probs;
     result.curve.steps.push_back(after_steps);
     result.curve.score.push_back(score);
+    if (val_x.defined()) {
+      module.eval();
+      const double held_out = metrics::score(predict_probs(forward, val_x, cfg.device, regression), val_y);
+      module.train();
+      if (result.validation.score.empty() || held_out > result.validation.best()) {
+        torch::NoGradGuard no_grad;
+        kept.clear();
+        for (const auto& p : module.parameters()) kept.push_back(p.detach().clone());
+        result.stopped_step = after_steps;
+      }
+      result.validation.steps.push_back(after_steps);
+      result.validation.score.push_back(held_out);
+    }
     return score;
   };
   module.train();
   for (int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
-    const auto order = at::randperm(n, gen, at::kLong);
+    const auto order = train_rows.defined() ? train_rows.index_select(0, at::randperm(n, gen, at::kLong))
+                                            : at::randperm(n, gen, at::kLong);
     for (int64_t b = 0; b < per_epoch; ++b, ++step) {
       const auto idx = order.slice(0, b * cfg.batch_size, std::min(n, (b + 1) * cfg.batch_size));
       const int64_t in_batch = idx.size(0);
@@ -211,6 +254,14 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
         ++next_point;
       }
     }
+  }
+  if (!kept.empty()) {  // early stopping: back to the best held-out point, and its test predictions
+    torch::NoGradGuard no_grad;
+    auto params = module.parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(kept[i]);
+    module.eval();
+    result.test_probs = predict_probs(forward, x_test, cfg.device, regression);
+    module.train();
   }
   result.steps = total;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

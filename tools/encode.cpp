@@ -1,0 +1,183 @@
+// w2s_encode: texts → token ids and hidden states with the framework's own tokenizers
+// and models, for the parity tests against Hugging Face (tests/parity) and the encoder
+// benchmark (bench/encoder_bench.py), and for anyone who wants sentence embeddings.
+//   w2s_encode --texts IN.jsonl [--model DIR] [--vocab FILE] [--bpe DIR] [--ids OUT.jsonl]
+//              [--hidden OUT.safetensors] [--max-tokens N] [--batch N] [--threads N] [--time]
+// IN.jsonl: one object per line, {"text": "..."} (tokenised here) or {"ids": [...]} (used as given).
+#include <boost/program_options.hpp>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <fstream>
+#include <iostream>
+#include <optional>
+
+#include "w2s/core/atomic_file.hpp"
+#include "w2s/core/cli.hpp"
+#include "w2s/core/guarded_main.hpp"
+#include "w2s/core/runtime.hpp"
+#include "w2s/io/safetensors.hpp"
+#include "w2s/models/bert.hpp"
+#include "w2s/models/gpt2.hpp"
+#include "w2s/text/bpe.hpp"
+#include "w2s/text/wordpiece.hpp"
+
+namespace po = boost::program_options;
+
+namespace {
+
+/// The model_type of a checkpoint folder's config.json.
+std::string model_type(const std::filesystem::path& dir) {
+  std::ifstream in(dir / "config.json");
+  w2s::check(in.good(), (dir / "config.json").string(), ": missing (expected a Hugging Face checkpoint folder)");
+  try {
+    return nlohmann::json::parse(in).value("model_type", "");
+  } catch (const nlohmann::json::exception& e) {
+    w2s::fail((dir / "config.json").string(), ": not valid JSON (", e.what(), ")");
+  }
+}
+
+/// Rows right-padded with `pad` into an N×T tensor, and its N×T mask of real tokens.
+std::pair<at::Tensor, at::Tensor> pad_rows(const std::vector<std::vector<int64_t>>& rows, int64_t pad) {
+  int64_t t = 1;
+  for (const auto& r : rows) t = std::max<int64_t>(t, static_cast<int64_t>(r.size()));
+  auto ids = at::full({static_cast<int64_t>(rows.size()), t}, pad, at::kLong);
+  auto mask = at::zeros({static_cast<int64_t>(rows.size()), t}, at::kLong);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    std::copy(rows[i].begin(), rows[i].end(), ids[i].data_ptr<int64_t>());
+    mask[i].slice(0, 0, static_cast<int64_t>(rows[i].size())).fill_(1);
+  }
+  return {ids, mask};
+}
+
+w2s::safetensors::TensorData float_tensor(const std::string& name, const at::Tensor& t) {
+  const auto c = t.to(at::kFloat).contiguous();
+  return w2s::safetensors::from_float32(name, c.sizes().vec(), {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()});
+}
+
+int encode_main(int argc, char** argv) {
+  std::string texts_path, model_dir, vocab_path, bpe_dir, ids_out, hidden_out;
+  int64_t max_tokens = 0, batch = 32;
+  int threads = 0;
+  po::options_description opts(
+      "w2s_encode: token ids and hidden states of texts with w2s's tokenizers and models\nusage: w2s_encode --texts "
+      "IN.jsonl [options]");
+  opts.add_options()("help,h", "print this help")("texts", po::value(&texts_path),
+                                                  "JSON Lines input: {\"text\": ...} or {\"ids\": [...]} per line")(
+      "model", po::value(&model_dir), "checkpoint folder: BERT (model_type bert) or GPT-2 (model_type gpt2)")(
+      "vocab", po::value(&vocab_path), "WordPiece vocab.txt (default for a BERT model: its own)")(
+      "bpe", po::value(&bpe_dir), "GPT-2 BPE files folder (encoder.json + vocab.bpe, or vocab.json + merges.txt)")(
+      "ids", po::value(&ids_out), "write each text's ids as a JSON array per line")(
+      "hidden", po::value(&hidden_out),
+      "write safetensors: last_hidden_state N×T×H (zeros at padding), attention_mask, and pooled (BERT)")(
+      "max-tokens", po::value(&max_tokens)->default_value(max_tokens),
+      "truncate: WordPiece keeps this many ids with [CLS]/[SEP], BPE and given ids the first ones; 0 = none")(
+      "batch", po::value(&batch)->default_value(batch), "texts per forward pass")(
+      "threads", po::value(&threads)->default_value(threads), "CPU threads, 0 = all cores")(
+      "time", "print the model forward's examples/s and GFLOP/s");
+  const auto vm = w2s::cli::parse_tool(argc, argv, opts);
+  if (vm.count("help") || texts_path.empty()) {
+    std::cout << opts << "\n";
+    return vm.count("help") ? 0 : 2;
+  }
+  w2s::check(max_tokens >= 0 && batch >= 1, "--max-tokens >= 0 and --batch >= 1 expected");
+  w2s::runtime::tune_malloc();
+  w2s::runtime::set_threads(threads);
+  const std::string type = model_dir.empty() ? "" : model_type(model_dir);
+  w2s::check(type.empty() || type == "bert" || type == "gpt2", model_dir, "/config.json: model_type '", type,
+             "' is not supported (bert or gpt2)");
+  if (type == "bert" && vocab_path.empty()) vocab_path = (std::filesystem::path(model_dir) / "vocab.txt").string();
+  std::optional<w2s::text::WordPiece> wordpiece;
+  std::optional<w2s::text::Gpt2Tokenizer> bpe;
+  if (!vocab_path.empty()) wordpiece = w2s::text::WordPiece::load(vocab_path);
+  if (!bpe_dir.empty()) bpe = w2s::text::Gpt2Tokenizer::from_dir(bpe_dir);
+
+  std::vector<std::vector<int64_t>> rows;
+  std::ifstream in(texts_path, std::ios::binary);
+  w2s::check(in.good(), texts_path, ": cannot open");
+  std::string line;
+  for (int64_t number = 1; std::getline(in, line); ++number) {
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(line);
+    } catch (const nlohmann::json::exception& e) {
+      w2s::fail(texts_path, ":", number, ": not valid JSON (", e.what(), ")");
+    }
+    std::vector<int64_t> ids;
+    if (j.contains("ids")) {
+      ids = j["ids"].get<std::vector<int64_t>>();
+      if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(max_tokens);
+    } else {
+      w2s::check(j.contains("text") && j["text"].is_string(), texts_path, ":", number,
+                 ": expected {\"text\": \"...\"} or {\"ids\": [...]}");
+      const auto text = j["text"].get<std::string>();
+      if (wordpiece) {
+        ids = wordpiece->encode(text, max_tokens);
+      } else {
+        w2s::check(bpe.has_value(), texts_path, ":", number, ": a text needs a tokenizer: --model (BERT), --vocab or --bpe");
+        ids = bpe->encode(text);
+        if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(max_tokens);
+      }
+    }
+    rows.push_back(std::move(ids));
+  }
+  w2s::check(!rows.empty(), texts_path, ": no lines");
+  if (!ids_out.empty()) {
+    std::string out;
+    for (const auto& r : rows) out += nlohmann::json(r).dump() + "\n";
+    w2s::atomic_write_text(ids_out, out);
+  }
+  if (type.empty()) return 0;
+
+  // One forward per batch of `batch` rows, each padded to its own longest row.
+  std::optional<w2s::BertCheckpoint> bert;
+  w2s::Gpt2Model gpt2{nullptr};
+  if (type == "bert") bert = w2s::load_bert(model_dir);
+  else gpt2 = w2s::load_gpt2(model_dir, /*dropout=*/false);
+  const int64_t n = static_cast<int64_t>(rows.size());
+  int64_t longest = 0, tokens = 0;
+  for (const auto& r : rows) longest = std::max<int64_t>(longest, static_cast<int64_t>(r.size())), tokens += r.size();
+  const int64_t hidden_size = bert ? bert->model->config().hidden_size : gpt2->config().n_embd;
+  auto hidden = at::zeros({n, longest, hidden_size});
+  auto mask_all = at::zeros({n, longest}, at::kLong);
+  auto pooled = at::zeros({n, hidden_size});
+  at::NoGradGuard no_grad;
+  const auto start = std::chrono::steady_clock::now();
+  for (int64_t i = 0; i < n; i += batch) {
+    const std::vector<std::vector<int64_t>> part(rows.begin() + i, rows.begin() + std::min(n, i + batch));
+    auto [ids, mask] = pad_rows(part, 0);
+    const auto h = bert ? bert->model->forward(ids, mask) : gpt2->forward(ids, mask);
+    const auto cut = hidden.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1));
+    cut.copy_(h * mask.unsqueeze(2).to(h.scalar_type()));
+    mask_all.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1)).copy_(mask);
+    if (bert) pooled.slice(0, i, i + ids.size(0)).copy_(bert->pooling.apply(h, mask));
+  }
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (vm.count("time")) {
+    // Per token: 2 × (4·H² + 2·H·I) multiply-adds per layer (BERT; GPT-2: I = 4H), attention scores excluded.
+    const double h = double(hidden_size);
+    const double inter = bert ? double(bert->model->config().intermediate_size) : 4.0 * h;
+    const double layers = bert ? double(bert->model->config().num_hidden_layers) : double(gpt2->config().n_layer);
+    const double flops = 2.0 * layers * (4.0 * h * h + 2.0 * h * inter) * double(tokens);
+    std::cout << "encode: " << n << " examples in " << seconds << " s: " << double(n) / seconds << " examples/s, "
+              << flops / seconds / 1e9 << " GFLOP/s (" << tokens << " tokens, " << at::get_num_threads()
+              << " threads)" << std::endl;
+  }
+  if (!hidden_out.empty()) {
+    std::vector<w2s::safetensors::TensorData> out = {float_tensor("last_hidden_state", hidden)};
+    const auto m = mask_all.contiguous();  // I64, little-endian as the machine
+    const auto* bytes = reinterpret_cast<const std::byte*>(m.data_ptr<int64_t>());
+    out.push_back({"attention_mask", w2s::safetensors::DType::I64, m.sizes().vec(),
+                   std::vector<std::byte>(bytes, bytes + m.numel() * sizeof(int64_t))});
+    if (bert) out.push_back(float_tensor("pooled", pooled));
+    w2s::safetensors::write(hidden_out, out, {{"format", "pt"}});
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  w2s::runtime::ensure_passive_openmp(argv);
+  return w2s::guarded_main("w2s_encode", [&] { return encode_main(argc, argv); });
+}
