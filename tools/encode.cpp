@@ -127,7 +127,7 @@ int encode_main(int argc, char** argv) {
     for (const auto& r : rows) out += nlohmann::json(r).dump() + "\n";
     w2s::atomic_write_text(ids_out, out);
   }
-  if (type.empty()) return 0;
+  if (type.empty() || (hidden_out.empty() && !vm.count("time"))) return 0;  // ids only: no forward pass
 
   // One forward per batch of `batch` rows, each padded to its own longest row.
   std::optional<w2s::BertCheckpoint> bert;
