@@ -138,8 +138,8 @@ int encode_main(int argc, char** argv) {
   int64_t longest = 0, tokens = 0;
   for (const auto& r : rows) longest = std::max<int64_t>(longest, static_cast<int64_t>(r.size())), tokens += r.size();
   const int64_t hidden_size = bert ? bert->model->config().hidden_size : gpt2->config().n_embd;
-  auto hidden = at::zeros({n, longest, hidden_size});
-  auto mask_all = at::zeros({n, longest}, at::kLong);
+  auto hidden = at::zeros({hidden_out.empty() ? 0 : n, longest, hidden_size});
+  auto mask_all = at::zeros({hidden_out.empty() ? 0 : n, longest}, at::kLong);
   auto pooled = at::zeros({n, hidden_size});
   at::NoGradGuard no_grad;
   const auto start = std::chrono::steady_clock::now();
@@ -147,10 +147,11 @@ int encode_main(int argc, char** argv) {
     const std::vector<std::vector<int64_t>> part(rows.begin() + i, rows.begin() + std::min(n, i + batch));
     auto [ids, mask] = pad_rows(part, 0);
     const auto h = bert ? bert->model->forward(ids, mask) : gpt2->forward(ids, mask);
+    if (bert) pooled.slice(0, i, i + ids.size(0)).copy_(bert->pooling.apply(h, mask));
+    if (hidden_out.empty()) continue;  // timing only: no copies of the token states
     const auto cut = hidden.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1));
     cut.copy_(h * mask.unsqueeze(2).to(h.scalar_type()));
     mask_all.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1)).copy_(mask);
-    if (bert) pooled.slice(0, i, i + ids.size(0)).copy_(bert->pooling.apply(h, mask));
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (vm.count("time")) {
