@@ -2,6 +2,7 @@
 // training loop's NaN guard.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -162,4 +163,30 @@ TEST_CASE("training stops with a clear error on a NaN loss", "[train]") {
                             CrossEntropy{}, cfg, Log("test", true));
   REQUIRE(r.curve.steps == std::vector<int64_t>{1, 2});
   REQUIRE(r.test_probs.sizes() == at::IntArrayRef({8, 2}));
+}
+
+TEST_CASE("honest early stopping keeps the weights of the best held-out score against the targets", "[train]") {
+  // Targets that a linear model fits early and a large learning rate then overshoots:
+  // whichever step scores best on the held-out rows is the one whose weights remain.
+  torch::manual_seed(0);
+  torch::nn::Linear model(4, 2);
+  const auto x = at::randn({200, 4});
+  const auto labels = x.select(1, 0).gt(0).to(at::kLong);
+  const auto targets = at::one_hot(labels, 2).to(at::kFloat);
+  TrainConfig cfg;
+  cfg.epochs = 6, cfg.batch_size = 20, cfg.lr = 0.5, cfg.eval_points = 12, cfg.val_fraction = 0.25;
+  const ForwardFn forward = [&](const at::Tensor& in) { return model->forward(in); };
+  const auto r = fit_module(*model, forward, x, targets, x, labels, CrossEntropy{}, cfg, Log("test", true));
+  REQUIRE(r.validation.steps == r.curve.steps);  // scored at every evaluation point
+  REQUIRE(r.validation.score.size() == 12);
+  const auto best = std::max_element(r.validation.score.begin(), r.validation.score.end());
+  REQUIRE(r.stopped_step == r.validation.steps[best - r.validation.score.begin()]);  // the first best
+  // The module ends with the kept weights, and the reported test predictions are theirs.
+  model->eval();
+  REQUIRE(at::allclose(predict_probs(forward, x, torch::kCPU), r.test_probs));
+  REQUIRE(r.early_stopping().at("kept_step") == r.stopped_step);
+  // 150 rows train: 8 batches of 20 per epoch, 48 steps in all.
+  REQUIRE(r.steps == 48);
+  cfg.val_fraction = 0;  // off: no held-out curve
+  REQUIRE(fit_module(*model, forward, x, targets, x, labels, CrossEntropy{}, cfg, Log("test", true)).early_stopping().is_null());
 }
