@@ -3,6 +3,7 @@
 /// Named model sizes per modality, smallest first (the paper sweeps sizes, so a
 /// size is a runtime choice: `--weak xs --strong l`). Pretraining compute grows
 /// with size: bigger backbones and more epochs over the unlabelled pool.
+#include <algorithm>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -135,11 +136,14 @@ inline LadderSize checkpoint_size(const std::string& name, const std::filesystem
 
 /// The size `name` for models of dataset `d`: a ladder size, or a checkpoint for
 /// language-model data. A text ladder's encoder sizes name their folder under
-/// `<data>/models`; on text data `name` may also be the path of any BERT checkpoint folder.
+/// `<data>/models`; on text data `name` may also be the path of any BERT checkpoint folder
+/// (a ladder size's name wins over a folder of that name).
 inline LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest, const std::string& option,
                                 const std::filesystem::path& data_dir) {
   if (d.language_model_tokens()) return checkpoint_size(name, data_dir, option);
-  if (d.modality == Modality::text && !name.empty() && std::filesystem::is_directory(name)) {
+  const auto& sizes = ladder(d.modality);
+  const bool ladder_name = std::any_of(sizes.begin(), sizes.end(), [&](const LadderSize& s) { return s.name == name; });
+  if (d.modality == Modality::text && !name.empty() && !ladder_name && std::filesystem::is_directory(name)) {
     const std::filesystem::path dir = name;
     const auto folder = dir.filename().empty() ? dir.parent_path().filename() : dir.filename();
     return {folder.string(), {"bert", {}, dir.string()}, {.objective = "none"}};
