@@ -29,6 +29,25 @@ inline void atomic_write(const std::filesystem::path& path,
   }
 }
 
+/// Creates `dir` if needed and proves it writable by creating and removing a file in
+/// it, so that a run finds a bad --out or --cache-dir before its work, not after.
+inline void check_writable_dir(const std::filesystem::path& dir, const std::string& option) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  check(!ec, option, ": cannot create directory '", dir.string(), "': ", ec.message());
+  check(std::filesystem::is_directory(dir), option, ": '", dir.string(), "' is not a directory");
+  const auto probe = dir / (".w2s-write-test." + std::to_string(::getpid()));
+  bool ok = false;
+  {
+    std::ofstream out(probe, std::ios::binary);
+    out << "w2s\n";
+    out.flush();
+    ok = out.good();
+  }
+  std::filesystem::remove(probe, ec);
+  check(ok, option, ": directory '", dir.string(), "' is not writable");
+}
+
 inline void atomic_write_text(const std::filesystem::path& path, const std::string& text) {
   atomic_write(path, [&](const std::filesystem::path& tmp) {
     std::ofstream out(tmp, std::ios::binary);

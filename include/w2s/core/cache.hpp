@@ -1,46 +1,38 @@
 #pragma once
 /// \file
 /// The on-disk cache of everything expensive (pretrained backbones, weak
-/// supervisors' predictions, strong ceilings) and atomic file writes.
+/// supervisors' predictions, strong ceilings, encoder features).
 ///
 /// An artefact lives at `<cache-dir>/<kind>/<label>-<hash>.{pt,json}` where the
-/// hash is FNV-1a-64 of the canonical JSON of everything that determines it.
-/// The `.json` sidecar (the key, and the artefact's metrics) is written last and
-/// marks the artefact complete; a process that dies mid-write leaves only a
-/// temporary file behind, never a half artefact.
+/// hash is FNV-1a-64 of the canonical JSON of everything that determines it, the
+/// data's fingerprint included (Dataset::id). The `.json` sidecar (the key, the
+/// artefact's metrics, and checksums of both files' contents) is written last and
+/// marks the artefact complete. Reading checks both checksums: a damaged,
+/// truncated or half-replaced entry is reported in one line and treated as missing,
+/// so it is recomputed and overwritten; it is never served (README, "Reliability").
 #include <torch/serialize.h>
-#include <unistd.h>
 
 #include <nlohmann/json.hpp>
 
 #include <cstdint>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iostream>
+#include <iterator>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/error.hpp"
+#include "w2s/core/hash.hpp"
 
 namespace w2s {
 
 /// Bumped whenever a change makes old cached artefacts wrong.
-inline constexpr int cache_format = 2;  // 2: text backbones own their GloVe embedding
-
-/// FNV-1a 64-bit hash of `text` as 16 hex digits: stable across runs and machines.
-inline std::string stable_hash(const std::string& text) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis (0xcbf29ce484222325)
-  for (const unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+inline constexpr int cache_format = 3;  // 3: checksummed sidecars, data fingerprints in keys
 
 /// A cached artefact: tensors plus a JSON sidecar with its key and metadata.
 struct Artifact {
@@ -62,30 +54,72 @@ class Cache {
     return root_ / kind / (label + "-" + stable_hash(full.dump()));
   }
 
+  /// The artefact at `base`, or nothing when it is absent or damaged (then one line on
+  /// stderr says which file and why, and the caller recomputes it).
   [[nodiscard]] std::optional<Artifact> load(const std::filesystem::path& base) const {
     if (!enabled_) return std::nullopt;
-    auto json_path = base, pt_path = base;
-    json_path += ".json";
-    pt_path += ".pt";
+    const auto json_path = with_extension(base, ".json"), pt_path = with_extension(base, ".pt");
     if (!std::filesystem::exists(json_path) || !std::filesystem::exists(pt_path)) return std::nullopt;
+    const auto damaged = [&](const std::filesystem::path& file, const std::string& why) -> std::optional<Artifact> {
+      std::cerr << "w2s: cache: " << file.string() << ": damaged (" << why << "); recomputing it" << std::endl;
+      return std::nullopt;
+    };
     Artifact a;
+    std::string bytes;
     try {
-      std::ifstream in(json_path);
-      a.meta = nlohmann::json::parse(in);
-      torch::load(a.tensors, pt_path.string());
+      a.meta = nlohmann::json::parse(read_bytes(json_path));
+    } catch (const std::exception&) {
+      return damaged(json_path, "not valid JSON");
+    }
+    if (!a.meta.is_object() || !a.meta.contains("checksum") || !a.meta["checksum"].is_object())
+      return damaged(json_path, "no checksum");
+    const nlohmann::json sums = a.meta["checksum"];
+    a.meta.erase("checksum");
+    if (sums.value("meta", "") != checksum(a.meta.dump())) return damaged(json_path, "checksum mismatch");
+    try {
+      bytes = read_bytes(pt_path);
     } catch (const std::exception& e) {
-      fail(base.string(), ": corrupt cache entry (", e.what(), "); delete it or pass --no-cache");
+      return damaged(pt_path, e.what());
+    }
+    if (sums.value("pt_bytes", uint64_t{0}) != bytes.size())
+      return damaged(pt_path, std::to_string(bytes.size()) + " bytes, the sidecar says " +
+                                  std::to_string(sums.value("pt_bytes", uint64_t{0})));
+    if (sums.value("pt", "") != checksum(bytes)) return damaged(pt_path, "checksum mismatch");
+    try {
+      std::istringstream in(bytes);
+      torch::load(a.tensors, in);
+    } catch (const std::exception& e) {  // a checksummed file LibTorch cannot read: written by another version?
+      std::string what = e.what();
+      return damaged(pt_path, what.substr(0, what.find('\n')));
     }
     return a;
   }
 
+  /// Writes the artefact: the tensors, then the sidecar with both checksums. A write
+  /// that fails (disk full, no permission) is one w2s::Error naming the file, and
+  /// leaves no temporary file and no entry behind.
   void store(const std::filesystem::path& base, const Artifact& a) const {
     if (!enabled_) return;
-    auto json_path = base, pt_path = base;
-    json_path += ".json";
-    pt_path += ".pt";
-    atomic_write(pt_path, [&](const std::filesystem::path& tmp) { torch::save(a.tensors, tmp.string()); });
-    atomic_write_text(json_path, a.meta.dump(2) + "\n");
+    const auto json_path = with_extension(base, ".json"), pt_path = with_extension(base, ".pt");
+    std::ostringstream buffer;  // serialised in memory: LibTorch's writer cannot fail half-way on a full disk
+    torch::save(a.tensors, buffer);
+    const std::string bytes = buffer.str();
+    nlohmann::json meta = a.meta.is_object() ? a.meta : nlohmann::json::object();
+    check(a.meta.is_object() || a.meta.is_null(), "cache: ", json_path.string(), ": metadata must be a JSON object");
+    meta.erase("checksum");
+    const nlohmann::json sums = {{"pt", checksum(bytes)}, {"pt_bytes", bytes.size()}, {"meta", checksum(meta.dump())}};
+    meta["checksum"] = sums;
+    const auto write = [&](const std::filesystem::path& path, const std::string& content) {
+      try {
+        atomic_write_text(path, content);
+      } catch (const std::exception& e) {
+        std::error_code ignored;
+        std::filesystem::remove(json_path, ignored);  // no sidecar: the entry is incomplete, not stale
+        fail("cache: cannot write ", path.string(), ": ", first_line(e.what()), "; --no-cache runs without the cache");
+      }
+    };
+    write(pt_path, bytes);
+    write(json_path, meta.dump(2) + "\n");
   }
 
   /// Loads the artefact at `base`, or computes it with `make` and stores it.
@@ -100,6 +134,17 @@ class Cache {
   [[nodiscard]] bool enabled() const { return enabled_; }
 
  private:
+  static std::filesystem::path with_extension(std::filesystem::path base, const char* ext) {
+    base += ext;
+    return base;
+  }
+  static std::string read_bytes(const std::filesystem::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    check(in.good(), "cannot open");
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    check(!in.bad(), "read error");
+    return bytes;
+  }
   std::filesystem::path root_;
   bool enabled_;
 };

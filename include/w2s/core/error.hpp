@@ -35,6 +35,9 @@ void check(bool condition, Parts&&... parts) {
   if (!condition) throw Error(detail::concat(std::forward<Parts>(parts)...));
 }
 
+/// The first line of `what`: LibTorch's c10::Error appends a C++ backtrace.
+inline std::string first_line(const std::string& what) { return what.substr(0, what.find('\n')); }
+
 /// Throws w2s::Error with the concatenated message parts.
 template <class... Parts>
 [[noreturn]] void fail(Parts&&... parts) {

@@ -17,9 +17,7 @@ int guarded_main(std::string_view name, Body&& body) {
   try {
     return body();
   } catch (const std::exception& e) {
-    std::string what = e.what();
-    if (const auto nl = what.find('\n'); nl != std::string::npos && dynamic_cast<const Error*>(&e) == nullptr)
-      what = what.substr(0, nl);  // LibTorch's c10::Error appends a C++ backtrace
+    const std::string what = dynamic_cast<const Error*>(&e) ? std::string(e.what()) : first_line(e.what());
     std::cerr << name << ": error: " << what << std::endl;
     return 1;
   }
