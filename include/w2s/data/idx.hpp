@@ -46,6 +46,9 @@ inline at::Tensor read_idx_u8(const std::filesystem::path& path, int expected_di
     const uint32_t v = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
     check(v > 0, where, ": IDX dimension ", d, " is 0");
     shape.push_back(int64_t(v));
+    // Checked before multiplying: a header that declares more than the file holds must not overflow.
+    check(count <= (bytes.size() - header) / v, where, ": truncated IDX data: the header's dimensions need more than the ",
+          bytes.size() - header, " bytes the file holds");
     count *= v;
   }
   check(bytes.size() - header == count, where, ": ",

@@ -78,14 +78,20 @@ inline DataBundle validation_bundle(DataBundle bundle) {
   return bundle;
 }
 
-/// The dataset `name`, or for `NAME-val` the validation variant of NAME.
+/// The dataset `name`, or for `NAME-val` the validation variant of NAME. Its `load`
+/// fingerprints what it read (fingerprint_bundle), so cache keys follow the content.
 inline DatasetEntry find_dataset(const std::string& name) {
   std::string known;
   for (const auto& e : datasets()) {
-    if (e.name == name) return e;
+    const auto fingerprinted = [load = e.load](const DataOptions& o) {
+      auto bundle = load(o);
+      fingerprint_bundle(bundle);
+      return bundle;
+    };
+    if (e.name == name) return {e.name, e.description, fingerprinted};
     if (name == e.name + "-val")
       return {name, e.description + "; validation variant: its training pool only, 80% train / 20% held out",
-              [load = e.load](const DataOptions& o) { return validation_bundle(load(o)); }};
+              [fingerprinted](const DataOptions& o) { return validation_bundle(fingerprinted(o)); }};
     known += (known.empty() ? "" : ", ") + e.name;
   }
   fail("--dataset: unknown dataset '", name, "'; expected one of: ", known, " (each also as NAME-val)");

@@ -9,6 +9,7 @@
 #include <ATen/CPUGeneratorImpl.h>
 
 #include <charconv>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -24,6 +25,7 @@ struct Table {
   std::vector<std::vector<double>> features;
   std::vector<int64_t> labels;
   std::vector<std::string> class_names;
+  std::string source;  ///< the file read, for errors
 };
 
 inline std::vector<std::string> split_commas(const std::string& line) {
@@ -42,6 +44,7 @@ inline double parse_number(const std::string& text, const std::string& where) {
   const auto* end = text.data() + text.size();
   const auto [ptr, ec] = std::from_chars(text.data(), end, v);
   check(ec == std::errc() && ptr == end && !text.empty(), where, ": expected a number, got '", text, "'");
+  check(std::isfinite(v), where, ": expected a finite number, got '", text, "'");
   return v;
 }
 
@@ -52,6 +55,7 @@ inline Table read_sklearn_csv(const std::filesystem::path& path, bool header, in
   std::ifstream in(path);
   check(in.good(), path.string(), ": cannot open; run `./w2s.sh setup` to fetch it (or pass --data-dir)");
   Table t;
+  t.source = path.string();
   std::string line;
   int64_t expected_rows = -1, line_no = 0;
   if (header) {
@@ -89,6 +93,7 @@ inline Table read_letter_recognition(const std::filesystem::path& path) {
   std::ifstream in(path);
   check(in.good(), path.string(), ": cannot open; run `./w2s.sh setup` to fetch it (or pass --data-dir)");
   Table t;
+  t.source = path.string();
   for (char c = 'A'; c <= 'Z'; ++c) t.class_names.emplace_back(1, c);
   std::string line;
   for (int64_t line_no = 1; std::getline(in, line); ++line_no) {
@@ -111,6 +116,8 @@ inline Table read_letter_recognition(const std::filesystem::path& path) {
 inline DataBundle table_bundle(const Table& t, const std::string& name, double test_fraction = 0.2,
                                uint64_t split_seed = 20231214) {
   const auto n = static_cast<int64_t>(t.labels.size());
+  // The protocol needs at least 4 training rows (two per half) and one test row.
+  check(n >= 10, t.source.empty() ? name : t.source, ": ", n, " rows, too few for the fixed 80/20 split (expected at least 10)");
   const auto d = static_cast<int64_t>(t.features.front().size());
   auto x = at::empty({n, d}, at::kFloat);
   auto acc = x.accessor<float, 2>();

@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <filesystem>
 #include <map>
 #include <sstream>
@@ -127,6 +128,29 @@ inline Gpt2Model load_gpt2(const std::filesystem::path& dir, bool dropout = true
                   : "");
   }
   auto config = Gpt2Config::from_json_file(dir / "config.json");
+  {  // the config's sizes against the weights' shapes, before allocating a model of the config's size
+    const safetensors::File file(weights);
+    int64_t layers = 0;
+    for (const auto& t : file.tensors()) {
+      std::string_view name = t.name;
+      if (name.starts_with("transformer.")) name.remove_prefix(std::string_view("transformer.").size());
+      const auto expect = [&](int64_t rows, const char* what) {
+        check(t.shape == std::vector<int64_t>{rows, config.n_embd}, (dir / "config.json").string(), ": ", what,
+              " do not match ", weights.string(), ": ", t.name, " has shape ", safetensors::detail::shape_string(t.shape),
+              ", the config implies [", rows, ", ", config.n_embd, "]");
+      };
+      if (name == "wte.weight") expect(config.vocab_size, "vocab_size and n_embd");
+      if (name == "wpe.weight") expect(config.n_positions, "n_positions and n_embd");
+      if (name.starts_with("h.")) {
+        const auto dot = name.find('.', 2);
+        int64_t i = -1;
+        std::from_chars(name.data() + 2, name.data() + (dot == std::string_view::npos ? name.size() : dot), i);
+        layers = std::max(layers, i + 1);
+      }
+    }
+    check(layers >= config.n_layer, (dir / "config.json").string(), ": n_layer ", config.n_layer, " does not match ",
+          weights.string(), ", which holds ", layers, " layers");  // more layers: named as unexpected below
+  }
   if (!dropout) config.resid_pdrop = config.embd_pdrop = config.attn_pdrop = 0;  // the openai fine-tuning setting
   Gpt2Model model(config);
   load_gpt2_weights(*model, weights);

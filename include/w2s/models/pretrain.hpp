@@ -9,6 +9,7 @@
 #include <torch/optim/adam.h>
 
 #include <chrono>
+#include <cmath>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -21,6 +22,7 @@
 #include "w2s/models/augment.hpp"
 #include "w2s/models/factory.hpp"
 #include "w2s/models/ladder.hpp"
+#include "w2s/train/trainer.hpp"
 
 namespace w2s {
 
@@ -97,12 +99,11 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
   PretrainedBackbone out{size, example_shape(pool), {}, "", {}, pool.vocab};
   if (size.backbone.kind == "gpt2") {  // a checkpoint is already pretrained: name it by its files, train nothing
     const auto dir = std::filesystem::weakly_canonical(size.backbone.checkpoint);
-    std::string id = dir.string();
+    std::string id;
     for (const auto* f : {"config.json", "model.safetensors"}) {
       check(std::filesystem::exists(dir / f), (dir / f).string(), ": missing (a GPT-2 checkpoint folder has ",
             "config.json and model.safetensors)");
-      id += std::string("|") + f + ":" + std::to_string(std::filesystem::file_size(dir / f)) + ":" +
-            std::to_string(std::filesystem::last_write_time(dir / f).time_since_epoch().count());
+      id += std::string("|") + f + ":" + file_checksum(dir / f);  // the bytes, not the date: a copy is the same model
     }
     out.key = "gpt2-" + stable_hash(id);
     out.meta = {{"checkpoint", dir.string()}};
@@ -114,8 +115,7 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
     std::string id;
     for (const auto* f : {"config.json", "model.safetensors", "vocab.txt", "modules.json", "1_Pooling/config.json"}) {
       if (!std::filesystem::exists(dir / f)) continue;  // load_bert says which required file is missing
-      std::ifstream in(dir / f, std::ios::binary);
-      id += std::string(f) + ":" + stable_hash(std::string(std::istreambuf_iterator<char>(in), {})) + "|";
+      id += std::string(f) + ":" + file_checksum(dir / f) + "|";
     }
     out.key = "bert-" + stable_hash(id);
     out.meta = {{"checkpoint", dir.string()}, {"files", id}};
@@ -180,9 +180,15 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
         const auto idx = order.slice(0, b * spec.batch_size, std::min(n, (b + 1) * spec.batch_size));
         opt.zero_grad();
         const auto loss = batch_loss(inputs.index_select(0, idx), idx);
+        const double value = loss.item<double>();
+        if (!std::isfinite(value))  // nothing is cached: the exception leaves get_or_make before store
+          throw Diverged("pretraining " + size.name, e * per_epoch + b + 1, value,
+                         detail::concat("pretraining ", size.name, " on '", pool.name, "': diverged: ", spec.objective,
+                                        " loss is ", value, " at epoch ", e + 1, ", batch ", b + 1,
+                                        "; nothing was cached"));
         loss.backward();
         opt.step();
-        sum += loss.item<double>();
+        sum += value;
       }
       epoch_loss.push_back(sum / double(per_epoch));
       log("pretraining ", size.name, ": epoch ", e + 1, "/", spec.epochs, " ", spec.objective, " loss ", epoch_loss.back());
