@@ -52,9 +52,16 @@ int report_main(int argc, char** argv) {
             << 2 * std::sqrt(t.misfit * t.err_ceiling) << "\n";
   md << "| experiment | dataset | weak → strong | seeds | weak acc | ceiling acc | student acc | PGR [95% CI] | "
         "PGR at best step | agreement where weak is wrong |\n|---|---|---|---|---|---|---|---|---|---|\n";
-  rows << "experiment,dataset,weak,strong,seeds,weak_acc,ceiling_acc,student_acc,pgr,pgr_lo,pgr_hi,pgr_best,agree_weak_wrong\n";
+  rows << "experiment,dataset,weak,strong,seeds,weak_acc,ceiling_acc,student_acc,pgr,pgr_lo,pgr_hi,pgr_best,agree_weak_wrong,"
+          "diverged\n";
+  std::string diverged_note;
   for (const auto& g : groups) {
     using R = w2s::report::SeedRow;
+    if (!g.diverged.empty()) {
+      diverged_note += "\n- " + g.experiment + " " + g.dataset + " " + g.weak + " → " + g.strong + ": seed";
+      for (size_t i = 0; i < g.diverged.size(); ++i) diverged_note += (i ? ", " : " ") + std::to_string(g.diverged[i]);
+    }
+    if (g.seeds.empty()) continue;  // every seed diverged: nothing to average
     const auto p = w2s::report::pgr_of_means(g.seeds);
     const auto [lo, hi] = w2s::report::bootstrap_pgr_ci(g.seeds);
     const auto best = w2s::report::pgr_of_means(g.seeds, &R::student_best);
@@ -64,10 +71,14 @@ int report_main(int argc, char** argv) {
        << fmt(best.value_or(NAN), 2) << " | " << fmt(g.mean(&R::agree_wrong)) << " |\n";
     rows << g.experiment << "," << g.dataset << "," << g.weak << "," << g.strong << "," << g.seeds.size() << ","
          << g.mean(&R::weak) << "," << g.mean(&R::ceiling) << "," << g.mean(&R::student) << "," << p.value_or(NAN)
-         << "," << lo << "," << hi << "," << best.value_or(NAN) << "," << g.mean(&R::agree_wrong) << "\n";
+         << "," << lo << "," << hi << "," << best.value_or(NAN) << "," << g.mean(&R::agree_wrong) << ","
+         << g.diverged.size() << "\n";
   }
   md << "\nPGR = (student − weak) / (ceiling − weak) of the seed-averaged accuracies (regression datasets: of −MSE, "
         "shown as acc); interval: percentile bootstrap over seeds (10,000 resamples).\n";
+  if (!diverged_note.empty())
+    md << "\nLeft out, marked diverged (--on-divergence record; each record says at which stage and step):"
+       << diverged_note << "\n";
   std::cout << md.str();
   if (!markdown.empty()) w2s::atomic_write_text(markdown, md.str());
   if (!csv.empty()) w2s::atomic_write_text(csv, rows.str());

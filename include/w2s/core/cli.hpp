@@ -6,7 +6,9 @@
 #include <boost/program_options/parsers.hpp>
 #include <boost/program_options/variables_map.hpp>
 
+#include <cmath>
 #include <cstdlib>
+#include <thread>
 #include <fstream>
 #include <iostream>
 #include <optional>
@@ -20,6 +22,9 @@
 
 namespace w2s::cli {
 
+/// The most seeds one run takes: each is a whole protocol and a record.
+inline constexpr uint64_t max_seeds = 1000;
+
 /// "0,1,2", "0-4" or a mix ("0-2,7") → seeds, in order, without duplicates.
 inline std::vector<uint64_t> parse_seeds(const std::string& text) {
   std::vector<uint64_t> seeds;
@@ -28,16 +33,21 @@ inline std::vector<uint64_t> parse_seeds(const std::string& text) {
   const auto number = [&](const std::string& s) -> uint64_t {
     check(!s.empty() && s.find_first_not_of("0123456789") == std::string::npos, "--seeds: expected numbers like 0,1,2 or 0-4, got '",
           text, "'");
+    check(s.size() <= 18, "--seeds: seed '", s, "' is too large (expected at most 18 digits)");
     return std::stoull(s);
   };
   while (std::getline(in, item, ',')) {
     if (const auto dash = item.find('-'); dash != std::string::npos) {
       const auto a = number(item.substr(0, dash)), b = number(item.substr(dash + 1));
-      check(a <= b && b - a < 100000, "--seeds: bad range '", item, "'");
+      check(a <= b, "--seeds: range '", item, "' runs backwards");
+      check(b - a < max_seeds, "--seeds: range '", item, "' has ", b - a + 1, " seeds; at most ", max_seeds,
+            " per run (split a larger sweep into several runs)");
       for (auto s = a; s <= b; ++s) seeds.push_back(s);
     } else {
       seeds.push_back(number(item));
     }
+    check(seeds.size() <= max_seeds, "--seeds: more than ", max_seeds,
+          " seeds in one run (split a larger sweep into several runs)");
   }
   check(!seeds.empty(), "--seeds: expected at least one seed, got '", text, "'");
   std::set<uint64_t> seen;
@@ -45,6 +55,26 @@ inline std::vector<uint64_t> parse_seeds(const std::string& text) {
   for (auto s : seeds)
     if (seen.insert(s).second) unique.push_back(s);
   return unique;
+}
+
+/// Refuses words that belong to no option (`--seeds 0 1 2` would otherwise run seed 0
+/// alone): Boost keeps them as nameless options and ignores them.
+inline void check_no_stray_words(const po::parsed_options& parsed) {
+  for (const auto& o : parsed.options)
+    if (o.string_key.empty() && !o.value.empty())
+      fail("unexpected word '", o.value.front(), "' on the command line: every value belongs to an option, and ",
+           "lists are written with commas (e.g. --seeds 0,1,2)");
+}
+
+/// Every real-valued option, the policies' included, must be a finite number.
+inline void check_finite_numbers(const po::variables_map& vm) {
+  for (const auto& [name, v] : vm) {
+    if (v.empty()) continue;
+    if (v.value().type() == typeid(double))
+      check(std::isfinite(v.as<double>()), "--", name, ": expected a finite number, got ", v.as<double>());
+    if (v.value().type() == typeid(float))
+      check(std::isfinite(v.as<float>()), "--", name, ": expected a finite number, got ", v.as<float>());
+  }
 }
 
 /// Checks a config file line by line before Boost reads it, so that an unknown
@@ -75,8 +105,11 @@ inline po::variables_map parse_tool(int argc, char** argv, const po::options_des
                                     const po::positional_options_description& positional = {}) {
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(options).positional(positional).run(), vm);
+    const auto parsed = po::command_line_parser(argc, argv).options(options).positional(positional).run();
+    check_no_stray_words(parsed);
+    po::store(parsed, vm);
     po::notify(vm);
+    check_finite_numbers(vm);
   } catch (const po::error& e) {
     fail(e.what(), " (see --help)");
   }
@@ -118,13 +151,18 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
     ("config", po::value(&cfg.config_file), "read options from an INI file (option = value); the command line wins")
     ("smoke", po::bool_switch(&cfg.smoke), "tiny data and budgets: a seconds-long check that everything runs")
     ("no-cache", po::bool_switch(&cfg.no_cache), "neither read nor write the cache")
+    ("on-divergence", po::value(&cfg.on_divergence)->default_value(cfg.on_divergence),
+       "when training diverges (non-finite loss, or the loss past 100x its start): error (stop, exit 1) or record "
+       "(write a record marked diverged, which w2s_report leaves out and counts, and go on with the next seed)")
     ("quiet,q", po::bool_switch(&cfg.quiet), "no progress lines");
   // clang-format on
   po::options_description all;
   all.add(common).add(policy_options);
   po::variables_map vm;
   try {
-    po::store(po::command_line_parser(argc, argv).options(all).run(), vm);
+    const auto parsed = po::command_line_parser(argc, argv).options(all).run();
+    check_no_stray_words(parsed);
+    po::store(parsed, vm);
     if (vm.count("help")) {
       help_out << "usage: " << cfg.experiment << " [options]\n\n" << all << "\n";
       return false;
@@ -155,23 +193,35 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
     };
     unless_set("train-size", cfg.train_size, int64_t{1000});
     unless_set("test-size", cfg.test_size, int64_t{500});
+    cfg.train_size_is_cap = vm["train-size"].defaulted();
+    cfg.test_size_is_cap = vm["test-size"].defaulted();
     unless_set("epochs", cfg.epochs, int64_t{1});
     unless_set("weak-epochs", cfg.weak_epochs, int64_t{1});
     unless_set("eval-points", cfg.eval_points, int64_t{2});
   }
+  check_finite_numbers(vm);
+  check(cfg.on_divergence == "error" || cfg.on_divergence == "record", "--on-divergence: expected error or record, got '",
+        cfg.on_divergence, "'");
   check(cfg.ceiling_half == "weak" || cfg.ceiling_half == "transfer", "--ceiling-half: expected weak or transfer, got '",
         cfg.ceiling_half, "'");
   check(cfg.device == "cpu" || cfg.device == "cuda", "--device: expected cpu or cuda, got '", cfg.device, "'");
-  check(cfg.epochs >= 1, "--epochs: expected >= 1, got ", cfg.epochs);
-  check(cfg.weak_epochs >= 1, "--weak-epochs: expected >= 1, got ", cfg.weak_epochs);
-  check(cfg.batch_size >= 1, "--batch-size: expected >= 1, got ", cfg.batch_size);
+  check(cfg.epochs >= 1 && cfg.epochs <= 100000, "--epochs: expected 1..100000, got ", cfg.epochs);
+  check(cfg.weak_epochs >= 1 && cfg.weak_epochs <= 100000, "--weak-epochs: expected 1..100000, got ", cfg.weak_epochs);
+  check(cfg.batch_size >= 1 && cfg.batch_size <= 10000000, "--batch-size: expected 1..10000000, got ", cfg.batch_size);
   check(cfg.minibatch >= 0 && cfg.minibatch <= cfg.batch_size, "--minibatch: expected 0..", cfg.batch_size,
         " (the batch size), got ", cfg.minibatch);
-  check(cfg.max_tokens >= 0, "--max-tokens: expected >= 0 (0 = the dataset's default), got ", cfg.max_tokens);
+  check(cfg.max_tokens >= 0 && cfg.max_tokens <= 1000000, "--max-tokens: expected 0..1000000 (0 = the dataset's default), got ",
+        cfg.max_tokens);
   check(!cfg.amp || cfg.device == "cuda", "--amp: mixed precision needs --device cuda");
-  check(cfg.lr > 0 && cfg.weak_lr > 0, "--lr and --weak-lr: expected > 0");
-  check(cfg.eval_points >= 1, "--eval-points: expected >= 1, got ", cfg.eval_points);
-  check(cfg.threads >= 0, "--threads: expected >= 0, got ", cfg.threads);
+  check(cfg.lr > 0, "--lr: expected a number > 0, got ", cfg.lr);
+  check(cfg.weak_lr > 0, "--weak-lr: expected a number > 0, got ", cfg.weak_lr);
+  check(cfg.eval_points >= 1 && cfg.eval_points <= 1000000, "--eval-points: expected 1..1000000, got ", cfg.eval_points);
+  check(cfg.threads >= 0, "--threads: expected >= 0 (0 = all cores), got ", cfg.threads);
+  if (const int cores = static_cast<int>(std::thread::hardware_concurrency()); cores > 0 && cfg.threads > cores) {
+    std::cerr << cfg.experiment << ": warning: --threads " << cfg.threads << ": this machine has " << cores
+              << " cores; using " << cores << std::endl;
+    cfg.threads = cores;
+  }
   check(cfg.train_size >= 0 && cfg.test_size >= 0, "--train-size and --test-size: expected >= 0");
   return true;
 }

@@ -37,6 +37,9 @@ struct RunConfig {
   bool smoke = false;
   bool no_cache = false;
   bool quiet = false;
+  std::string on_divergence = "error";  ///< error: stop with one line; record: write a record marked diverged
+  /// --smoke's own sizes are caps (small tables have fewer rows); sizes a user gives are not.
+  bool train_size_is_cap = false, test_size_is_cap = false;
 
   [[nodiscard]] nlohmann::json to_json() const {
     return {{"experiment", experiment}, {"dataset", dataset},        {"weak", weak},
@@ -46,7 +49,7 @@ struct RunConfig {
             {"test_size", test_size},   {"eval_points", eval_points}, {"device", device},
             {"threads", threads},       {"out", out.string()},       {"cache_dir", cache_dir.string()},
             {"data_dir", data_dir.string()}, {"config", config_file}, {"smoke", smoke},
-            {"no_cache", no_cache}};
+            {"no_cache", no_cache}, {"on_divergence", on_divergence}};
   }
 };
 

@@ -99,6 +99,8 @@ class Experiment {
     const torch::Device device = cfg.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
     const Log log(cfg.experiment, cfg.quiet);
     const auto start = std::chrono::steady_clock::now();
+    check_writable_dir(cfg.out, "--out");  // before any work, not after it
+    if (!cfg.no_cache) check_writable_dir(cfg.cache_dir, "--cache-dir");
     const auto& entry = data::find_dataset(cfg.dataset);
     log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
     const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
@@ -108,10 +110,10 @@ class Experiment {
     else
       check(!bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
             "' is regression data (real-valued targets); use squared_error (experiments/gain_vs_misfit.cpp)");
-    if (cfg.smoke) {  // smoke sizes are caps: small tables have fewer rows
-      cfg.train_size = std::min(cfg.train_size, bundle.train.size());
-      cfg.test_size = std::min(cfg.test_size, bundle.test.size());
-    }
+    // --smoke's own sizes are caps (small tables have fewer rows); a size the user gives is checked by make_splits.
+    if (cfg.train_size_is_cap) cfg.train_size = std::min(cfg.train_size, bundle.train.size());
+    if (cfg.test_size_is_cap) cfg.test_size = std::min(cfg.test_size, bundle.test.size());
+    make_splits(bundle, 0, cfg.train_size, cfg.test_size);  // refuses sizes the data lacks before any training
     const auto weak_size = find_size_for(bundle.train, cfg.weak, true, "--weak", cfg.data_dir);
     const auto strong_size = find_size_for(bundle.train, cfg.strong, false, "--strong", cfg.data_dir);
     cfg.weak = weak_size.name;
@@ -121,47 +123,79 @@ class Experiment {
     const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
     FeatureCache features(&cache);
     for (const auto seed : cfg.seeds) {
-      const auto seed_start = std::chrono::steady_clock::now();
-      const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
-      const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device, bundle.pretrain_pool()};
-      const StageResult weak = weak_supervisor(s);
-      const StageResult ceiling = strong_ceiling(s, student);
-      const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs};
-      nlohmann::json method_record = nlohmann::json::object();
-      const StudentData data = method.student_data(s, label_source, loss, student, label_context, method_record);
-      check(data.targets.dim() == 2 && data.targets.size(0) == data.train.size() &&
-                data.targets.size(1) == data.train.outputs(),
-            LabelSourceT::name, ": targets of shape ", data.targets.sizes(), ", expected ", data.train.size(), "×",
-            data.train.outputs());
-      log("student ", strong_size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
-          LabelSourceT::name, " labels");
-      const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_size.name), log, features};
-      const Fitted fitted = student.fit(ctx, data, loss);
-      auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
-                                runtime::seconds_since(seed_start), runtime::seconds_since(start));
-      if (!method_record.empty()) record["method"] = method_record;
-      if (splits.test.regression()) {
-        record["metrics"]["tasks"] = {{"test", regression_tasks(weak.test_probs, fitted.result.test_probs, ceiling.test_probs,
-                                                 splits.test.targets)},
-                      {"transfer", regression_tasks(weak.transfer_probs, fitted.predict(splits.transfer_half),
-                                                     ceiling.transfer_probs, splits.transfer_half.targets)}};
-      }
-      const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
-      write_record(path, record);
-      const auto& m = record.at("metrics");
-      if (splits.test.regression())
-        std::cout << cfg.experiment << " seed " << seed << ": mse weak " << m["weak"]["mse"] << "  ceiling "
-                  << m["ceiling"]["mse"] << "  student " << m["student"]["mse"] << "  PGR " << m["pgr"] << "  -> "
-                  << path.string() << std::endl;
-      else
-        std::cout << cfg.experiment << " seed " << seed << ": weak " << m["weak"]["accuracy"] << "  ceiling "
-                  << m["ceiling"]["accuracy"] << "  student " << m["student"]["accuracy"] << "  PGR " << m["pgr"]
-                  << "  agreement(weak wrong) " << m["agreement"]["supervisor_wrong"] << "  -> " << path.string()
+      try {
+        run_seed(cfg, seed, threads, start, bundle, weak_bb, strong_bb, cache, log, features, device);
+      } catch (const Diverged& d) {
+        if (cfg.on_divergence != "record") throw;
+        const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
+        write_record(path, {{"experiment", cfg.experiment},
+                            {"dataset", cfg.dataset},
+                            {"weak", cfg.weak},
+                            {"strong", cfg.strong},
+                            {"seed", seed},
+                            {"smoke", cfg.smoke},
+                            {"diverged", {{"stage", d.stage}, {"step", d.step}, {"loss", number_or_null(d.loss)},
+                                          {"message", d.what()}}},
+                            {"policies", policies()},
+                            {"config", cfg.to_json()},
+                            {"runtime", runtime_record(cfg, threads)}});
+        std::cout << cfg.experiment << " seed " << seed << ": DIVERGED (" << d.what() << ")  -> " << path.string()
                   << std::endl;
+      }
     }
   }
 
  private:
+  /// One seed of the protocol, to its record.
+  void run_seed(const RunConfig& cfg, uint64_t seed, int threads, std::chrono::steady_clock::time_point start,
+                const DataBundle& bundle, const PretrainedBackbone& weak_bb, const PretrainedBackbone& strong_bb,
+                const Cache& cache, const Log& log, FeatureCache& features, torch::Device device) {
+    const auto& strong_size = strong_bb.size;
+    const auto seed_start = std::chrono::steady_clock::now();
+    const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
+    const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device, bundle.pretrain_pool()};
+    const StageResult weak = weak_supervisor(s, student);
+    const StageResult ceiling = strong_ceiling(s, student);
+    const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs};
+    nlohmann::json method_record = nlohmann::json::object();
+    const StudentData data = method.student_data(s, label_source, loss, student, label_context, method_record);
+    check(data.targets.dim() == 2 && data.targets.size(0) == data.train.size() &&
+              data.targets.size(1) == data.train.outputs(),
+          LabelSourceT::name, ": targets of shape ", data.targets.sizes(), ", expected ", data.train.size(), "×",
+          data.train.outputs());
+    log("student ", strong_size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
+        LabelSourceT::name, " labels");
+    const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_size.name), log, features};
+    const Fitted fitted = student.fit(ctx, data, loss);
+    auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
+                              runtime::seconds_since(seed_start), runtime::seconds_since(start));
+    if (!method_record.empty()) record["method"] = method_record;
+    if (splits.test.regression()) {
+      record["metrics"]["tasks"] = {{"test", regression_tasks(weak.test_probs, fitted.result.test_probs, ceiling.test_probs,
+                                               splits.test.targets)},
+                    {"transfer", regression_tasks(weak.transfer_probs, fitted.predict(splits.transfer_half),
+                                                   ceiling.transfer_probs, splits.transfer_half.targets)}};
+    }
+    const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
+    write_record(path, record);
+    const auto& m = record.at("metrics");
+    if (splits.test.regression())
+      std::cout << cfg.experiment << " seed " << seed << ": mse weak " << m["weak"]["mse"] << "  ceiling "
+                << m["ceiling"]["mse"] << "  student " << m["student"]["mse"] << "  PGR " << m["pgr"] << "  -> "
+                << path.string() << std::endl;
+    else
+      std::cout << cfg.experiment << " seed " << seed << ": weak " << m["weak"]["accuracy"] << "  ceiling "
+                << m["ceiling"]["accuracy"] << "  student " << m["student"]["accuracy"] << "  PGR " << m["pgr"]
+                << "  agreement(weak wrong) " << m["agreement"]["supervisor_wrong"] << "  -> " << path.string()
+                << std::endl;
+  }
+
+  /// Where and with what a record was made.
+  static nlohmann::json runtime_record(const RunConfig& cfg, int threads) {
+    return {{"threads", threads},           {"device", cfg.device},  {"versions", runtime::versions()},
+            {"git_revision", runtime::git_revision()}, {"host", host_name()}, {"finished_at", utc_now()}};
+  }
+
   nlohmann::json make_record(const RunConfig& cfg, uint64_t seed, int threads, const Splits& splits,
                              const PretrainedBackbone& weak_bb, const PretrainedBackbone& strong_bb,
                              const StageResult& weak, const StageResult& ceiling, const FitResult& student_result,
@@ -209,13 +243,7 @@ class Experiment {
           {"student_s", student_result.seconds},
           {"seed_s", seed_seconds},
           {"process_s", total_seconds}}},
-        {"runtime",
-         {{"threads", threads},
-          {"device", cfg.device},
-          {"versions", runtime::versions()},
-          {"git_revision", runtime::git_revision()},
-          {"host", host_name()},
-          {"finished_at", utc_now()}}},
+        {"runtime", runtime_record(cfg, threads)},
     };
   }
 };

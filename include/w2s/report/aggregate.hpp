@@ -43,6 +43,7 @@ struct TaskRow {
 struct Group {
   std::string experiment, dataset, weak, strong;
   std::vector<SeedRow> seeds;
+  std::vector<uint64_t> diverged;  ///< seeds whose record is marked diverged: left out of the numbers, counted
   std::vector<TaskRow> tasks;  ///< regression records only
   [[nodiscard]] double mean(double SeedRow::*field) const {
     auto values = seeds | ranges::views::transform([&](const SeedRow& r) { return r.*field; });
@@ -104,8 +105,21 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
       } catch (const std::exception& e) {
         fail(f.string(), ":", n, ": not a JSON record (", e.what(), ")");
       }
-      if (!r.is_object() || !r.contains("metrics")) continue;  // other tools' records
+      if (!r.is_object()) continue;
       if (r.value("smoke", false) && !include_smoke) continue;
+      if (r.contains("diverged")) {  // --on-divergence record: no metrics, counted where its group is
+        try {
+          const auto key = std::make_tuple(r.at("experiment").get<std::string>(), r.at("dataset").get<std::string>(),
+                                           r.at("weak").get<std::string>(), r.at("strong").get<std::string>());
+          auto& g = groups[key];
+          std::tie(g.experiment, g.dataset, g.weak, g.strong) = key;
+          g.diverged.push_back(r.at("seed").get<uint64_t>());
+        } catch (const nlohmann::json::exception& e) {
+          fail(f.string(), ":", n, ": diverged record lacks a field (", e.what(), ")");
+        }
+        continue;
+      }
+      if (!r.contains("metrics")) continue;  // other tools' records
       try {
         const auto& m = r.at("metrics");
         const auto key = std::make_tuple(r.at("experiment").get<std::string>(), r.at("dataset").get<std::string>(),

@@ -32,6 +32,19 @@ struct TrainProgress {
   [[nodiscard]] double fraction() const { return total > 0 ? static_cast<double>(step) / static_cast<double>(total) : 0.0; }
 };
 
+/// Training that went wrong numerically: the loss (or the model's predictions) became NaN
+/// or infinite, or the smoothed loss grew past TrainConfig::divergence_factor times its
+/// first value. Experiments stop with it as a one-line error, or with
+/// `--on-divergence record` write a record marked diverged (README, "Reliability").
+class Diverged : public Error {
+ public:
+  Diverged(std::string stage, int64_t step, double loss, const std::string& what)
+      : Error(what), stage(std::move(stage)), step(step), loss(loss) {}
+  std::string stage;  ///< TrainConfig::label of the training that diverged
+  int64_t step;       ///< 1-based step at which it was detected
+  double loss;        ///< the loss then (smoothed, for growth; NaN for non-finite predictions)
+};
+
 struct TrainConfig {
   int64_t epochs = 3;
   int64_t batch_size = 100;
@@ -52,6 +65,11 @@ struct TrainConfig {
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
   std::string label = "train";  ///< names the stage in progress lines and errors
+  /// Divergence bound: training stops (Diverged) once the smoothed loss (an exponential
+  /// average, weight 0.02 per step) exceeds this many times max(|first batch's loss|, 0.1).
+  /// Healthy runs stay below 3× (cross entropy starts at ln(classes)); a learning rate a
+  /// thousand times too large crosses 100× within tens of steps. 0 = only non-finite losses.
+  double divergence_factor = 100;
 
   [[nodiscard]] nlohmann::json describe() const {
     nlohmann::json j = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
@@ -134,13 +152,29 @@ inline at::Tensor predict_probs(const ForwardFn& forward, const at::Tensor& x, t
   return regression ? out : at::softmax(out, 1);
 }
 
+/// The loss to train with: `loss.for_training_set(targets)` where a loss fixes statistics
+/// of the whole training set before the first step (Window's "midweak" radius), else `loss`.
+template <class LossFn>
+auto for_training_set(const LossFn& loss, const at::Tensor& targets) {
+  if constexpr (requires { loss.for_training_set(targets); })
+    return loss.for_training_set(targets);
+  else
+    return loss;
+}
+
+/// The option that sets the learning rate of the stage `cfg.label` names, for error messages.
+inline std::string lr_option(const TrainConfig& cfg) {
+  return cfg.label.rfind("weak", 0) == 0 ? "--weak-lr" : "--lr";
+}
+
 /// Trains `module` (all its parameters) so that `loss(forward(x), targets,
 /// progress)` falls; evaluates on (x_test, y_test) `cfg.eval_points` times.
-/// A non-finite loss stops training with an error naming the stage and step.
+/// Divergence (a non-finite loss or prediction, or the smoothed loss past
+/// `cfg.divergence_factor` times the first) throws Diverged naming the stage and step.
 template <class LossFn>
 FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const at::Tensor& x,
                      const at::Tensor& targets, const at::Tensor& x_test, const at::Tensor& y_test,
-                     const LossFn& loss, const TrainConfig& cfg, const Log& log) {
+                     const LossFn& loss_fn, const TrainConfig& cfg, const Log& log) {
   check(x.size(0) == targets.size(0), cfg.label, ": ", x.size(0), " inputs but ", targets.size(0), " targets");
   check(x.size(0) > 0, cfg.label, ": no training examples");
   check(cfg.epochs >= 1 && cfg.batch_size >= 1 && cfg.lr > 0, cfg.label,
@@ -164,6 +198,7 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
     if (!regression) val_y = val_y.argmax(1);
   }
   const int64_t n = train_rows.defined() ? train_rows.size(0) : x.size(0);
+  const auto loss = for_training_set(loss_fn, train_rows.defined() ? targets.index_select(0, train_rows) : targets);
   const int64_t per_epoch = (n + cfg.batch_size - 1) / cfg.batch_size;
   const int64_t total = per_epoch * cfg.epochs;
   const int64_t points = std::max<int64_t>(1, std::min(cfg.eval_points, total));
@@ -174,11 +209,15 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
   FitResult result;
   std::vector<at::Tensor> kept;  // early stopping: the weights of the best held-out score
   int64_t step = 0, next_point = 1;
-  double running = 0;
+  double running = 0, first_loss = 0;
   const auto evaluate = [&](int64_t after_steps) {
     module.eval();
     result.test_probs = predict_probs(forward, x_test, cfg.device, regression);
     module.train();
+    if (!result.test_probs.isfinite().all().item<bool>())
+      throw Diverged(cfg.label, after_steps, NAN,
+                     detail::concat(cfg.label, ": diverged: test predictions are not finite after step ", after_steps,
+                                    "; lower ", lr_option(cfg)));
     const double score = metrics::score(result.test_probs, y_test);
     if (result.curve.score.empty() || score > result.curve.best()) result.best_test_probs = result.test_probs;
     result.curve.steps.push_back(after_steps);
@@ -213,8 +252,10 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
       };
       const auto checked = [&](const at::Tensor& l) {
         const double v = l.item<double>();
-        check(std::isfinite(v), cfg.label, ": loss is ", v, " at step ", step + 1, " of ", total, " (epoch ",
-              epoch + 1, "); lower --lr or check the targets");
+        if (!std::isfinite(v))
+          throw Diverged(cfg.label, step + 1, v,
+                         detail::concat(cfg.label, ": diverged: loss is ", v, " at step ", step + 1, " of ", total,
+                                        " (epoch ", epoch + 1, "); lower ", lr_option(cfg), " or check the targets"));
         return v;
       };
       opt.zero_grad();
@@ -246,7 +287,13 @@ FitResult fit_module(torch::nn::Module& module, const ForwardFn& forward, const 
       }
       opt.step();
       schedule.step();
+      if (step == 0) first_loss = value;
       running = step == 0 ? value : 0.98 * running + 0.02 * value;
+      if (cfg.divergence_factor > 0 && running > cfg.divergence_factor * std::max(std::abs(first_loss), 0.1))
+        throw Diverged(cfg.label, step + 1, running,
+                       detail::concat(cfg.label, ": diverged: smoothed loss ", running, " at step ", step + 1, " of ",
+                                      total, " is over ", cfg.divergence_factor, "x the first batch's ", first_loss,
+                                      "; lower ", lr_option(cfg)));
       if ((step + 1) * points >= next_point * total) {  // evenly spaced; the last is after the final step
         const double acc = evaluate(step + 1);
         log(cfg.label, ": epoch ", epoch + 1, "/", cfg.epochs, " step ", step + 1, "/", total, " loss ", running,
