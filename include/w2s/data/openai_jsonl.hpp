@@ -6,8 +6,8 @@
 /// five names of that repo (sciq, boolq, cosmos_qa, anthropic_hh,
 /// amazon_polarity) are accepted when their files are present (docs/gpt2.md).
 /// Texts are GPT-2 BPE ids (text/bpe.hpp, tokenizer files in `<data>/text/gpt2`),
-/// right-padded with −1; like the openai code, an example of more than
-/// `max_tokens` tokens is dropped (counted and logged), not truncated.
+/// right-padded with −1; like the openai code (datasets.py: `len(input_ids) < max_ctx`),
+/// an example of `max_tokens` tokens or more is dropped (counted and logged), not truncated.
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
@@ -70,7 +70,7 @@ inline DataBundle load_openai_jsonl(const std::filesystem::path& data_dir, const
     int64_t width = 1, dropped = 0;
     for (const auto& [txt, label] : rows) {
       auto t = tok->encode(txt);
-      if (static_cast<int64_t>(t.size()) > max_tokens || t.empty()) {
+      if (static_cast<int64_t>(t.size()) >= max_tokens || t.empty()) {
         ++dropped;
         continue;
       }
@@ -78,7 +78,7 @@ inline DataBundle load_openai_jsonl(const std::filesystem::path& data_dir, const
       ids.push_back(std::move(t));
       labels.push_back(label);
     }
-    check(!ids.empty(), path.string(), ": every example is longer than ", max_tokens, " tokens");
+    check(!ids.empty(), path.string(), ": every example has ", max_tokens, " tokens or more (the context length keeps shorter ones)");
     const auto n = static_cast<int64_t>(ids.size());
     auto inputs = at::full({n, width}, -1, at::kLong);
     std::vector<float> length(ids.size());
@@ -96,7 +96,7 @@ inline DataBundle load_openai_jsonl(const std::filesystem::path& data_dir, const
     d.classes = 2;
     d.class_names = {"false", "true"};
     d.vocab = vocab;
-    if (dropped) log("dropped ", dropped, " of ", rows.size(), " ", part, " examples longer than ", max_tokens, " tokens");
+    if (dropped) log("dropped ", dropped, " of ", rows.size(), " ", part, " examples of ", max_tokens, " tokens or more");
     return d;
   };
   return {load("train"), load("test"), {}};

@@ -5,7 +5,11 @@
 /// sizes (paper §4.3.1, Fig. 4): weak → m₁ → m₂ → … → strong, each step training
 /// the next size, with the experiment's label source, loss and student, on the
 /// previous step's predictions.
+#include <ATen/CPUGeneratorImpl.h>
+
 #include <nlohmann/json.hpp>
+
+#include <functional>
 
 #include "w2s/experiment/protocol.hpp"
 #include "w2s/labels/label_source.hpp"
@@ -23,7 +27,35 @@ struct Direct {
   }
 };
 
-/// Chains the weak labels through every ladder size strictly between --weak and --strong.
+/// Two-fold cross-fitting of one bootstrapping step over `n` rows: the rows are shuffled
+/// with (`seed`, `step`) and halved; `fit_and_predict(train_rows, held_rows)` trains on one
+/// half and returns its predictions (rows × C) on the other. Each row's label thus comes
+/// from a model that never trained on it. Returns all n predictions in row order.
+inline at::Tensor cross_fit(int64_t n, uint64_t seed, uint64_t step,
+                            const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& fit_and_predict) {
+  check(n >= 4, "bootstrap: ", n, " transfer rows are too few for two folds");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 1000003ull + step * 7919ull + 11);
+  const auto perm = at::randperm(n, gen, at::kLong);
+  const at::Tensor folds[2] = {perm.slice(0, 0, n / 2), perm.slice(0, n / 2)};
+  at::Tensor out;
+  for (int k = 0; k < 2; ++k) {
+    const auto& held = folds[1 - k];
+    const auto probs = fit_and_predict(folds[k], held);
+    check(probs.dim() == 2 && probs.size(0) == held.size(0), "bootstrap: predictions of shape ", probs.sizes(),
+          " for ", held.size(0), " held-out rows");
+    if (!out.defined()) out = at::zeros({n, probs.size(1)}, probs.options());
+    out.index_copy_(0, held, probs);
+  }
+  return out;
+}
+
+/// Chains the weak labels through every ladder size strictly between --weak and --strong
+/// (paper §4.3.1: each model is fine-tuned on the previous one's labels and labels for the
+/// next; the paper does not say on which examples). Here each intermediate step is
+/// cross-fitted (cross_fit): two models of that size, each trained on half the transfer
+/// set, label the half they did not see, so no label comes from a model that trained on
+/// that example; their test predictions are averaged. The strong student then trains on
+/// the whole transfer set with the last step's labels (docs/roles.md#method).
 struct Bootstrap {
   static constexpr std::string_view name = "bootstrap";
   template <class L, class Lo, class S>
@@ -40,17 +72,31 @@ struct Bootstrap {
     const size_t from = index(s.weak_backbone.size.name), to = index(s.strong_backbone.size.name);
     check(from < to, "bootstrap: --weak (", sizes[from].name, ") must be smaller than --strong (", sizes[to].name, ")");
     record["steps"] = nlohmann::json::array();
+    record["scheme"] = "two-fold cross-fitting: each intermediate label comes from a model that did not train on it";
     for (size_t i = from + 1; i < to; ++i) {
       const auto bb = pretrain(sizes[i], s.pretrain_pool, s.cache, s.config.smoke, s.device, s.log);
-      s.log("bootstrap ", sizes[i].name, " seed ", s.seed, ": ", S::name, " with ", Lo::name, " on the previous step's labels");
-      const StudentContext ctx{bb, s.train_config(false, "bootstrap " + sizes[i].name), s.log, s.features};
-      const StudentData data = source.make(c);
-      const Fitted fitted = student.fit(ctx, data, loss);
-      c.weak_transfer_probs = fitted.predict(data.train);  // the transfer half as this student saw it
-      c.weak_test_probs = fitted.result.test_probs;
+      s.log("bootstrap ", sizes[i].name, " seed ", s.seed, ": ", S::name, " with ", Lo::name,
+            " on the previous step's labels, two folds");
+      const StudentData data = source.make(c);  // the transfer half, labelled by the previous step
+      at::Tensor test_sum;
+      double seconds = 0;
+      int fold = 0;
+      c.weak_transfer_probs = cross_fit(data.train.size(), s.seed, i, [&](const at::Tensor& train, const at::Tensor& held) {
+        const std::string tag = "/bootstrap-" + sizes[i].name + "-fold" + std::to_string(fold);
+        const StudentData part{data.train.subset(train, data.train.part + tag), data.targets.index_select(0, train),
+                               data.test};
+        const StudentContext ctx{bb, s.train_config(false, "bootstrap " + sizes[i].name + " fold " + std::to_string(fold)),
+                                 s.log, s.features};
+        const Fitted fitted = student.fit(ctx, part, loss);
+        test_sum = test_sum.defined() ? test_sum + fitted.result.test_probs : fitted.result.test_probs;
+        seconds += fitted.result.seconds;
+        ++fold;
+        return fitted.predict(data.train.subset(held, data.train.part + tag + "-held"));
+      });
+      c.weak_test_probs = test_sum / 2.0;
       record["steps"].push_back({{"size", sizes[i].name},
-                                 {"score", metrics::score(fitted.result.test_probs, s.splits.test.targets)},
-                                 {"seconds", fitted.result.seconds}});
+                                 {"score", metrics::score(c.weak_test_probs, s.splits.test.targets)},
+                                 {"seconds", seconds}});
     }
     return source.make(c);
   }

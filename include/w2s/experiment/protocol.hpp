@@ -14,6 +14,7 @@
 #include "w2s/metrics/metrics.hpp"
 #include "w2s/students/fine_tune.hpp"
 #include "w2s/students/least_squares.hpp"
+#include "w2s/students/oracle_stopping.hpp"
 #include "w2s/students/student.hpp"
 
 namespace w2s {
@@ -102,14 +103,32 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
   return stage_from(a, false);
 }
 
+/// How the weak supervisor is fine-tuned in an experiment whose student is `S`: with
+/// FineTune, except that an early-stopping oracle is applied to the weak model as to the
+/// ceiling and the student (its test metrics are its best evaluation step's).
+template <class S>
+struct WeakStudentFor {
+  static FineTune make(const S&) { return {}; }
+};
+template <class Inner>
+struct WeakStudentFor<OracleStopping<Inner>> {
+  static OracleStopping<FineTune> make(const OracleStopping<Inner>& s) {
+    OracleStopping<FineTune> weak;
+    weak.evaluations_per_epoch = s.evaluations_per_epoch;
+    return weak;
+  }
+};
+
 /// Steps 2–3: the weak supervisor, fine-tuned on ground truth of the weak half,
 /// and its soft predictions on the transfer half. In the regression setting the
 /// weak model is, as in Charikar et al., a least-squares head on its frozen
-/// representation.
-inline StageResult weak_supervisor(const SeedState& s) {
+/// representation. `student` is the experiment's (WeakStudentFor).
+template <class S>
+StageResult weak_supervisor(const SeedState& s, const S& student) {
   if (s.splits.weak_half.regression())
     return ground_truth_stage(s, LeastSquares{}, s.weak_backbone, s.splits.weak_half, true, "weak", true);
-  return ground_truth_stage(s, FineTune{}, s.weak_backbone, s.splits.weak_half, true, "weak", true);
+  return ground_truth_stage(s, WeakStudentFor<S>::make(student), s.weak_backbone, s.splits.weak_half, true, "weak",
+                            true);
 }
 
 /// Step 5: the strong ceiling, adapted by the experiment's own Student on

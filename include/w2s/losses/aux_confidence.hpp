@@ -14,7 +14,7 @@ namespace w2s {
 /// How the auxiliary weight reaches `alpha`.
 enum class AuxWarmup {
   linear,  ///< coef = α · min(1, t / w): EleutherAI's fix, the paper's description
-  openai,  ///< coef = α · t for t < w, then α: the openai code's ramp, which jumps at t = w
+  openai,  ///< coef = α · t for t ≤ w, then α: the openai code's ramp, which jumps just after t = w
 };
 
 struct AuxConfidenceOptions {
@@ -27,12 +27,14 @@ struct AuxConfidenceOptions {
 inline double aux_coefficient(const AuxConfidenceOptions& o, double t) {
   if (o.warmup_fraction <= 0) return o.alpha;
   if (o.warmup == AuxWarmup::linear) return o.alpha * std::min(1.0, t / o.warmup_fraction);
-  return t < o.warmup_fraction ? o.alpha * t : o.alpha;
+  return t > o.warmup_fraction ? o.alpha : o.alpha * t;  // openai loss.py: `1.0 if step_frac > warmup_frac else step_frac`
 }
 
 /// The student's hardened predictions ŷ (N×C, detached). Binary: threshold the
-/// batch's p₀ at its quantile at level mean(y₁), so that the share of class 1 in ŷ
-/// matches the targets' (ŷ = [p₀ ≥ t, p₀ < t]); multiclass: one-hot argmax.
+/// batch's p₀ at its quantile at level mean(y₁) (linear interpolation, as torch.quantile),
+/// so that the share of class 1 in ŷ matches the targets' (ŷ = [p₀ ≥ t, p₀ < t]);
+/// multiclass: one-hot argmax. Ties at t go to class 0, as in the openai code
+/// (`preds[:, 0] >= threshold`) and EleutherAI's; argmax ties to the first class, as torch.
 inline at::Tensor harden(const at::Tensor& probs, const at::Tensor& targets) {
   if (probs.size(1) == 2) {
     const auto p0 = probs.select(1, 0);
@@ -75,7 +77,7 @@ struct AuxConfidence {
   }
 };
 
-/// The openai code's warm-up, for `aux_loss_paper_warmup` (paper-facts.md, "Losses").
+/// The openai code's warm-up, for `aux_loss_openai_warmup` (paper-facts.md, "Losses").
 struct AuxConfidenceOpenaiWarmup : AuxConfidence {
   AuxConfidenceOpenaiWarmup() { options.warmup = AuxWarmup::openai; }
 };

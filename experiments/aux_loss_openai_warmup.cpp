@@ -4,4 +4,4 @@
 
 using AuxOpenaiWarmup = w2s::Experiment<w2s::WeakLabels<w2s::Soft>, w2s::AuxConfidenceOpenaiWarmup, w2s::FineTune>;
 
-int main(int argc, char** argv) { return w2s::run<AuxOpenaiWarmup>("aux_loss_paper_warmup", argc, argv); }
+int main(int argc, char** argv) { return w2s::run<AuxOpenaiWarmup>("aux_loss_openai_warmup", argc, argv); }
