@@ -6,9 +6,11 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "w2s/core/cache.hpp"
 #include "w2s/core/cli.hpp"
+#include "w2s/core/hash.hpp"
 #include <torch/nn/modules/linear.h>
 #include "w2s/losses/cross_entropy.hpp"
 #include "w2s/train/trainer.hpp"
@@ -27,6 +29,19 @@ std::vector<char*> argv_of(std::vector<std::string>& args) {
   std::vector<char*> v;
   for (auto& a : args) v.push_back(a.data());
   return v;
+}
+/// The w2s::Error the experiments' command line gives for `args`, or "no error".
+std::string error_of(std::vector<std::string> args) {
+  RunConfig cfg;
+  po::options_description none;
+  std::ostringstream help;
+  auto v = argv_of(args);
+  try {
+    cli::parse(int(v.size()), v.data(), cfg, none, help);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "no error";
 }
 }  // namespace
 
@@ -49,12 +64,15 @@ TEST_CASE("the cache computes once, keys on everything, and reports corrupt entr
   REQUIRE(at::equal(cache.get_or_make(base, make).tensors[0], at::arange(3, at::kFloat)));
   REQUIRE(made == 1);
   REQUIRE(cache.get_or_make(base, make).meta["seconds"] == 1.5);
-  std::ofstream(fs::path(base.string() + ".pt")) << "garbage";
-  REQUIRE_THROWS_WITH(cache.load(base), Catch::Contains("corrupt cache entry"));
+  std::ofstream(fs::path(base.string() + ".pt")) << "garbage";  // damaged: reported, recomputed, rewritten
+  REQUIRE_FALSE(cache.load(base).has_value());
+  REQUIRE(at::equal(cache.get_or_make(base, make).tensors[0], at::arange(3, at::kFloat)));
+  REQUIRE(made == 2);
+  REQUIRE(cache.load(base).has_value());
   const Cache off(temp_dir("off"), false);
   off.get_or_make(off.base("weak", "toy", {}), make);
   off.get_or_make(off.base("weak", "toy", {}), make);
-  REQUIRE(made == 3);
+  REQUIRE(made == 4);
   REQUIRE(fs::is_empty(temp_dir("off")));
 }
 
@@ -76,7 +94,11 @@ TEST_CASE("seeds: lists and ranges", "[cli]") {
   REQUIRE(cli::parse_seeds("0-2,7,1") == std::vector<uint64_t>{0, 1, 2, 7});
   REQUIRE(cli::parse_seeds("5") == std::vector<uint64_t>{5});
   REQUIRE_THROWS_WITH(cli::parse_seeds("a"), Catch::Contains("--seeds: expected numbers"));
-  REQUIRE_THROWS_WITH(cli::parse_seeds("3-1"), Catch::Contains("bad range"));
+  REQUIRE_THROWS_WITH(cli::parse_seeds("3-1"), Catch::Contains("runs backwards"));
+  REQUIRE_THROWS_WITH(cli::parse_seeds("0-1000"), Catch::Contains("1001 seeds; at most 1000"));
+  REQUIRE_THROWS_WITH(cli::parse_seeds("0-999,5000"), Catch::Contains("more than 1000 seeds"));
+  REQUIRE_THROWS_WITH(cli::parse_seeds("99999999999999999999999"), Catch::Contains("too large"));
+  REQUIRE(cli::parse_seeds("0-999").size() == 1000);
 }
 
 TEST_CASE("the command line: defaults, --smoke, --help, errors", "[cli]") {
@@ -98,16 +120,6 @@ TEST_CASE("the command line: defaults, --smoke, --help, errors", "[cli]") {
     REQUIRE_FALSE(cli::parse(int(v.size()), v.data(), cfg, none, help));
     REQUIRE_THAT(help.str(), Catch::Contains("--seeds") && Catch::Contains("(=0)"));
   }
-  const auto error_of = [&](std::vector<std::string> a) {
-    RunConfig cfg;
-    auto v = argv_of(a);
-    try {
-      cli::parse(int(v.size()), v.data(), cfg, none, help);
-    } catch (const Error& e) {
-      return std::string(e.what());
-    }
-    return std::string("no error");
-  };
   REQUIRE_THAT(error_of({"exp", "--bogus"}), Catch::Contains("unrecognised option '--bogus'"));
   REQUIRE_THAT(error_of({"exp", "--epochs", "two"}), Catch::Contains("epochs"));
   REQUIRE_THAT(error_of({"exp", "--device", "tpu"}), Catch::Contains("--device: expected cpu or cuda"));
@@ -129,6 +141,205 @@ TEST_CASE("the command line: defaults, --smoke, --help, errors", "[cli]") {
   REQUIRE_THAT(error_of({"exp", "--config", (dir / "junk.ini").string()}),
                Catch::Contains("junk.ini:1: expected 'option = value'"));
   REQUIRE_THAT(error_of({"exp", "--config", (dir / "none.ini").string()}), Catch::Contains("cannot open"));
+}
+
+TEST_CASE("the command line refuses at the door: stray words, non-finite numbers, ranges, threads", "[cli]") {
+  po::options_description none;
+  std::ostringstream help;
+  // `--seeds 0 1 2` used to run seed 0 alone
+  REQUIRE_THAT(error_of({"exp", "--seeds", "0", "1", "2"}), Catch::Contains("unexpected word '1'") &&
+                                                               Catch::Contains("--seeds 0,1,2"));
+  REQUIRE_THAT(error_of({"exp", "stray"}), Catch::Contains("unexpected word 'stray'"));
+  REQUIRE_THAT(error_of({"exp", "--lr", "inf"}), Catch::Contains("--lr: expected a finite number, got inf"));
+  REQUIRE_THAT(error_of({"exp", "--weak-lr", "nan"}), Catch::Contains("--weak-lr: expected a finite number"));
+  REQUIRE_THAT(error_of({"exp", "--lr", "-1"}), Catch::Contains("--lr: expected a number > 0, got -1"));
+  REQUIRE_THAT(error_of({"exp", "--epochs", "1000000"}), Catch::Contains("--epochs: expected 1..100000"));
+  REQUIRE_THAT(error_of({"exp", "--eval-points", "0"}), Catch::Contains("--eval-points: expected 1..1000000"));
+  REQUIRE_THAT(error_of({"exp", "--on-divergence", "ignore"}), Catch::Contains("--on-divergence: expected error or record"));
+  REQUIRE_THAT(error_of({"exp", "--seeds", "0-5000"}), Catch::Contains("at most 1000"));
+  // a policy's own real-valued option is checked too
+  {
+    double alpha = 0.5;
+    po::options_description policy;
+    policy.add_options()("alpha", po::value(&alpha)->default_value(alpha), "a policy's weight");
+    RunConfig cfg;
+    std::vector<std::string> a = {"exp", "--alpha", "-inf"};
+    auto v = argv_of(a);
+    REQUIRE_THROWS_WITH(cli::parse(int(v.size()), v.data(), cfg, policy, help),
+                        Catch::Contains("--alpha: expected a finite number"));
+  }
+  {  // more threads than cores: capped, with a warning
+    RunConfig cfg;
+    std::vector<std::string> a = {"exp", "--threads", "100000"};
+    auto v = argv_of(a);
+    REQUIRE(cli::parse(int(v.size()), v.data(), cfg, none, help));
+    REQUIRE(cfg.threads == static_cast<int>(std::thread::hardware_concurrency()));
+  }
+  {  // --smoke's own sizes are caps; a size given with it is not
+    RunConfig cfg;
+    std::vector<std::string> a = {"exp", "--smoke", "--train-size", "5000"};
+    auto v = argv_of(a);
+    REQUIRE(cli::parse(int(v.size()), v.data(), cfg, none, help));
+    REQUIRE_FALSE(cfg.train_size_is_cap);
+    REQUIRE(cfg.test_size_is_cap);
+  }
+}
+
+TEST_CASE("checksum: every byte and the length count, block boundaries do not", "[cache]") {
+  std::string bytes(1000, '\0');
+  for (size_t i = 0; i < bytes.size(); ++i) bytes[i] = char(i * 7 + 3);
+  const auto whole = checksum(bytes);
+  REQUIRE(whole.size() == 16);
+  Checksum pieces;
+  pieces.add(bytes.substr(0, 3)).add(bytes.substr(3, 10)).add(bytes.substr(13));
+  REQUIRE(pieces.hex() == whole);
+  for (const size_t at : {size_t{0}, size_t{7}, size_t{500}, size_t{999}}) {
+    auto flipped = bytes;
+    flipped[at] ^= 1;
+    REQUIRE(checksum(flipped) != whole);
+  }
+  REQUIRE(checksum(bytes.substr(0, 999)) != whole);
+  REQUIRE(checksum(bytes + std::string(1, '\0')) != whole);  // a zero byte appended still counts
+  REQUIRE(checksum("") != checksum(std::string(1, '\0')));
+}
+
+TEST_CASE("the cache verifies: flipped bytes, truncation, edited sidecars and swapped files are never served", "[cache]") {
+  const auto root = temp_dir("verify");
+  const Cache cache(root, true);
+  const Artifact a{{at::arange(1000, at::kFloat), at::ones({3, 2})}, {{"key", {{"seed", 1}}}, {"score", 0.75}}};
+  const auto base = cache.base("weak", "toy", {{"seed", 1}});
+  const fs::path pt = base.string() + ".pt", json = base.string() + ".json";
+  const auto read = [](const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+  };
+  const auto write = [](const fs::path& p, const std::string& b) { std::ofstream(p, std::ios::binary) << b; };
+  cache.store(base, a);
+  REQUIRE(cache.load(base).has_value());
+  REQUIRE(cache.load(base)->meta.at("score") == 0.75);
+  REQUIRE_FALSE(cache.load(base)->meta.contains("checksum"));
+  const auto good_pt = read(pt), good_json = read(json);
+  // one bit of the tensor data flipped: LibTorch would read it without complaint
+  auto flipped = good_pt;
+  flipped[flipped.size() / 2] ^= 1;
+  write(pt, flipped);
+  REQUIRE_FALSE(cache.load(base).has_value());
+  write(pt, good_pt.substr(0, good_pt.size() - 10));  // truncated
+  REQUIRE_FALSE(cache.load(base).has_value());
+  write(pt, good_pt);
+  REQUIRE(cache.load(base).has_value());
+  // the sidecar's numbers edited, or not JSON, or from an older w2s (no checksum)
+  auto edited = good_json;
+  edited.replace(edited.find("0.75"), 4, "0.95");
+  write(json, edited);
+  REQUIRE_FALSE(cache.load(base).has_value());
+  write(json, "{\"score\": 0.75");
+  REQUIRE_FALSE(cache.load(base).has_value());
+  write(json, "{\"score\": 0.75}");
+  REQUIRE_FALSE(cache.load(base).has_value());
+  // another artefact's tensors under this sidecar
+  write(json, good_json);
+  const auto other = cache.base("weak", "toy", {{"seed", 2}});
+  cache.store(other, Artifact{{at::zeros({1000}), at::ones({3, 2})}, {{"score", 0.75}}});
+  write(pt, read(fs::path(other.string() + ".pt")));
+  REQUIRE_FALSE(cache.load(base).has_value());
+  // and recomputation heals the entry
+  int made = 0;
+  cache.get_or_make(base, [&] {
+    ++made;
+    return a;
+  });
+  REQUIRE(made == 1);
+  REQUIRE(at::equal(cache.load(base)->tensors[0], at::arange(1000, at::kFloat)));
+}
+
+TEST_CASE("a cache write that fails is one line and leaves no temporary file or entry", "[cache]") {
+  const auto root = temp_dir("unwritable");
+  std::ofstream(root / "file") << "a file where the cache wants a directory";
+  const Cache cache(root / "file", true);  // <root>/file/weak/... cannot be created
+  const auto base = cache.base("weak", "toy", {});
+  try {
+    cache.store(base, Artifact{{at::ones({2})}, {}});
+    FAIL("no error");
+  } catch (const Error& e) {
+    const std::string what = e.what();
+    REQUIRE_THAT(what, Catch::Contains("cache: cannot write") && Catch::Contains("--no-cache"));
+    REQUIRE(what.find('\n') == std::string::npos);
+  }
+  REQUIRE(std::distance(fs::directory_iterator(root), fs::directory_iterator()) == 1);
+  // --out and --cache-dir are checked before a run starts
+  REQUIRE_THROWS_WITH(check_writable_dir(root / "file" / "results", "--out"),
+                      Catch::Contains("--out: cannot create directory"));
+  check_writable_dir(root / "results", "--out");
+  REQUIRE(fs::is_empty(root / "results"));
+}
+
+TEST_CASE("divergence: a loss growing past the bound, or non-finite predictions, stop training", "[train]") {
+  torch::manual_seed(0);
+  torch::nn::Linear model(4, 2);
+  const auto x = at::randn({64, 4});
+  const auto y = (x.select(1, 0) > 0).to(at::kLong);
+  const auto t = at::one_hot(y, 2).to(at::kFloat);
+  TrainConfig cfg;
+  cfg.epochs = 20;
+  cfg.batch_size = 16;
+  cfg.lr = 1e6;  // the issue's --lr 1e6
+  cfg.label = "ceiling l seed 0";
+  const auto forward = [&](const at::Tensor& in) { return model->forward(in); };
+  try {
+    fit_module(*model, forward, x, t, x, y, CrossEntropy{}, cfg, Log("test", true));
+    FAIL("no divergence detected");
+  } catch (const Diverged& d) {
+    REQUIRE(d.stage == "ceiling l seed 0");
+    REQUIRE(d.step >= 2);
+    REQUIRE(d.step < 20);
+    REQUIRE_THAT(d.what(), Catch::Contains("diverged: smoothed loss") && Catch::Contains("lower --lr"));
+  }
+  cfg.label = "weak xs seed 0";
+  torch::manual_seed(0);
+  torch::nn::Linear weak(4, 2);
+  REQUIRE_THROWS_WITH(fit_module(*weak, [&](const at::Tensor& in) { return weak->forward(in); }, x, t, x, y,
+                                 CrossEntropy{}, cfg, Log("test", true)),
+                      Catch::Contains("lower --weak-lr"));
+  // a sane learning rate trains without tripping the bound
+  torch::nn::Linear fresh(4, 2);
+  cfg.lr = 1e-2;
+  const auto r = fit_module(*fresh, [&](const at::Tensor& in) { return fresh->forward(in); }, x, t, x, y, CrossEntropy{},
+                            cfg, Log("test", true));
+  REQUIRE(r.curve.final() > 0.8);
+  // predictions that are not finite, with a finite loss
+  const auto nan_forward = [&](const at::Tensor& in) { return fresh->forward(in) * (in.size(0) == 64 ? NAN : 1.0); };
+  cfg.epochs = 1;
+  REQUIRE_THROWS_AS(fit_module(*fresh, nan_forward, x, t, x, y, CrossEntropy{}, cfg, Log("test", true)), Diverged);
+}
+
+namespace {
+/// A loss that records the rows it was bound to (for_training_set) and checks every batch sees that binding.
+struct BindingSpy {
+  static constexpr std::string_view name = "spy";
+  int64_t bound_rows = -1;
+  [[nodiscard]] BindingSpy for_training_set(const at::Tensor& targets) const {
+    BindingSpy s = *this;
+    s.bound_rows = targets.size(0);
+    return s;
+  }
+  at::Tensor operator()(const at::Tensor& logits, const at::Tensor& targets, TrainProgress p) const {
+    check(bound_rows == 40, "spy: bound to ", bound_rows, " rows, expected the 40 training rows");
+    return CrossEntropy{}(logits, targets, p);
+  }
+};
+}  // namespace
+
+TEST_CASE("fit_module binds a loss to the whole training set before the first step", "[train]") {
+  torch::nn::Linear model(4, 2);
+  const auto x = at::randn({50, 4});
+  const auto y = (x.select(1, 0) > 0).to(at::kLong);
+  TrainConfig cfg;
+  cfg.epochs = 1;
+  cfg.batch_size = 8;
+  cfg.val_fraction = 0.2;  // 10 rows held out: the loss sees the other 40
+  REQUIRE_NOTHROW(fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x,
+                             at::one_hot(y, 2).to(at::kFloat), x, y, BindingSpy{}, cfg, Log("test", true)));
 }
 
 TEST_CASE("cosine learning rate per batch", "[train]") {
@@ -156,7 +367,7 @@ TEST_CASE("training stops with a clear error on a NaN loss", "[train]") {
   const auto nan_loss = [](const at::Tensor& logits, const at::Tensor&, TrainProgress) { return logits.sum() * NAN; };
   REQUIRE_THROWS_WITH(fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x, t, x, y, nan_loss,
                                  cfg, Log("test", true)),
-                      Catch::Contains("student l seed 3: loss is nan at step 1 of 2"));
+                      Catch::Contains("student l seed 3: diverged: loss is nan at step 1 of 2"));
   // and a normal run records one test accuracy per evaluation point
   cfg.eval_points = 2;
   const auto r = fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x, t, x, y,

@@ -50,13 +50,17 @@ TEST_CASE("IDX reader rejects malformed files with the file name and what was ex
     REQUIRE_THROWS_WITH(data::read_idx_u8(dir / name, dims),
                         Catch::Contains(name) && Catch::Contains(expected));
   };
-  check_error("truncated", idx({10}, {1, 2, 3}), 1, "truncated IDX data: header declares 10 bytes, file holds 3");
+  check_error("truncated", idx({10}, {1, 2, 3}), 1, "truncated IDX data: the header's dimensions need more than the 3 bytes the file holds");
   check_error("oversized", idx({2}, {1, 2, 3}), 1, "oversized IDX data");
   check_error("gzipped", {0x1f, 0x8b, 8, 0, 0, 0}, 1, "gzip-compressed");
   check_error("magic", {1, 2, 8, 1, 0, 0, 0, 1, 5}, 1, "not an IDX file");
   check_error("dtype", {0, 0, 0x0d, 1, 0, 0, 0, 1, 5}, 1, "type code 13, expected 8");
   check_error("dims", idx({1, 1}, {5}), 3, "has 2 dimensions, expected 3");
   check_error("short", {0, 0}, 1, "truncated IDX file");
+  // dimensions whose product overflows 64 bits (2^32-1 cubed) must not wrap around to a "valid" size
+  check_error("overflow", idx({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {1, 2, 3}), 3,
+              "truncated IDX data: the header's dimensions need more than the 3 bytes the file holds");
+  check_error("wraps", idx({3, 0x80000000u, 0x80000000u}, {1, 2, 3}), 3, "the header's dimensions need more than the 3 bytes");
   REQUIRE_THROWS_WITH(data::read_idx_u8(dir / "missing", 1), Catch::Contains("cannot open"));
 }
 
@@ -95,4 +99,43 @@ TEST_CASE("the split: disjoint halves, fixed by the seed, one test set for all s
   REQUIRE(at::equal(s0.test.inputs, s1.test.inputs));
   REQUIRE(s0.weak_half.id() != s0.transfer_half.id());
   REQUIRE_THROWS_WITH(make_splits(b, 0, 1000, 0), Catch::Contains("--train-size: expected 4..100"));
+}
+
+TEST_CASE("a bundle's fingerprint follows its content, and NaN or infinite values are refused by name", "[data]") {
+  const auto make = [] {
+    DataBundle b;
+    b.train.name = b.test.name = "toy";
+    b.train.part = "train", b.test.part = "test";
+    b.train.modality = b.test.modality = Modality::table;
+    b.train.inputs = at::arange(12, at::kFloat).view({6, 2});
+    b.train.targets = at::tensor({0, 1, 0, 1, 0, 1}, at::kLong);
+    b.test.inputs = at::ones({2, 2});
+    b.test.targets = at::tensor({0, 1}, at::kLong);
+    b.train.classes = b.test.classes = 2;
+    return b;
+  };
+  auto a = make();
+  fingerprint_bundle(a);
+  REQUIRE(a.train.fingerprint.size() == 16);
+  REQUIRE(a.train.fingerprint == a.test.fingerprint);
+  REQUIRE_THAT(a.train.id(), Catch::StartsWith("toy@" + a.train.fingerprint + ":train"));
+  auto same = make();
+  fingerprint_bundle(same);
+  REQUIRE(same.train.id() == a.train.id());
+  // every label changed, the row count kept (the issue's case): another key
+  auto relabelled = make();
+  relabelled.train.targets = 1 - relabelled.train.targets;
+  fingerprint_bundle(relabelled);
+  REQUIRE(relabelled.train.id() != a.train.id());
+  // one test input changed: another key for the training parts too (the test set is scored in every stage)
+  auto retested = make();
+  retested.test.inputs[1][0] = 2.0f;
+  fingerprint_bundle(retested);
+  REQUIRE(retested.train.fingerprint != a.train.fingerprint);
+  // splits carry the fingerprint into every stage's key
+  REQUIRE(make_splits(a, 0, 0, 0).weak_half.id() != make_splits(relabelled, 0, 0, 0).weak_half.id());
+  auto bad = make();
+  bad.train.inputs[4][1] = INFINITY;
+  REQUIRE_THROWS_WITH(fingerprint_bundle(bad),
+                      Catch::Contains("dataset 'toy' (train): input row 4, column 1 is inf; expected a finite number"));
 }

@@ -23,6 +23,13 @@ fs::path work() {
   fs::create_directories(dir);
   return dir;
 }
+/// A data folder whose text/gpt2 is the real GPT-2 tokenizer files (for the openai jsonl loader).
+fs::path data_root_with_gpt2() {
+  const auto root = work() / "data";
+  fs::create_directories(root / "text");
+  if (!fs::exists(root / "text" / "gpt2")) fs::create_directory_symlink(data_dir() / "text" / "gpt2", root / "text" / "gpt2");
+  return root;
+}
 fs::path write(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
   std::ofstream(path) << text;
@@ -55,9 +62,7 @@ TEST_CASE("openai jsonl: lines, labels, and errors naming file:line", "[data][gp
 }
 
 TEST_CASE("openai jsonl as GPT-2 tokens: right padding with -1, long examples dropped", "[data][gpt2]") {
-  const auto root = work() / "data";
-  fs::create_directories(root / "text");
-  if (!fs::exists(root / "text" / "gpt2")) fs::create_directory_symlink(data_dir() / "text" / "gpt2", root / "text" / "gpt2");
+  const auto root = data_root_with_gpt2();
   write(root / "openai" / "sciq" / "train.jsonl",
         "{\"txt\": \"Hello world\", \"hard_label\": 1}\n{\"txt\": \"one two three four five six\", \"hard_label\": 0}\n");
   write(root / "openai" / "sciq" / "test.jsonl", "{\"txt\": \"Hello\", \"hard_label\": 0}\n");
@@ -81,4 +86,18 @@ TEST_CASE("openai jsonl as GPT-2 tokens: right padding with -1, long examples dr
   expected.push_back(p.label_tokens[1]);
   for (auto t : b.train.vocab->encode("\n\n")) expected.push_back(t);
   REQUIRE(p.prefix == expected);
+}
+
+TEST_CASE("openai jsonl: the context-length rule is the reference's (len < max_ctx kept)", "[data][gpt2]") {
+  // openai datasets.py: `.filter(lambda x: len(x["input_ids"]) < max_ctx)`. "one two three" is 3 GPT-2
+  // tokens, "one two three four" 4: at max 4 the first is kept and the second, exactly 4, dropped.
+  const auto root = data_root_with_gpt2();
+  write(root / "openai" / "boolq" / "train.jsonl",
+        "{\"txt\": \"one two three\", \"hard_label\": 1}\n{\"txt\": \"one two three four\", \"hard_label\": 0}\n");
+  write(root / "openai" / "boolq" / "test.jsonl", "{\"txt\": \"Hello\", \"hard_label\": 0}\n");
+  const auto b = data::load_openai_jsonl(root, "boolq", 4, /*quiet=*/true);
+  REQUIRE(b.train.vocab->encode("one two three four").size() == 4);
+  REQUIRE(b.train.size() == 1);
+  REQUIRE(b.train.targets[0].item<int64_t>() == 1);
+  REQUIRE(data::load_openai_jsonl(root, "boolq", 5, /*quiet=*/true).train.size() == 2);
 }

@@ -38,6 +38,11 @@ TEST_CASE("sklearn CSV errors name the file, line and field", "[data]") {
   REQUIRE_THAT(error("nan.csv", "1,2,a,b\n1,x,0\n"), Catch::Contains("nan.csv:2: field 2: expected a number, got 'x'"));
   REQUIRE_THAT(error("class.csv", "1,2,a,b\n1,2,0.5\n"), Catch::Contains("class.csv:2: class 0.5"));
   REQUIRE_THAT(error("count.csv", "5,2,a,b\n1,2,0\n"), Catch::Contains("header says 5 rows, file has 1"));
+  // from_chars reads "nan" and "inf" as numbers: refused where they enter, naming file, line and field
+  REQUIRE_THAT(error("nancell.csv", "1,2,a,b\n1,nan,0\n"),
+               Catch::Contains("nancell.csv:2: field 2: expected a finite number, got 'nan'"));
+  REQUIRE_THAT(error("infcell.csv", "1,2,a,b\n-inf,1,0\n"),
+               Catch::Contains("infcell.csv:2: field 1: expected a finite number, got '-inf'"));
   REQUIRE_THAT(error("header.csv", "oops\n"), Catch::Contains("header.csv:1: header 'oops'"));
   REQUIRE_THAT(error("empty.csv", "", false), Catch::Contains("no rows"));
   REQUIRE_THROWS_WITH(data::read_sklearn_csv("/nonexistent/x.csv", true), Catch::Contains("./w2s.sh setup"));
@@ -69,4 +74,10 @@ TEST_CASE("table split: fixed, disjoint, standardised on the training part", "[d
   REQUIRE(at::allclose(a.train.inputs.std(0), at::ones({2}), 1e-4, 1e-4));
   REQUIRE(a.train.modality == Modality::table);
   REQUIRE_FALSE(a.train.length.defined());  // tables have no length: structured noise rejects them
+}
+
+TEST_CASE("a table too small for the fixed split names its file", "[data]") {
+  const auto t = data::read_sklearn_csv(write("tiny.csv", "3,2,no,yes\n1.5,2,0\n-1,0.25,1\n3,4,1\n"), true);
+  REQUIRE_THROWS_WITH(data::table_bundle(t, "tiny"),
+                      Catch::Contains("tiny.csv: 3 rows, too few for the fixed 80/20 split (expected at least 10)"));
 }

@@ -4,6 +4,7 @@
 #include "w2s/losses/aux_confidence.hpp"
 #include "w2s/losses/cross_entropy.hpp"
 #include "w2s/models/augment.hpp"
+#include "w2s/train/trainer.hpp"
 
 using namespace w2s;
 using Catch::Matchers::WithinAbs;
@@ -70,11 +71,34 @@ TEST_CASE("aux confidence warm-up: linear vs the openai code's ramp", "[loss]") 
   REQUIRE_THAT(aux_coefficient(linear, 0.1), WithinAbs(0.375, 1e-12));
   REQUIRE_THAT(aux_coefficient(linear, 0.2), WithinAbs(0.75, 1e-12));
   REQUIRE_THAT(aux_coefficient(linear, 0.5), WithinAbs(0.75, 1e-12));
-  // openai: α·t below w (reaching only α·w = .15), then α: t = .1 → .075, t = .19 → .1425, t = .2 → .75
+  // openai loss.py: `coef = 1.0 if step_frac > warmup_frac else step_frac; coef = coef * aux_coef`.
+  // α·t up to and at w (reaching only α·w = .15), α after: t = .1 → .075, t = .19 → .1425,
+  // t = .2 → .15 (the boundary keeps the ramp: .2 > .2 is false), t = .21 → .75
   REQUIRE_THAT(aux_coefficient(openai, 0.1), WithinAbs(0.075, 1e-12));
   REQUIRE_THAT(aux_coefficient(openai, 0.19), WithinAbs(0.1425, 1e-12));
-  REQUIRE_THAT(aux_coefficient(openai, 0.2), WithinAbs(0.75, 1e-12));
+  REQUIRE_THAT(aux_coefficient(openai, 0.2), WithinAbs(0.15, 1e-12));
+  REQUIRE_THAT(aux_coefficient(openai, 0.21), WithinAbs(0.75, 1e-12));
+  // In training, t = step / total (0-based step, as openai's step / nsteps): step 20 of 100 is still on the ramp.
+  REQUIRE_THAT(aux_coefficient(openai, TrainProgress{20, 100}.fraction()), WithinAbs(0.15, 1e-12));
+  REQUIRE_THAT(aux_coefficient(openai, TrainProgress{21, 100}.fraction()), WithinAbs(0.75, 1e-12));
   REQUIRE(AuxConfidenceOpenaiWarmup{}.options.warmup == AuxWarmup::openai);
+}
+
+TEST_CASE("aux confidence hardening: ties at the threshold go to class 0, as in the reference", "[loss]") {
+  // openai loss.py: threshold = torch.quantile(preds[:, 0], mean_weak[1]);
+  // strong_preds = [preds[:, 0] >= threshold, preds[:, 0] < threshold].
+  // p0 = (.5, .5, .5, .8), y1 = (1, 1, 0, 0): level .5, sorted p0 (.5, .5, .5, .8),
+  // position .5·3 = 1.5 → t = .5 + .5·(.5 − .5) = .5. Every row has p0 ≥ t, the three ties
+  // included: all four are class 0, so the hardened share of class 1 is 0, not the .5 the
+  // level asks for. The reference computes exactly this; we keep it.
+  const auto probs = at::tensor({.5f, .5f, .5f, .5f, .5f, .5f, .8f, .2f}).view({4, 2});
+  const auto y1 = at::tensor({1.f, 1.f, 0.f, 0.f});
+  const auto h = harden(probs, at::stack({1 - y1, y1}, 1));
+  REQUIRE(at::equal(h, at::tensor({1.f, 0.f, 1.f, 0.f, 1.f, 0.f, 1.f, 0.f}).view({4, 2})));
+  // Without ties the share follows the level: p0 = (.1, .4, .6, .9), level .5 → t = .5: two of each.
+  const auto distinct = at::tensor({.1f, .9f, .4f, .6f, .6f, .4f, .9f, .1f}).view({4, 2});
+  REQUIRE(at::equal(harden(distinct, at::stack({1 - y1, y1}, 1)),
+                    at::tensor({0.f, 1.f, 0.f, 1.f, 1.f, 0.f, 1.f, 0.f}).view({4, 2})));
 }
 
 TEST_CASE("aux confidence hardens multiclass predictions with argmax", "[loss]") {

@@ -49,6 +49,18 @@ TEST_CASE("window loss trains only where the student is unsure", "[loss]") {
   Window mid;
   mid.radius = "midweak";
   REQUIRE_THAT(mid(logits, rows({.9f, .1f, .3f, .7f}, 2), {}).item<double>(), WithinAbs(0.3973256, 1e-6));
+  // EleutherAI sft.py fixes the midweak radius once, over the whole training set, before training:
+  // |y − .5| over (.9, .3, .55, .95, .7) = (.4, .2, .05, .45, .2): median .2, window .7. A batch
+  // with y = (.3, .55) has (.2, .05) and, alone, the lower middle .05, window .55: p = .6 would be
+  // left out by the batch's radius; with the training set's it counts.
+  const auto train_y1 = at::tensor({.9f, .3f, .55f, .95f, .7f});
+  const auto bound = mid.for_training_set(at::stack({1 - train_y1, train_y1}, 1));
+  REQUIRE_THAT(bound.fixed_radius, WithinAbs(0.2, 1e-6));
+  const auto batch_y = rows({.7f, .3f, .45f, .55f}, 2);
+  const auto batch_logits = rows({.6f, .4f, .6f, .4f}, 2).log();
+  // both rows unsure under .7: −(.7 ln .6 + .3 ln .4) = 0.632465; −(.45 ln .6 + .55 ln .4) = 0.733835; sum/2 = 0.683148
+  REQUIRE_THAT(bound(batch_logits, batch_y, {}).item<double>(), WithinAbs(0.6831483, 1e-5));
+  REQUIRE_THAT(mid(batch_logits, batch_y, {}).item<double>(), WithinAbs(0.0, 1e-7));  // per batch: radius .05, none
   Window bad;
   bad.radius = "wide";
   REQUIRE_THROWS_WITH(bad.validate(), Catch::Contains("--window-radius"));

@@ -328,6 +328,17 @@ TEST_CASE("GPT-2 checkpoints and configs with defects fail with the name and wha
                      {st::from_float32("lm_head.weight", {2, 2}, {1, 2, 3, 4})});
     REQUIRE_THROWS_WITH(load_gpt2(dir.path), Catch::Contains("lm_head.weight: expected shape [50, 16]"));
   }
+  SECTION("config sizes larger than the weights: refused before a model of the config's size is allocated") {
+    write_checkpoint(dir.path, w, st::DType::F32, "", {}, config_text("", {{"n_layer", 100000}}));
+    REQUIRE_THROWS_WITH(load_gpt2(dir.path), Catch::Contains("config.json: n_layer 100000 does not match") &&
+                                                 Catch::Contains("model.safetensors, which holds 2 layers"));
+    write_checkpoint(dir.path, w, st::DType::F32, "", {}, config_text("", {{"vocab_size", 1000000000}}));
+    REQUIRE_THROWS_WITH(load_gpt2(dir.path), Catch::Contains("config.json: vocab_size and n_embd do not match") &&
+                                                 Catch::Contains("wte.weight has shape [50, 16]"));
+    write_checkpoint(dir.path, w, st::DType::F32, "", {}, config_text("", {{"n_embd", 65536}, {"n_head", 4}}));
+    REQUIRE_THROWS_WITH(load_gpt2(dir.path), Catch::Contains("has shape [") && Catch::Contains(", 16], the config implies [") &&
+                                                 Catch::Contains(", 65536]"));
+  }
   SECTION("config.json missing a key") {
     write_checkpoint(dir.path, w, st::DType::F32, "", {}, config_text("n_head"));
     REQUIRE_THROWS_WITH(load_gpt2(dir.path), Catch::Contains("config.json: missing key 'n_head'"));

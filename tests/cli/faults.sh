@@ -1,0 +1,190 @@
+#!/usr/bin/env bash
+# faults.sh EXPERIMENTS_DIR TOOLS_DIR DATA_DIR WORK_DIR: fault injection on a real run (wine, a
+# few seconds a run). Every fault must end in the clean run's numbers or one line of error,
+# never in a silently wrong number, a half-written file or a leftover temporary file.
+#   1. kill -9 during each cached stage (pretraining, weak supervisor, ceiling), then rerun;
+#   2. each kind of cached artefact damaged (a flipped byte, a truncation, an edited sidecar,
+#      another entry's file), then rerun: reported in one line, recomputed, same numbers;
+#   3. the data changed under the cache (every label flipped, same rows): nothing reused;
+#      a NaN cell: refused, naming file, line and field;
+#   4. a full disk under --cache-dir (a 64 KiB tmpfs where mount works, else a file-size
+#      limit) and under --out: one line of error, exit 1, no temporary file left;
+#   5. divergence: an error by default; with --on-divergence record, a record the report
+#      leaves out and counts.
+set -u
+experiments=$1 tools=$2 data=$3 work=$4
+bin=$experiments/naive_finetune
+rm -rf "$work"
+mkdir -p "$work"
+failures=0
+fail() {
+  echo "FAIL: $*" >&2
+  failures=$((failures + 1))
+}
+pass() { echo "ok: $*"; }
+
+# This budget makes each stage last long enough to be killed inside it (about a second here);
+# the later faults use a smaller one. data_for, out_for and cache_for override the folders.
+budget=(--dataset wine --epochs 30 --weak-epochs 30 --batch-size 8 --eval-points 2)
+run() {
+  "$bin" "${budget[@]}" --data-dir "${data_for:-$data}" --out "${out_for:-$work/results}" \
+    --cache-dir "${cache_for:-$work/cache}" "$@"
+}
+record=$work/results/naive_finetune/wine_xs_l_seed0.jsonl
+# The numbers of a record (metrics without timings), one line, for comparing runs.
+numbers() {
+  python3 -c 'import json,sys
+r = json.loads(open(sys.argv[1]).read())
+m = r["metrics"]
+print(json.dumps({k: m[k] for k in ("weak", "ceiling", "student", "pgr", "agreement")}, sort_keys=True))' "$1" 2>/dev/null ||
+    echo "unreadable record $1"
+}
+leftovers() { find "$@" -name '*.tmp.*' 2>/dev/null; }
+
+# The clean numbers, with a cache made from scratch.
+run --quiet >/dev/null 2>"$work/clean.err" || { cat "$work/clean.err" >&2; exit 1; }
+clean=$(numbers "$record")
+echo "clean: $clean"
+run --quiet >/dev/null 2>&1
+[[ $(numbers "$record") == "$clean" ]] || fail "a cached rerun changed the numbers"
+
+# 1. kill -9 inside each cached stage, then rerun.
+for stage in "pretraining l" "weak xs seed 0: training" "ceiling l seed 0: training"; do
+  rm -rf "$work/cache" "$work/results"
+  run >"$work/kill.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    grep -q "$stage" "$work/kill.log" && break
+    sleep 0.05
+  done
+  sleep 0.2
+  kill -9 "$pid" 2>/dev/null
+  wait "$pid" 2>/dev/null
+  grep -q "$stage" "$work/kill.log" || fail "kill: the run never reached '$stage'"
+  [[ -e $record ]] && fail "kill during '$stage': a record was written by the killed run"
+  # what a kill mid-write can leave besides: a temporary file, and a .pt whose sidecar was not yet written
+  mkdir -p "$work/cache/weak"
+  echo partial >"$work/cache/weak/stray.pt.tmp.99999"
+  rm -f "$(ls "$work"/cache/backbones/*.json 2>/dev/null | head -1)"
+  if run --quiet >/dev/null 2>"$work/rerun.err" && [[ $(numbers "$record") == "$clean" ]]; then
+    pass "kill -9 during '$stage', then a rerun: the clean numbers"
+  else
+    fail "kill -9 during '$stage': the rerun gave $(numbers "$record"): $(cat "$work/rerun.err")"
+  fi
+done
+
+# 2. damage each kind of artefact, in each way; a rerun must say so in one line and recompute.
+budget=(--dataset wine --epochs 4 --weak-epochs 4 --batch-size 8 --eval-points 2)
+rm -rf "$work/cache" "$work/results"
+run --quiet >/dev/null 2>&1
+clean=$(numbers "$record")
+damage() {  # damage KIND HOW
+  local pt json
+  pt=$(ls "$work"/cache/"$1"/*.pt | head -1)
+  json=${pt%.pt}.json
+  case $2 in
+    flip) python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0x10; open(p, "wb").write(b)' "$pt" ;;
+    truncate) truncate -s $(($(stat -c %s "$pt") - 100)) "$pt" ;;
+    sidecar) python3 -c 'import json,sys
+j = json.load(open(sys.argv[1])); j["seconds"] = j["seconds"] + 1  # a number edited, the checksum kept
+open(sys.argv[1], "w").write(json.dumps(j))' "$json" ;;
+    swap) cp "$(ls "$work"/cache/*/*.pt | grep -v "/$1/" | head -1)" "$pt" ;;
+  esac
+  echo "$pt"
+}
+for kind in backbones weak ceiling; do
+  for how in flip truncate sidecar swap; do
+    file=$(damage "$kind" "$how")
+    run --quiet >/dev/null 2>"$work/damaged.err"
+    status=$?
+    what=$(grep -c . "$work/damaged.err")
+    if [[ $status -eq 0 && $(numbers "$record") == "$clean" && $what -ge 1 ]] &&
+      grep -q "w2s: cache: .*: damaged (.*); recomputing it" "$work/damaged.err" &&
+      grep -q "$(basename "${file%.pt}")" "$work/damaged.err"; then
+      pass "$kind artefact, $how: reported ($(head -1 "$work/damaged.err" | sed 's/.*damaged/damaged/')), recomputed, clean numbers"
+    else
+      fail "$kind artefact, $how: exit $status, numbers $(numbers "$record"), stderr: $(cat "$work/damaged.err")"
+    fi
+  done
+  run --quiet >/dev/null 2>"$work/healed.err"
+  [[ -s $work/healed.err ]] && fail "$kind artefacts: still reported after the recompute: $(cat "$work/healed.err")"
+done
+
+# 3. the data changed under the cache: every label of the table flipped (same rows).
+mkdir -p "$work/data/sklearn"
+python3 -c 'import sys
+src, dst = sys.argv[1:]
+lines = open(src).read().splitlines()
+out = [lines[0]] + [",".join(l.split(",")[:-1] + [str((int(l.split(",")[-1]) + 1) % 3)]) for l in lines[1:]]
+open(dst, "w").write("\n".join(out) + "\n")' "$data/sklearn/wine_data.csv" "$work/data/sklearn/wine_data.csv"
+data_for=$work/data out_for=$work/relabelled run >"$work/relabel.log" 2>&1
+if grep -q ": cached" "$work/relabel.log"; then
+  fail "relabelled data: a stage was served from the cache made from the old labels: $(grep ': cached' "$work/relabel.log")"
+else
+  pass "relabelled data (same rows): no stage reused from the cache"
+fi
+sed -i '5s/^[^,]*,/nan,/' "$work/data/sklearn/wine_data.csv"
+if data_for=$work/data out_for=$work/relabelled run --quiet >/dev/null 2>"$work/nan.err"; then
+  fail "a NaN cell was accepted"
+elif [[ $(grep -c . "$work/nan.err") -eq 1 ]] && grep -q "wine_data.csv:5: field 1: expected a finite number, got 'nan'" "$work/nan.err"; then
+  pass "a NaN cell: $(cat "$work/nan.err")"
+else
+  fail "a NaN cell: $(cat "$work/nan.err")"
+fi
+
+# 4. a full disk under --cache-dir (a 64 KiB tmpfs where mounting is allowed, else a 64 KiB
+#    file-size limit), and an --out that cannot take the record (a 1 KiB file-size limit).
+full_disk() {  # full_disk EXPECTED DIR LIMIT_KB ARGS...: one line of error, exit 1, nothing left in DIR
+  local expected=$1 dir=$2 kb=$3
+  shift 3
+  (
+    trap '' XFSZ  # a write past the limit then fails with EFBIG instead of killing the process
+    [[ $kb -gt 0 ]] && ulimit -f "$kb"
+    run --quiet "$@"
+  ) >/dev/null 2>"$work/full.err"
+  local status=$?
+  if [[ $status -eq 1 && $(grep -c . "$work/full.err") -eq 1 && -z $(leftovers "$dir") ]] &&
+    grep -q "$expected" "$work/full.err" && [[ ! -e $dir/naive_finetune/wine_xs_l_seed0.jsonl ]]; then
+    pass "full disk under $dir: $(cat "$work/full.err")"
+  else
+    fail "full disk under $dir: exit $status, leftovers '$(leftovers "$dir")', stderr: $(cat "$work/full.err")"
+  fi
+}
+small=$work/small
+mkdir -p "$small"
+if mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null; then
+  cache_for=$small/cache full_disk "cache: cannot write" "$small" 0
+  umount "$small"
+else
+  cache_for=$small/cache full_disk "cache: cannot write" "$small" 64
+fi
+out_for=$work/full-out full_disk "write failed" "$work/full-out" 1 --no-cache
+
+# 5. divergence: stopped with one line; with --on-divergence record, counted by the report.
+out_for=$work/diverged run --lr 1e6 --quiet >/dev/null 2>"$work/div.err"
+status=$?
+if [[ $status -eq 1 && $(grep -c . "$work/div.err") -eq 1 ]] && grep -q "diverged" "$work/div.err" &&
+  [[ ! -e $work/diverged/naive_finetune/wine_xs_l_seed0.jsonl ]]; then
+  pass "--lr 1e6: $(cat "$work/div.err")"
+else
+  fail "--lr 1e6: exit $status: $(cat "$work/div.err")"
+fi
+out_for=$work/diverged run --seeds 0,1 --lr 1e6 --on-divergence record --quiet >/dev/null 2>&1 ||
+  fail "--on-divergence record exited non-zero"
+cp "$record" "$work/diverged/naive_finetune/wine_xs_l_seed9.jsonl"  # one healthy seed beside them
+report=$("$tools/w2s_report" "$work/diverged" 2>&1)
+if grep -q "| naive_finetune | wine | xs → l | 1 |" <<<"$report" && grep -q "marked diverged" <<<"$report" &&
+  grep -q "seed 0, 1" <<<"$report"; then
+  pass "--on-divergence record: two records marked diverged, left out of the table and listed by the report"
+else
+  fail "--on-divergence record: the report says: $report"
+fi
+grep -q '"diverged"' "$work/diverged/naive_finetune/wine_xs_l_seed0.jsonl" || fail "the diverged record is not marked"
+
+[[ -z $(leftovers "$work/cache" "$work/results") ]] || fail "temporary files left: $(leftovers "$work/cache" "$work/results")"
+if [[ $failures -gt 0 ]]; then
+  echo "$failures fault(s) not handled" >&2
+  exit 1
+fi
+echo "all faults handled"
