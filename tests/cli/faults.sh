@@ -4,7 +4,8 @@
 # never in a silently wrong number, a half-written file or a leftover temporary file.
 #   1. kill -9 during each cached stage (pretraining, weak supervisor, ceiling), then rerun;
 #   2. each kind of cached artefact damaged (a flipped byte, a truncation, an edited sidecar,
-#      another entry's file), then rerun: reported in one line, recomputed, same numbers;
+#      another entry's file; the encoder's per-text features: a flipped byte), then rerun:
+#      reported in one line, recomputed, same numbers;
 #   3. the data changed under the cache (every label flipped, same rows): nothing reused;
 #      a NaN cell: refused, naming file, line and field;
 #   4. a full disk under --cache-dir (a 64 KiB tmpfs where mount works, else a file-size
@@ -53,8 +54,7 @@ for stage in "pretraining l" "weak xs seed 0: training" "ceiling l seed 0: train
   rm -rf "$work/cache" "$work/results"
   run >"$work/kill.log" 2>&1 &
   pid=$!
-  for _ in $(seq 1 600); do
-    grep -q "$stage" "$work/kill.log" && break
+  while kill -0 "$pid" 2>/dev/null && ! grep -q "$stage" "$work/kill.log"; do  # however slow the machine
     sleep 0.05
   done
   sleep 0.2
@@ -110,6 +110,26 @@ for kind in backbones weak ceiling; do
   run --quiet >/dev/null 2>"$work/healed.err"
   [[ -s $work/healed.err ]] && fail "$kind artefacts: still reported after the recompute: $(cat "$work/healed.err")"
 done
+
+# ... and the pretrained encoder's per-text features, where the checkpoint is set up (./w2s.sh setup).
+if [[ -d $data/models/all-MiniLM-L6-v2 ]]; then
+  encoder=(--dataset brown --smoke --strong minilm-l6 --train-layers 0 --data-dir "$data" --out "$work/encoder"
+    --cache-dir "$work/cache" --quiet)
+  "$bin" "${encoder[@]}" >/dev/null 2>&1
+  encoder_record=$work/encoder/naive_finetune/brown_xs_minilm-l6_seed0.jsonl
+  encoder_clean=$(numbers "$encoder_record")
+  pt=$(ls "$work"/cache/features/*.pt | head -1)
+  python3 -c 'import sys
+p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0x10; open(p, "wb").write(b)' "$pt"
+  "$bin" "${encoder[@]}" >/dev/null 2>"$work/features.err"
+  if [[ $(numbers "$encoder_record") == "$encoder_clean" ]] && grep -q "features/.*damaged (checksum mismatch)" "$work/features.err"; then
+    pass "encoder features artefact, flip: reported, recomputed, clean numbers"
+  else
+    fail "encoder features artefact, flip: numbers $(numbers "$encoder_record"), stderr: $(cat "$work/features.err")"
+  fi
+else
+  echo "skipped: encoder features (no $data/models/all-MiniLM-L6-v2; ./w2s.sh setup fetches it)"
+fi
 
 # 3. the data changed under the cache: every label of the table flipped (same rows).
 mkdir -p "$work/data/sklearn"
