@@ -11,6 +11,7 @@
 
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/cli.hpp"
+#include "w2s/core/code.hpp"
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/core/runtime.hpp"
 #include "w2s/theory/misfit.hpp"
@@ -60,7 +61,7 @@ int theorem_main(int argc, char** argv) {
                             {"transfer", {{"misfit", tr.misfit}, {"gain", tr.gain()}, {"tolerance", tr.tolerance()},
                                           {"err_ceiling", tr.err_ceiling}}},
                             {"options", o.describe()}, {"pretraining", setting.pretraining()}, {"threads", threads},
-                            {"git_revision", w2s::runtime::git_revision()}}
+                            {"code", w2s::code::fingerprint()}, {"revision", w2s::code::revision()}}
                  .dump()
           << "\n";
   }

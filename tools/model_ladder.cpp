@@ -64,7 +64,7 @@ int ladder_main(int argc, char** argv) {
                              {"seed", seed}, {"linear_probe_accuracy", lp_acc},
                              {"finetune_accuracy", w2s::number_or_null(ft_acc)},
                              {"pretrain_seconds", bb.meta.value("seconds", 0.0)}, {"threads", threads},
-                             {"smoke", cfg.smoke}, {"git_revision", w2s::runtime::git_revision()}}
+                             {"smoke", cfg.smoke}, {"code", w2s::code::fingerprint()}, {"revision", w2s::code::revision()}}
                   .dump() + "\n";
     }
   }

@@ -2,6 +2,7 @@
 //   w2s_report results/main [more dirs or .jsonl files] [--markdown FILE] [--csv FILE]
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <iostream>
@@ -51,31 +52,50 @@ int report_main(int argc, char** argv) {
             << t.err_weak << "," << t.err_w2s << "," << t.err_ceiling << "," << t.misfit << "," << t.gain << ","
             << 2 * std::sqrt(t.misfit * t.err_ceiling) << "\n";
   md << "| experiment | dataset | weak → strong | seeds | weak acc | ceiling acc | student acc | PGR [95% CI] | "
-        "PGR at best step | agreement where weak is wrong |\n|---|---|---|---|---|---|---|---|---|---|\n";
+        "PGR of AUC | PGR at best step | agreement where weak is wrong |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
   rows << "experiment,dataset,weak,strong,seeds,weak_acc,ceiling_acc,student_acc,pgr,pgr_lo,pgr_hi,pgr_best,agree_weak_wrong,"
-          "diverged\n";
-  std::string diverged_note;
+          "diverged,variant,identity,pgr_auc\n";
+  std::string diverged_note, repeated_note;
+  const auto seed_list = [](const std::vector<uint64_t>& seeds) {
+    std::string s;
+    for (size_t i = 0; i < seeds.size(); ++i) s += (i ? ", " : " ") + std::to_string(seeds[i]);
+    return s;
+  };
   for (const auto& g : groups) {
     using R = w2s::report::SeedRow;
-    if (!g.diverged.empty()) {
-      diverged_note += "\n- " + g.experiment + " " + g.dataset + " " + g.weak + " → " + g.strong + ": seed";
-      for (size_t i = 0; i < g.diverged.size(); ++i) diverged_note += (i ? ", " : " ") + std::to_string(g.diverged[i]);
-    }
+    const std::string name = g.experiment + (g.variant.empty() ? "" : " (" + g.variant + ")");
+    const std::string where = name + " " + g.dataset + " " + g.weak + " → " + g.strong;
+    if (!g.diverged.empty()) diverged_note += "\n- " + where + ": seed" + seed_list(g.diverged);
+    if (!g.repeated.empty()) repeated_note += "\n- " + where + ": seed" + seed_list(g.repeated);
     if (g.seeds.empty()) continue;  // every seed diverged: nothing to average
     const auto p = w2s::report::pgr_of_means(g.seeds);
     const auto [lo, hi] = w2s::report::bootstrap_pgr_ci(g.seeds);
     const auto best = w2s::report::pgr_of_means(g.seeds, &R::student_best);
-    md << "| " << g.experiment << " | " << g.dataset << " | " << g.weak << " → " << g.strong << " | " << g.seeds.size()
+    const auto auc = w2s::report::pgr_auc_of_means(g.seeds);
+    const std::string interval = g.seeds.size() < 2 ? "[n/a: 1 seed]" : "[" + fmt(lo, 2) + ", " + fmt(hi, 2) + "]";
+    md << "| " << name << " | " << g.dataset << " | " << g.weak << " → " << g.strong << " | " << g.seeds.size()
        << " | " << fmt(g.mean(&R::weak)) << " | " << fmt(g.mean(&R::ceiling)) << " | " << fmt(g.mean(&R::student))
-       << " | " << fmt(p.value_or(NAN), 2) << " [" << fmt(lo, 2) << ", " << fmt(hi, 2) << "] | "
+       << " | " << fmt(p.value_or(NAN), 2) << " " << interval << " | " << fmt(auc.value_or(NAN), 2) << " | "
        << fmt(best.value_or(NAN), 2) << " | " << fmt(g.mean(&R::agree_wrong)) << " |\n";
     rows << g.experiment << "," << g.dataset << "," << g.weak << "," << g.strong << "," << g.seeds.size() << ","
          << g.mean(&R::weak) << "," << g.mean(&R::ceiling) << "," << g.mean(&R::student) << "," << p.value_or(NAN)
          << "," << lo << "," << hi << "," << best.value_or(NAN) << "," << g.mean(&R::agree_wrong) << ","
-         << g.diverged.size() << "\n";
+         << g.diverged.size() << ",\"" << g.variant << "\"," << g.identity << "," << auc.value_or(NAN) << "\n";
   }
-  md << "\nPGR = (student − weak) / (ceiling − weak) of the seed-averaged accuracies (regression datasets: of −MSE, "
-        "shown as acc); interval: percentile bootstrap over seeds (10,000 resamples).\n";
+  md << "\nOne row per configuration (run identity without the seed); seeds = distinct seeds found. PGR = (student − "
+        "weak) / (ceiling − weak) of the seed-averaged accuracies (regression datasets: of −MSE, shown as acc); "
+        "interval: percentile bootstrap over seeds (10,000 resamples), not available from one seed; PGR of AUC: the "
+        "same of the seed-averaged ROC AUCs (binary tasks).\n";
+  if (const auto pairs = w2s::report::median_over_pairs(groups);
+      std::any_of(pairs.begin(), pairs.end(), [](const auto& s) { return s.pairs > 1; })) {
+    md << "\n| experiment | dataset | (weak, strong) pairs | median PGR |\n|---|---|---|---|\n";
+    for (const auto& s : pairs)
+      md << "| " << s.experiment << (s.variant.empty() ? "" : " (" + s.variant + ")") << " | " << s.dataset << " | "
+         << s.pairs << " | " << fmt(s.median_pgr, 2) << " |\n";
+  }
+  if (!repeated_note.empty())
+    md << "\nSeeds found in more than one record of the same configuration (the first file in path order counts):"
+       << repeated_note << "\n";
   if (!diverged_note.empty())
     md << "\nLeft out, marked diverged (--on-divergence record; each record says at which stage and step):"
        << diverged_note << "\n";

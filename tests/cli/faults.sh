@@ -31,7 +31,9 @@ run() {
   "$bin" "${budget[@]}" --data-dir "${data_for:-$data}" --out "${out_for:-$work/results}" \
     --cache-dir "${cache_for:-$work/cache}" "$@"
 }
-record=$work/results/naive_finetune/wine_xs_l_seed0.jsonl
+# The newest record of seed ${2:-0} under the results folder ${1:-$work/results} (records are named by
+# the run's identity: experiment/identity.hpp), or nothing.
+record_in() { ls -t "${1:-$work/results}"/naive_finetune/wine_xs_l_*_seed"${2:-0}".jsonl 2>/dev/null | head -1; }
 # The numbers of a record (metrics without timings), one line, for comparing runs.
 numbers() {
   python3 -c 'import json,sys
@@ -44,10 +46,10 @@ leftovers() { find "$@" -name '*.tmp.*' 2>/dev/null; }
 
 # The clean numbers, with a cache made from scratch.
 run --quiet >/dev/null 2>"$work/clean.err" || { cat "$work/clean.err" >&2; exit 1; }
-clean=$(numbers "$record")
+clean=$(numbers "$(record_in)")
 echo "clean: $clean"
 run --quiet >/dev/null 2>&1
-[[ $(numbers "$record") == "$clean" ]] || fail "a cached rerun changed the numbers"
+[[ $(numbers "$(record_in)") == "$clean" ]] || fail "a cached rerun changed the numbers"
 
 # 1. kill -9 inside each cached stage, then rerun.
 for stage in "pretraining l" "weak xs seed 0: training" "ceiling l seed 0: training"; do
@@ -61,15 +63,15 @@ for stage in "pretraining l" "weak xs seed 0: training" "ceiling l seed 0: train
   kill -9 "$pid" 2>/dev/null
   wait "$pid" 2>/dev/null
   grep -q "$stage" "$work/kill.log" || fail "kill: the run never reached '$stage'"
-  [[ -e $record ]] && fail "kill during '$stage': a record was written by the killed run"
+  [[ -n $(record_in) ]] && fail "kill during '$stage': a record was written by the killed run"
   # what a kill mid-write can leave besides: a temporary file, and a .pt whose sidecar was not yet written
   mkdir -p "$work/cache/weak"
   echo partial >"$work/cache/weak/stray.pt.tmp.99999"
   rm -f "$(ls "$work"/cache/backbones/*.json 2>/dev/null | head -1)"
-  if run --quiet >/dev/null 2>"$work/rerun.err" && [[ $(numbers "$record") == "$clean" ]]; then
+  if run --quiet >/dev/null 2>"$work/rerun.err" && [[ $(numbers "$(record_in)") == "$clean" ]]; then
     pass "kill -9 during '$stage', then a rerun: the clean numbers"
   else
-    fail "kill -9 during '$stage': the rerun gave $(numbers "$record"): $(cat "$work/rerun.err")"
+    fail "kill -9 during '$stage': the rerun gave $(numbers "$(record_in)"): $(cat "$work/rerun.err")"
   fi
 done
 
@@ -77,7 +79,7 @@ done
 budget=(--dataset wine --epochs 4 --weak-epochs 4 --batch-size 8 --eval-points 2)
 rm -rf "$work/cache" "$work/results"
 run --quiet >/dev/null 2>&1
-clean=$(numbers "$record")
+clean=$(numbers "$(record_in)")
 damage() {  # damage KIND HOW
   local pt json
   pt=$(ls "$work"/cache/"$1"/*.pt | head -1)
@@ -99,12 +101,12 @@ for kind in backbones weak ceiling; do
     run --quiet >/dev/null 2>"$work/damaged.err"
     status=$?
     what=$(grep -c . "$work/damaged.err")
-    if [[ $status -eq 0 && $(numbers "$record") == "$clean" && $what -ge 1 ]] &&
+    if [[ $status -eq 0 && $(numbers "$(record_in)") == "$clean" && $what -ge 1 ]] &&
       grep -q "w2s: cache: .*: damaged (.*); recomputing it" "$work/damaged.err" &&
       grep -q "$(basename "${file%.pt}")" "$work/damaged.err"; then
       pass "$kind artefact, $how: reported ($(head -1 "$work/damaged.err" | sed 's/.*damaged/damaged/')), recomputed, clean numbers"
     else
-      fail "$kind artefact, $how: exit $status, numbers $(numbers "$record"), stderr: $(cat "$work/damaged.err")"
+      fail "$kind artefact, $how: exit $status, numbers $(numbers "$(record_in)"), stderr: $(cat "$work/damaged.err")"
     fi
   done
   run --quiet >/dev/null 2>"$work/healed.err"
@@ -116,7 +118,7 @@ if [[ -d $data/models/all-MiniLM-L6-v2 ]]; then
   encoder=(--dataset brown --smoke --strong minilm-l6 --train-layers 0 --data-dir "$data" --out "$work/encoder"
     --cache-dir "$work/cache" --quiet)
   "$bin" "${encoder[@]}" >/dev/null 2>&1
-  encoder_record=$work/encoder/naive_finetune/brown_xs_minilm-l6_seed0.jsonl
+  encoder_record=$(ls "$work"/encoder/naive_finetune/brown_xs_minilm-l6_*_seed0.jsonl | head -1)
   encoder_clean=$(numbers "$encoder_record")
   pt=$(ls "$work"/cache/features/*.pt | head -1)
   python3 -c 'import sys
@@ -165,7 +167,7 @@ full_disk() {  # full_disk EXPECTED DIR LIMIT_KB ARGS...: one line of error, exi
   ) >/dev/null 2>"$work/full.err"
   local status=$?
   if [[ $status -eq 1 && $(grep -c . "$work/full.err") -eq 1 && -z $(leftovers "$dir") ]] &&
-    grep -q "$expected" "$work/full.err" && [[ ! -e $dir/naive_finetune/wine_xs_l_seed0.jsonl ]]; then
+    grep -q "$expected" "$work/full.err" && [[ -z $(record_in "$dir") ]]; then
     pass "full disk under $dir: $(cat "$work/full.err")"
   else
     fail "full disk under $dir: exit $status, leftovers '$(leftovers "$dir")', stderr: $(cat "$work/full.err")"
@@ -185,22 +187,23 @@ out_for=$work/full-out full_disk "write failed" "$work/full-out" 1 --no-cache
 out_for=$work/diverged run --lr 1e6 --quiet >/dev/null 2>"$work/div.err"
 status=$?
 if [[ $status -eq 1 && $(grep -c . "$work/div.err") -eq 1 ]] && grep -q "diverged" "$work/div.err" &&
-  [[ ! -e $work/diverged/naive_finetune/wine_xs_l_seed0.jsonl ]]; then
+  [[ -z $(record_in "$work/diverged") ]]; then
   pass "--lr 1e6: $(cat "$work/div.err")"
 else
   fail "--lr 1e6: exit $status: $(cat "$work/div.err")"
 fi
 out_for=$work/diverged run --seeds 0,1 --lr 1e6 --on-divergence record --quiet >/dev/null 2>&1 ||
   fail "--on-divergence record exited non-zero"
-cp "$record" "$work/diverged/naive_finetune/wine_xs_l_seed9.jsonl"  # one healthy seed beside them
+cp "$(record_in)" "$work/diverged/naive_finetune/wine_xs_l_healthy_seed9.jsonl"  # a healthy run beside them
 report=$("$tools/w2s_report" "$work/diverged" 2>&1)
-if grep -q "| naive_finetune | wine | xs → l | 1 |" <<<"$report" && grep -q "marked diverged" <<<"$report" &&
+# the healthy run (another --lr: another configuration) is its own row, labelled by what differs
+if grep -q "| naive_finetune (lr=0.001) | wine | xs → l | 1 |" <<<"$report" && grep -q "marked diverged" <<<"$report" &&
   grep -q "seed 0, 1" <<<"$report"; then
   pass "--on-divergence record: two records marked diverged, left out of the table and listed by the report"
 else
   fail "--on-divergence record: the report says: $report"
 fi
-grep -q '"diverged"' "$work/diverged/naive_finetune/wine_xs_l_seed0.jsonl" || fail "the diverged record is not marked"
+grep -q '"diverged"' "$(record_in "$work/diverged")" || fail "the diverged record is not marked"
 
 [[ -z $(leftovers "$work/cache" "$work/results") ]] || fail "temporary files left: $(leftovers "$work/cache" "$work/results")"
 if [[ $failures -gt 0 ]]; then

@@ -21,6 +21,6 @@ common=(--dataset sciq --data-dir "$work/data" --weak tiny-weak --strong tiny-st
 "$experiments/aux_confidence_loss" "${common[@]}"
 "$experiments/few_shot_prompting" "${common[@]}" --shots 2
 for e in naive_finetune aux_confidence_loss few_shot_prompting; do
-  grep -q '"pgr"' "$work/results/$e/sciq_tiny-weak_tiny-strong_seed0.jsonl"
+  grep -q '"pgr"' "$work"/results/"$e"/sciq_tiny-weak_tiny-strong_*_seed0.jsonl
 done
 echo "ok: records for naive_finetune, aux_confidence_loss, few_shot_prompting"

@@ -10,5 +10,9 @@ cmake -S "$src/tests/find_package" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_P
       -DCMAKE_CXX_COMPILER_LAUNCHER="$(command -v ccache || true)" >/dev/null
 cmake --build "$work/consumer"
 "$work/consumer/experiments/my_ablation" --smoke --quiet --data-dir "$data" --out "$work/results" --cache-dir "$work/cache"
-test -s "$work/results/naive_finetune/fashion-mnist_xs_l_seed0.jsonl"
+record=$(ls "$work"/results/naive_finetune/fashion-mnist_xs_l_*_seed0.jsonl)
+# w2s_add_experiment embedded the fingerprint of the installed headers and the consumer's source
+python3 -c 'import json, sys
+code = json.loads(open(sys.argv[1]).readline())["identity"]["fields"]["code"]
+assert all(len(code[k]) == 16 and code[k] != "unknown" for k in ("library", "source")), code' "$record"
 echo "find_package(w2s) consumer built and ran"

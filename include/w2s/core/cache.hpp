@@ -5,15 +5,21 @@
 ///
 /// An artefact lives at `<cache-dir>/<kind>/<label>-<hash>.{pt,json}` where the
 /// hash is FNV-1a-64 of the canonical JSON of everything that determines it, the
-/// data's fingerprint included (Dataset::id). The `.json` sidecar (the key, the
+/// data's fingerprint included (Dataset::id), and the fingerprint of the library's code
+/// (core/code.hpp: a binary built from other headers, or by another compiler, computes
+/// its own entries). The `.json` sidecar (the key, the
 /// artefact's metrics, and checksums of both files' contents) is written last and
 /// marks the artefact complete. Reading checks both checksums: a damaged,
 /// truncated or half-replaced entry is reported in one line and treated as missing,
 /// so it is recomputed and overwritten; it is never served (README, "Reliability").
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <torch/serialize.h>
 
 #include <nlohmann/json.hpp>
 
+#include <cerrno>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
@@ -23,9 +29,11 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "w2s/core/atomic_file.hpp"
+#include "w2s/core/code.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/core/hash.hpp"
 
@@ -51,6 +59,7 @@ class Cache {
                                            const nlohmann::json& key) const {
     nlohmann::json full = key;
     full["cache_format"] = cache_format;
+    full["code"] = code::library_fingerprint();  // an entry made by other code is not served
     return root_ / kind / (label + "-" + stable_hash(full.dump()));
   }
 
@@ -122,8 +131,38 @@ class Cache {
     write(json_path, meta.dump(2) + "\n");
   }
 
-  /// Loads the artefact at `base`, or computes it with `make` and stores it.
+  /// Held while one process computes the artefact at `base`: another process that wants
+  /// the same artefact (w2s_sweep runs several binaries at once) waits, then loads it,
+  /// instead of computing it a second time. An flock on `<base>.lock` (an empty file left
+  /// in place), released when the holder ends, even by kill -9. Without the cache, or where
+  /// the lock file cannot be made (a read-only cache: store says why), it holds nothing.
+  class Lock {
+   public:
+    Lock() = default;
+    explicit Lock(const std::filesystem::path& file) {
+      std::error_code ec;
+      std::filesystem::create_directories(file.parent_path(), ec);
+      fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+      if (fd_ >= 0)
+        while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+        }
+    }
+    Lock(Lock&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
+    Lock& operator=(Lock&&) = delete;
+    ~Lock() {
+      if (fd_ >= 0) ::close(fd_);  // closing releases the flock
+    }
+
+   private:
+    int fd_ = -1;
+  };
+  [[nodiscard]] Lock lock(const std::filesystem::path& base) const {
+    return enabled_ ? Lock(with_extension(base, ".lock")) : Lock();
+  }
+
+  /// Loads the artefact at `base`, or computes it with `make` and stores it (under `lock`).
   Artifact get_or_make(const std::filesystem::path& base, const std::function<Artifact()>& make) const {
+    const auto held = lock(base);
     if (auto hit = load(base)) return *hit;
     Artifact a = make();
     store(base, a);

@@ -154,6 +154,10 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
     ("on-divergence", po::value(&cfg.on_divergence)->default_value(cfg.on_divergence),
        "when training diverges (non-finite loss, or the loss past 100x its start): error (stop, exit 1) or record "
        "(write a record marked diverged, which w2s_report leaves out and counts, and go on with the next seed)")
+    ("skip-existing", po::bool_switch(&cfg.skip_existing),
+       "do not rerun a seed whose record (same run identity: same code, data and configuration) exists")
+    ("marker", po::value<std::string>(), "after the records, write FILE: one JSON line per seed naming its record "
+       "(w2s_sweep uses it to know a run is done)")
     ("quiet,q", po::bool_switch(&cfg.quiet), "no progress lines");
   // clang-format on
   po::options_description all;
@@ -185,6 +189,7 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
   cfg.out = vm["out"].as<std::string>();
   cfg.cache_dir = vm["cache-dir"].as<std::string>();
   cfg.data_dir = vm["data-dir"].as<std::string>();
+  if (vm.count("marker")) cfg.marker = vm["marker"].as<std::string>();
   if (vm["data-dir"].defaulted())
     if (const char* env = std::getenv("W2S_DATA_DIR")) cfg.data_dir = env;
   if (cfg.smoke) {

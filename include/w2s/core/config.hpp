@@ -37,6 +37,8 @@ struct RunConfig {
   bool smoke = false;
   bool no_cache = false;
   bool quiet = false;
+  std::filesystem::path marker;  ///< when set: after the records, one JSON line per seed naming its record (w2s_sweep)
+  bool skip_existing = false;     ///< a seed whose record (same identity) exists is not run again
   std::string on_divergence = "error";  ///< error: stop with one line; record: write a record marked diverged
   /// --smoke's own sizes are caps (small tables have fewer rows); sizes a user gives are not.
   bool train_size_is_cap = false, test_size_is_cap = false;

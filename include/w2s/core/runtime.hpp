@@ -2,7 +2,7 @@
 /// \file
 /// Process set-up measured to matter on CPU (DEVELOPERS.md, "The machine"):
 /// the OpenMP wait policy, malloc thresholds, and explicit thread counts; and the
-/// provenance (versions, git revision) every record carries.
+/// library versions every record carries (the code's fingerprint: core/code.hpp).
 #include <ATen/Parallel.h>
 #include <dlfcn.h>
 #include <malloc.h>
@@ -11,7 +11,6 @@
 #include <nlohmann/json.hpp>
 #include <boost/version.hpp>
 
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -59,38 +58,7 @@ inline std::string blas_name() {
   return "not OpenBLAS (reference BLAS is ~30x slower: apt-get install libopenblas0)";
 }
 
-/// Output of a shell command's first line, or "" on failure.
-inline std::string command_line_output(const std::string& cmd) {
-  std::array<char, 256> buf{};
-  std::string out;
-  if (FILE* p = ::popen(cmd.c_str(), "r")) {
-    if (std::fgets(buf.data(), buf.size(), p)) out = buf.data();
-    ::pclose(p);
-  }
-  while (!out.empty() && (out.back() == '\n' || out.back() == '\r')) out.pop_back();
-  return out;
-}
-
-/// The git revision (with "+dirty" for uncommitted changes to tracked files) of the
-/// working directory's repository, else of the repository holding the binary, else "unknown".
-inline std::string git_revision() {
-  std::string exe_dir;
-  {
-    std::error_code ec;
-    const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-    if (!ec) exe_dir = exe.parent_path().string();
-  }
-  for (const std::string dir : {std::string("."), exe_dir}) {
-    if (dir.empty()) continue;
-    const std::string git = "git -C '" + dir + "' ";
-    auto rev = command_line_output(git + "rev-parse --short=12 HEAD 2>/dev/null");
-    if (rev.empty()) continue;
-    if (!command_line_output(git + "status --porcelain --untracked-files=no 2>/dev/null").empty()) rev += "+dirty";
-    return rev;
-  }
-  return "unknown";
-}
-
+/// The libraries a result depends on, with their versions (and the BLAS in use).
 inline nlohmann::json versions() {
   return {{"w2s", W2S_VERSION},
           {"libtorch", TORCH_VERSION},

@@ -15,6 +15,7 @@
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/core/runtime.hpp"
 #include "w2s/data/registry.hpp"
+#include "w2s/experiment/identity.hpp"
 #include "w2s/experiment/method.hpp"
 #include "w2s/experiment/protocol.hpp"
 #include "w2s/experiment/record.hpp"
@@ -122,26 +123,42 @@ class Experiment {
     const auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
     const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
     FeatureCache features(&cache);
+    const RunIdentity identity = run_identity(
+        cfg, policies(), threads,
+        {{"dataset", bundle.train.id()}, {"backbones", {{"weak", weak_bb.key}, {"strong", strong_bb.key}}}});
+    nlohmann::json done = nlohmann::json::array();  // --marker: each seed's record
     for (const auto seed : cfg.seeds) {
-      try {
-        run_seed(cfg, seed, threads, start, bundle, weak_bb, strong_bb, cache, log, features, device);
-      } catch (const Diverged& d) {
-        if (cfg.on_divergence != "record") throw;
-        const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
-        write_record(path, {{"experiment", cfg.experiment},
-                            {"dataset", cfg.dataset},
-                            {"weak", cfg.weak},
-                            {"strong", cfg.strong},
-                            {"seed", seed},
-                            {"smoke", cfg.smoke},
-                            {"diverged", {{"stage", d.stage}, {"step", d.step}, {"loss", number_or_null(d.loss)},
-                                          {"message", d.what()}}},
-                            {"policies", policies()},
-                            {"config", cfg.to_json()},
-                            {"runtime", runtime_record(cfg, threads)}});
-        std::cout << cfg.experiment << " seed " << seed << ": DIVERGED (" << d.what() << ")  -> " << path.string()
+      const auto path = identity.record_path(cfg.out, seed);
+      if (cfg.skip_existing && identity.recorded_at(path, seed)) {
+        std::cout << cfg.experiment << " seed " << seed << ": recorded already (--skip-existing)  -> " << path.string()
                   << std::endl;
+      } else {
+        try {
+          run_seed(cfg, seed, threads, start, bundle, weak_bb, strong_bb, cache, log, features, device, identity, path);
+        } catch (const Diverged& d) {
+          if (cfg.on_divergence != "record") throw;
+          write_record(path, {{"experiment", cfg.experiment},
+                              {"dataset", cfg.dataset},
+                              {"weak", cfg.weak},
+                              {"strong", cfg.strong},
+                              {"seed", seed},
+                              {"smoke", cfg.smoke},
+                              {"identity", identity.to_json(seed)},
+                              {"diverged", {{"stage", d.stage}, {"step", d.step}, {"loss", number_or_null(d.loss)},
+                                            {"message", d.what()}}},
+                              {"policies", policies()},
+                              {"config", cfg.to_json()},
+                              {"runtime", runtime_record(cfg, threads)}});
+          std::cout << cfg.experiment << " seed " << seed << ": DIVERGED (" << d.what() << ")  -> " << path.string()
+                    << std::endl;
+        }
       }
+      done.push_back({{"seed", seed}, {"record", path.string()}, {"run", identity.run(seed)}});
+    }
+    if (!cfg.marker.empty()) {
+      std::string lines;
+      for (const auto& d : done) lines += d.dump() + "\n";
+      atomic_write_text(cfg.marker, lines);
     }
   }
 
@@ -149,7 +166,8 @@ class Experiment {
   /// One seed of the protocol, to its record.
   void run_seed(const RunConfig& cfg, uint64_t seed, int threads, std::chrono::steady_clock::time_point start,
                 const DataBundle& bundle, const PretrainedBackbone& weak_bb, const PretrainedBackbone& strong_bb,
-                const Cache& cache, const Log& log, FeatureCache& features, torch::Device device) {
+                const Cache& cache, const Log& log, FeatureCache& features, torch::Device device,
+                const RunIdentity& identity, const std::filesystem::path& path) {
     const auto& strong_size = strong_bb.size;
     const auto seed_start = std::chrono::steady_clock::now();
     const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
@@ -169,6 +187,7 @@ class Experiment {
     const Fitted fitted = student.fit(ctx, data, loss);
     auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
                               runtime::seconds_since(seed_start), runtime::seconds_since(start));
+    record["identity"] = identity.to_json(seed);
     if (!method_record.empty()) record["method"] = method_record;
     if (splits.test.regression()) {
       record["metrics"]["tasks"] = {{"test", regression_tasks(weak.test_probs, fitted.result.test_probs, ceiling.test_probs,
@@ -176,7 +195,6 @@ class Experiment {
                     {"transfer", regression_tasks(weak.transfer_probs, fitted.predict(splits.transfer_half),
                                                    ceiling.transfer_probs, splits.transfer_half.targets)}};
     }
-    const auto path = record_path(cfg.out, cfg.experiment, cfg.dataset, cfg.weak, cfg.strong, seed);
     write_record(path, record);
     const auto& m = record.at("metrics");
     if (splits.test.regression())
@@ -193,7 +211,7 @@ class Experiment {
   /// Where and with what a record was made.
   static nlohmann::json runtime_record(const RunConfig& cfg, int threads) {
     return {{"threads", threads},           {"device", cfg.device},  {"versions", runtime::versions()},
-            {"git_revision", runtime::git_revision()}, {"host", host_name()}, {"finished_at", utc_now()}};
+            {"revision", code::revision()}, {"host", host_name()}, {"finished_at", utc_now()}};
   }
 
   nlohmann::json make_record(const RunConfig& cfg, uint64_t seed, int threads, const Splits& splits,

@@ -83,6 +83,7 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
                               {"config", cfg.describe()},
                               {"seed", s.seed}};
   const auto base = s.cache.base(role, half.name + "-" + backbone.size.name, key);
+  const auto held = s.cache.lock(base);  // a concurrent run of the same stage waits, then loads
   if (auto hit = s.cache.load(base)) {
     s.log(role, " ", backbone.size.name, " seed ", s.seed, ": cached (", base.filename().string(), ")");
     return stage_from(*hit, true);

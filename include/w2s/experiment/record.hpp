@@ -1,9 +1,9 @@
 #pragma once
 /// \file
-/// One JSON Lines record per (experiment, dataset, weak, strong, seed), written
-/// atomically to `<out>/<experiment>/<dataset>_<weak>_<strong>_seed<k>.jsonl`.
-/// One run per file makes sweeps' "already done" a file test and needs no locks;
-/// `cat results/*/*.jsonl` is the whole table.
+/// One JSON Lines record per run (a configuration and a seed), written atomically to
+/// the path its identity names (experiment/identity.hpp). One run per file makes
+/// sweeps' "already done" a file test and needs no locks; `cat results/*/*.jsonl` is
+/// the whole table.
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
@@ -68,12 +68,6 @@ inline nlohmann::json regression_tasks(const at::Tensor& weak, const at::Tensor&
                      {"misfit", mf[j].item<double>()},
                      {"gain", (ew[j] - es[j]).item<double>()}});
   return tasks;
-}
-
-inline std::filesystem::path record_path(const std::filesystem::path& out, const std::string& experiment,
-                                         const std::string& dataset, const std::string& weak,
-                                         const std::string& strong, uint64_t seed) {
-  return out / experiment / (dataset + "_" + weak + "_" + strong + "_seed" + std::to_string(seed) + ".jsonl");
 }
 
 inline std::string utc_now() {

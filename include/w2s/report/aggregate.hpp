@@ -1,9 +1,13 @@
 #pragma once
 /// \file
-/// From result records to the paper's numbers: per (experiment, dataset, weak,
-/// strong), accuracies averaged over seeds, PGR of the averages (openai's order:
-/// average each model over seeds first), and a bootstrap confidence interval over
-/// seeds. No LibTorch here: the report tool builds in seconds.
+/// From result records to the paper's numbers: per configuration (the record's run
+/// identity without the seed, experiment/identity.hpp), accuracies averaged over seeds,
+/// PGR of the averages (openai's order: average each model over seeds first), PGR of the
+/// averaged ROC AUCs for binary tasks, a bootstrap confidence interval over seeds, and
+/// the median PGR over (weak, strong) pairs. Records of different configurations are
+/// never pooled: two groups that share experiment, dataset and sizes are told apart by
+/// `Group::variant`, the fields in which they differ. No LibTorch here: the report tool
+/// builds in seconds.
 #include <nlohmann/json.hpp>
 #include <range/v3/algorithm/sort.hpp>
 #include <range/v3/numeric/accumulate.hpp>
@@ -16,11 +20,13 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
 
 #include "w2s/core/error.hpp"
+#include "w2s/core/hash.hpp"
 
 namespace w2s::report {
 
@@ -29,9 +35,9 @@ struct SeedRow {
   uint64_t seed = 0;
   double weak = NAN, ceiling = NAN, student = NAN, student_best = NAN;
   double agree_wrong = NAN;
+  double weak_auc = NAN, ceiling_auc = NAN, student_auc = NAN;  ///< binary tasks only
 };
 
-/// One (experiment, dataset, weak, strong) over its seeds.
 /// One transfer task of a regression record (Charikar et al.'s gain vs misfit).
 struct TaskRow {
   uint64_t seed;
@@ -40,9 +46,14 @@ struct TaskRow {
   double err_weak, err_w2s, err_ceiling, misfit, gain;
 };
 
+/// One configuration over its seeds.
 struct Group {
   std::string experiment, dataset, weak, strong;
-  std::vector<SeedRow> seeds;
+  std::string identity;      ///< the records' identity.group (older records: a hash of their configuration)
+  nlohmann::json fields;     ///< what the identity holds (older records: experiment, sizes, policies, config)
+  std::string variant;       ///< how this group differs from others of the same experiment, dataset and sizes ("" if none)
+  std::vector<SeedRow> seeds;  ///< one per distinct seed
+  std::vector<uint64_t> repeated;  ///< seeds found again in another record of this identity (the first one counts)
   std::vector<uint64_t> diverged;  ///< seeds whose record is marked diverged: left out of the numbers, counted
   std::vector<TaskRow> tasks;  ///< regression records only
   [[nodiscard]] double mean(double SeedRow::*field) const {
@@ -59,11 +70,30 @@ inline std::optional<double> pgr_of_means(const std::vector<SeedRow>& rows, doub
   return (s - w) / (c - w);
 }
 
+/// PGR of the seed-averaged ROC AUCs (binary tasks); nullopt when a record has no AUC or
+/// the ceiling's is not above the weak model's.
+inline std::optional<double> pgr_auc_of_means(const std::vector<SeedRow>& rows) {
+  double w = 0, s = 0, c = 0;
+  for (const auto& r : rows) w += r.weak_auc, s += r.student_auc, c += r.ceiling_auc;
+  if (!std::isfinite(w + s + c) || !(c > w)) return std::nullopt;
+  return (s - w) / (c - w);
+}
+
+/// The median of `values` (the mean of the middle two for an even count); NaN when empty.
+inline double median(std::vector<double> values) {
+  if (values.empty()) return NAN;
+  ranges::sort(values);
+  const size_t n = values.size();
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
 /// Percentile bootstrap over seeds: resample the seeds with replacement
 /// `resamples` times, take the PGR of means of each resample, and return the
-/// (1−level)/2 and (1+level)/2 quantiles. Deterministic (fixed generator seed).
+/// (1−level)/2 and (1+level)/2 quantiles. Deterministic (fixed generator seed). NaN
+/// (not available) for fewer than two seeds.
 inline std::pair<double, double> bootstrap_pgr_ci(const std::vector<SeedRow>& rows, double level = 0.95,
                                                   int resamples = 10000, double SeedRow::*student = &SeedRow::student) {
+  if (rows.size() < 2) return {NAN, NAN};  // one seed: resampling it says nothing about the spread
   std::mt19937_64 gen(20231214);
   std::uniform_int_distribution<size_t> pick(0, rows.size() - 1);
   std::vector<double> stats;
@@ -80,7 +110,71 @@ inline std::pair<double, double> bootstrap_pgr_ci(const std::vector<SeedRow>& ro
 
 inline double number(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : NAN; }
 
-/// Reads every `*.jsonl` under `paths` (files or directories, recursively); skips smoke runs unless asked.
+/// The configuration a record belongs to: its identity's group and fields; for records
+/// made before run identities, a hash of what they hold (experiment, dataset, sizes,
+/// policies, configuration but seeds and placement).
+inline std::pair<std::string, nlohmann::json> record_identity(const nlohmann::json& r) {
+  if (r.contains("identity")) return {r.at("identity").at("group").get<std::string>(), r.at("identity").at("fields")};
+  nlohmann::json config = r.value("config", nlohmann::json::object());
+  for (const char* k : {"seeds", "out", "cache_dir", "data_dir", "config", "no_cache", "quiet", "on_divergence"})
+    config.erase(k);
+  nlohmann::json fields = {{"experiment", r.at("experiment")}, {"dataset", r.at("dataset")}, {"weak", r.at("weak")},
+                           {"strong", r.at("strong")}, {"policies", r.value("policies", nlohmann::json())},
+                           {"config", config}};
+  return {"legacy-" + stable_hash(fields.dump()), fields};
+}
+
+/// `j` flattened to "a.b.c" → scalar text.
+inline void flatten(const nlohmann::json& j, const std::string& prefix, std::map<std::string, std::string>& out) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) flatten(v, prefix.empty() ? k : prefix + "." + k, out);
+  } else {
+    out[prefix] = j.is_string() ? j.get<std::string>() : j.dump();
+  }
+}
+
+/// Sets `variant` of groups that share experiment, dataset and sizes: the fields whose
+/// values differ among them, as "name=value" (the path's last part; hashes cut to 8
+/// digits), at most four. A group alone in its cell keeps "".
+inline void label_variants(std::vector<Group>& groups) {
+  std::map<std::tuple<std::string, std::string, std::string, std::string>, std::vector<Group*>> cells;
+  for (auto& g : groups) cells[{g.experiment, g.dataset, g.weak, g.strong}].push_back(&g);
+  for (auto& [cell, members] : cells) {
+    if (members.size() < 2) continue;
+    std::vector<std::map<std::string, std::string>> flat(members.size());
+    std::set<std::string> paths;
+    for (size_t i = 0; i < members.size(); ++i) {
+      flatten(members[i]->fields, "", flat[i]);
+      for (const auto& [k, v] : flat[i]) paths.insert(k);
+    }
+    std::vector<std::string> differing;
+    for (const auto& path : paths)
+      for (size_t i = 1; i < flat.size(); ++i)
+        if (flat[i].count(path) != flat[0].count(path) || (flat[i].count(path) && flat[i].at(path) != flat[0].at(path))) {
+          differing.push_back(path);
+          break;
+        }
+    for (size_t i = 0; i < members.size(); ++i) {
+      std::string label;
+      size_t shown = 0;
+      for (const auto& path : differing) {
+        if (shown == 4) {
+          label += ", …";
+          break;
+        }
+        const auto dot = path.rfind('.');
+        std::string value = flat[i].count(path) ? flat[i].at(path) : "-";
+        if (value.size() > 12 && value.find_first_not_of("0123456789abcdef") == std::string::npos) value.resize(8);
+        label += (shown++ ? ", " : "") + path.substr(dot == std::string::npos ? 0 : dot + 1) + "=" + value;
+      }
+      members[i]->variant = label.empty() ? members[i]->identity.substr(0, 8) : label;
+    }
+  }
+}
+
+/// Reads every `*.jsonl` under `paths` (files or directories, recursively, in path order);
+/// skips smoke runs unless asked. One group per configuration (record_identity), one row
+/// per distinct seed.
 inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& paths, bool include_smoke = false) {
   std::vector<std::filesystem::path> files;
   for (const auto& p : paths) {
@@ -93,7 +187,8 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
     }
   }
   ranges::sort(files);
-  std::map<std::tuple<std::string, std::string, std::string, std::string>, Group> groups;
+  std::map<std::string, Group> groups;
+  std::map<std::string, std::set<uint64_t>> seen;  // identity → seeds read
   for (const auto& f : files) {
     std::ifstream in(f);
     std::string line;
@@ -107,50 +202,90 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
       }
       if (!r.is_object()) continue;
       if (r.value("smoke", false) && !include_smoke) continue;
-      if (r.contains("diverged")) {  // --on-divergence record: no metrics, counted where its group is
-        try {
-          const auto key = std::make_tuple(r.at("experiment").get<std::string>(), r.at("dataset").get<std::string>(),
-                                           r.at("weak").get<std::string>(), r.at("strong").get<std::string>());
-          auto& g = groups[key];
-          std::tie(g.experiment, g.dataset, g.weak, g.strong) = key;
-          g.diverged.push_back(r.at("seed").get<uint64_t>());
-        } catch (const nlohmann::json::exception& e) {
-          fail(f.string(), ":", n, ": diverged record lacks a field (", e.what(), ")");
-        }
-        continue;
-      }
-      if (!r.contains("metrics")) continue;  // other tools' records
+      const bool diverged = r.contains("diverged");  // --on-divergence record: no metrics, counted in its group
+      if (!diverged && !r.contains("metrics")) continue;  // other tools' records
       try {
+        auto [identity, fields] = record_identity(r);
+        auto& g = groups[identity];
+        if (g.identity.empty()) {
+          g.identity = identity;
+          g.fields = std::move(fields);
+          g.experiment = r.at("experiment").get<std::string>();
+          g.dataset = r.at("dataset").get<std::string>();
+          g.weak = r.at("weak").get<std::string>();
+          g.strong = r.at("strong").get<std::string>();
+        }
+        const auto seed = r.at("seed").get<uint64_t>();
+        if (!seen[identity].insert(seed).second) {
+          g.repeated.push_back(seed);
+          continue;
+        }
+        if (diverged) {
+          g.diverged.push_back(seed);
+          continue;
+        }
         const auto& m = r.at("metrics");
-        const auto key = std::make_tuple(r.at("experiment").get<std::string>(), r.at("dataset").get<std::string>(),
-                                         r.at("weak").get<std::string>(), r.at("strong").get<std::string>());
-        auto& g = groups[key];
-        std::tie(g.experiment, g.dataset, g.weak, g.strong) = key;
         // score: accuracy, or −MSE for regression records (which have no agreement)
         const auto score = [&](const char* model) {
           const auto& x = m.at(model);
           return number(x.contains("score") ? x.at("score") : x.at("accuracy"));
         };
+        const auto auc = [&](const char* model) { return number(m.at(model).value("auc", nlohmann::json())); };
         const auto& st = m.at("student");
         const double best = st.contains("best_mse") ? -number(st.at("best_mse"))
                                                      : number(st.value("best_accuracy", nlohmann::json()));
-        g.seeds.push_back({r.at("seed").get<uint64_t>(), score("weak"), score("ceiling"), score("student"), best,
-                           m.contains("agreement") ? number(m.at("agreement").at("supervisor_wrong")) : NAN});
+        g.seeds.push_back({seed, score("weak"), score("ceiling"), score("student"), best,
+                           m.contains("agreement") ? number(m.at("agreement").at("supervisor_wrong")) : NAN,
+                           auc("weak"), auc("ceiling"), auc("student")});
         for (const auto& split : {"test", "transfer"})
           if (m.contains("tasks"))
             for (size_t t = 0; t < m.at("tasks").at(split).size(); ++t) {
               const auto& x = m.at("tasks").at(split).at(t);
-              g.tasks.push_back({r.at("seed").get<uint64_t>(), split, static_cast<int64_t>(t),
-                                 number(x.at("err_weak")), number(x.at("err_w2s")), number(x.at("err_ceiling")),
-                                 number(x.at("misfit")), number(x.at("gain"))});
+              g.tasks.push_back({seed, split, static_cast<int64_t>(t), number(x.at("err_weak")),
+                                 number(x.at("err_w2s")), number(x.at("err_ceiling")), number(x.at("misfit")),
+                                 number(x.at("gain"))});
             }
       } catch (const nlohmann::json::exception& e) {
-        fail(f.string(), ":", n, ": record lacks a field (", e.what(), ")");
+        fail(f.string(), ":", n, ": ", diverged ? "diverged record" : "record", " lacks a field (", e.what(), ")");
       }
     }
   }
   std::vector<Group> out;
   for (auto& [key, g] : groups) out.push_back(std::move(g));
+  ranges::sort(out, [](const Group& a, const Group& b) {
+    return std::tie(a.experiment, a.dataset, a.weak, a.strong, a.identity) <
+           std::tie(b.experiment, b.dataset, b.weak, b.strong, b.identity);
+  });
+  label_variants(out);
+  ranges::sort(out, [](const Group& a, const Group& b) {  // variants of one cell in the order of their labels
+    return std::tie(a.experiment, a.dataset, a.weak, a.strong, a.variant, a.identity) <
+           std::tie(b.experiment, b.dataset, b.weak, b.strong, b.variant, b.identity);
+  });
+  return out;
+}
+
+/// The median PGR over the (weak, strong) pairs of one experiment, dataset and variant
+/// (the paper's summary across model pairs).
+struct PairSummary {
+  std::string experiment, dataset, variant;
+  size_t pairs = 0;
+  double median_pgr = NAN;
+};
+
+inline std::vector<PairSummary> median_over_pairs(const std::vector<Group>& groups) {
+  std::map<std::tuple<std::string, std::string, std::string>, std::vector<double>> pgrs;
+  for (const auto& g : groups) {
+    if (g.seeds.empty()) continue;
+    auto& v = pgrs[{g.experiment, g.dataset, g.variant}];
+    v.push_back(pgr_of_means(g.seeds).value_or(NAN));
+  }
+  std::vector<PairSummary> out;
+  for (auto& [key, values] : pgrs) {
+    std::vector<double> finite;
+    for (double v : values)
+      if (std::isfinite(v)) finite.push_back(v);
+    out.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), values.size(), median(finite)});
+  }
   return out;
 }
 

@@ -53,6 +53,7 @@ class FeatureCache {
                       torch::Device device) {
     // One store per encoder, whatever the dataset: a text is named by its ids alone.
     const auto base = disk_->base("features", "texts-" + backbone.size.name, {{"backbone", backbone.key}});
+    const auto held = disk_->lock(base);  // a concurrent run encoding the same texts waits, then reads them
     auto& store = stores_[base.string()];
     if (!store.loaded) {
       store.loaded = true;

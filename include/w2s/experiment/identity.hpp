@@ -1,0 +1,94 @@
+#pragma once
+/// \file
+/// A run's identity: everything that can change its result. One function,
+/// `run_identity`, makes it, and everything that must tell runs apart reads it:
+///  - the record's path, `<out>/<experiment>/<dataset>_<weak>_<strong>_<group>_seed<k>.jsonl`
+///    (`group` = the identity's hash without the seed, 12 hex digits): a run with another
+///    policy option, another code or other data writes beside the first, never over it;
+///  - the report, which groups records by `identity.group` and so never pools different
+///    configurations as if they were seeds (report/aggregate.hpp);
+///  - `--skip-existing` and w2s_sweep, for which a run is done when its record exists;
+///  - cache keys, which hold the same parts a cached artefact depends on: the data's
+///    fingerprint (Dataset::id), the library's code (core/cache.hpp) and the stage's own
+///    configuration (experiment/protocol.hpp).
+/// What is in it: the policies with their options; every configuration value except those
+/// that only say where things go or how they are shown (`placement_keys`); the thread count
+/// actually used (BLAS results differ between 1 and 2 threads); the code's fingerprint
+/// (embedded at build time, core/code.hpp); the data's fingerprint and the backbones' keys
+/// (which hash the checkpoint files); and the libraries' versions.
+#include <nlohmann/json.hpp>
+
+#include <cstdint>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string>
+
+#include "w2s/core/code.hpp"
+#include "w2s/core/config.hpp"
+#include "w2s/core/hash.hpp"
+#include "w2s/core/runtime.hpp"
+
+namespace w2s {
+
+/// Configuration keys that cannot change a result: seeds (the identity is per seed through
+/// `RunIdentity::run`), where records, cache and data live, logging, and what to do on
+/// divergence. `threads` is here because the identity holds the count actually used instead.
+inline const std::set<std::string>& placement_keys() {
+  static const std::set<std::string> keys{"seeds",  "out",           "cache_dir", "data_dir", "config",
+                                          "no_cache", "quiet", "on_divergence", "threads"};
+  return keys;
+}
+
+struct RunIdentity {
+  nlohmann::json fields;  ///< the identity without the seed
+  std::string group;      ///< hash of `fields`, 16 hex digits: the same for every seed of one configuration
+
+  /// The identity of one seed's run, 16 hex digits.
+  [[nodiscard]] std::string run(uint64_t seed) const { return stable_hash(group + "/seed" + std::to_string(seed)); }
+
+  [[nodiscard]] std::filesystem::path record_path(const std::filesystem::path& out, uint64_t seed) const {
+    const auto text = [&](const char* k) { return fields.at(k).get<std::string>(); };
+    return out / text("experiment") /
+           (text("dataset") + "_" + text("weak") + "_" + text("strong") + "_" + group.substr(0, 12) + "_seed" +
+            std::to_string(seed) + ".jsonl");
+  }
+
+  /// What a record carries under "identity".
+  [[nodiscard]] nlohmann::json to_json(uint64_t seed) const {
+    return {{"run", run(seed)}, {"group", group}, {"seed", seed}, {"fields", fields}};
+  }
+
+  /// Whether `path` holds a whole record of this identity and seed (--skip-existing, w2s_sweep).
+  [[nodiscard]] bool recorded_at(const std::filesystem::path& path, uint64_t seed) const {
+    std::ifstream in(path);
+    std::string line;
+    if (!in || !std::getline(in, line)) return false;
+    const auto r = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+    return r.is_object() && r.contains("identity") && r["identity"].value("run", "") == run(seed);
+  }
+};
+
+/// The identity of `cfg`'s runs: `cfg` after the sizes are resolved, `policies` as the
+/// experiment describes them, `threads` in force, and `data` = the data's fingerprint and
+/// the backbones' keys.
+inline RunIdentity run_identity(const RunConfig& cfg, const nlohmann::json& policies, int threads,
+                                const nlohmann::json& data) {
+  nlohmann::json config = cfg.to_json();
+  for (const auto& k : placement_keys()) config.erase(k);
+  RunIdentity id;
+  id.fields = {{"experiment", cfg.experiment},
+               {"dataset", cfg.dataset},
+               {"weak", cfg.weak},
+               {"strong", cfg.strong},
+               {"policies", policies},
+               {"config", config},
+               {"threads", threads},
+               {"code", code::fingerprint()},
+               {"data", data},
+               {"versions", runtime::versions()}};
+  id.group = stable_hash(id.fields.dump());
+  return id;
+}
+
+}  // namespace w2s
