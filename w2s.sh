@@ -6,16 +6,21 @@
 #   ./w2s.sh select  the validation runs that chose main.ini's setting, and the choice
 #   ./w2s.sh images  the first main job: Fashion-MNIST, label-free-pretrained MLPs, 3 seeds
 #   ./w2s.sh test    set up, build everything and run the whole test suite
-#   ./w2s.sh ablations  every experiment file × 3 seeds on Fashion-MNIST (docs/ablations.md)
-#   ./w2s.sh datasets   the tables, text and theory tasks: naive and aux-loss students × 3 seeds,
-#                       each ladder size's probe, gain vs misfit (docs/results.md)
+#   ./w2s.sh ablations  every experiment file × 3 seeds on Fashion-MNIST (docs/ablations.md): the
+#                       grid experiments/grids/ablations.ini run by w2s_sweep (docs/sweeps.md)
+#   ./w2s.sh datasets   the tables, text and theory tasks: naive and aux-loss students × 3 seeds
+#                       (experiments/grids/datasets.ini), each ladder size's probe, gain vs misfit
+#                       (docs/results.md)
+#   ./w2s.sh figures    the paper's figures from the main job, the ablations and the Fashion-MNIST
+#                       ladder (experiments/grids/ladder.ini), into docs/figures/ (runs what is missing)
 #   ./w2s.sh setup   install Debian packages and fetch the data and the MiniLM checkpoint only
 #   ./w2s.sh build   set up and build only
 #   ./w2s.sh python  make only the Python reference environment (transformers on Debian's torch)
 #                    that the parity tests compare with; `./w2s.sh test` makes it itself
 #
 # Environment: W2S_BUILD (build dir, default ./build), W2S_DATA_DIR (default ./data),
-# W2S_JOBS (parallel compile jobs, default 2), W2S_THREADS (threads per run, default all cores),
+# W2S_JOBS (parallel compile jobs, default 2), W2S_THREADS (threads per run, default all cores;
+# grids set their own), W2S_JOBS_RUNS (a grid's runs at once, default cores / its threads per run),
 # W2S_VENV (the Python reference environment, default ./.venv; the tests get its interpreter
 # as W2S_PYTHON).
 set -euo pipefail
@@ -31,7 +36,7 @@ export W2S_DATA_DIR=$DATA
 export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}
 
 PACKAGES=(build-essential cmake ninja-build ccache git libtorch-dev libopenblas0 librange-v3-dev
-          libboost-program-options-dev catch2 nlohmann-json3-dev curl ca-certificates)
+          libboost-program-options-dev catch2 nlohmann-json3-dev curl ca-certificates python3-matplotlib)
 
 say() { printf '\n== %s\n' "$*" >&2; }
 
@@ -219,7 +224,7 @@ main_job() {
   build --target naive_finetune aux_confidence_loss ground_truth_student w2s_report
   local out=$ROOT/results/main
   local common=(--config "$ROOT/experiments/configs/main.ini" --seeds 0-4 --out "$out" --cache-dir "$ROOT/cache"
-                --threads "${W2S_THREADS:-0}")
+                --threads "${W2S_THREADS:-0}" --skip-existing)
   for exp in ground_truth_student naive_finetune aux_confidence_loss; do
     say "$exp"
     "$BUILD/experiments/$exp" "${common[@]}"
@@ -260,27 +265,20 @@ images_job() {
 
 ablations() {
   build
-  local out=$ROOT/results/ablations
-  local common=(--dataset fashion-mnist --seeds 0,1,2 --out "$out" --cache-dir "$ROOT/cache" --threads "${W2S_THREADS:-0}" --quiet)
-  local exp
-  for exp in "$BUILD"/experiments/*; do
-    [[ -x $exp && $(basename "$exp") != gain_vs_misfit && $(basename "$exp") != docs_student_example ]] || continue  # regression only: see datasets; the docs example is a test
-    say "$(basename "$exp")"
-    "$exp" "${common[@]}"
-  done
-  say "table (also in $out/table.md)"
-  "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
+  say "the ablations grid (experiments/grids/ablations.ini): every experiment file × 3 seeds"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/ablations.ini" --out "$ROOT/results/ablations" --cache-dir "$ROOT/cache" \
+    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  cat "$ROOT/results/ablations/table.md"
 }
 
 datasets() {
-  build --target naive_finetune aux_confidence_loss model_ladder gain_vs_misfit w2s_report
-  local out=$ROOT/results/datasets d exp probe_lr
+  build --target naive_finetune aux_confidence_loss model_ladder gain_vs_misfit w2s_report w2s_sweep
+  local out=$ROOT/results/datasets d probe_lr
   local common=(--seeds 0,1,2 --out "$out" --cache-dir "$ROOT/cache" --threads "${W2S_THREADS:-0}" --quiet)
+  say "the datasets grid (experiments/grids/datasets.ini): naive and aux-loss students × 3 seeds on each"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/datasets.ini" --out "$out" --cache-dir "$ROOT/cache" \
+    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
   for d in breast-cancer wine digits letter spam-assassin brown; do
-    for exp in naive_finetune aux_confidence_loss; do
-      say "$exp on $d"
-      "$BUILD/experiments/$exp" --config "$ROOT/experiments/configs/$d.ini" "${common[@]}"
-    done
     probe_lr=0.001
     [[ $d == spam-assassin || $d == brown ]] && probe_lr=0.1  # docs/text.md: text features want a larger step
     say "each size's linear probe and fine-tuned accuracy on $d"
@@ -288,13 +286,30 @@ datasets() {
       "${common[@]}" | tee "$out/ladder_$d.md"
   done
   say "gain vs misfit on the Charikar et al. setting"
-  "$BUILD/experiments/gain_vs_misfit" "${common[@]}"
+  "$BUILD/experiments/gain_vs_misfit" "${common[@]}" --skip-existing
   say "table (also in $out/table.md; per-task misfit and gain in $out/tasks.csv)"
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv" --tasks "$out/tasks.csv"
 }
 
+# The paper's figures (docs/figures/index.md): the main job's records, the ablations grid and the
+# Fashion-MNIST ladder grid (experiments/grids/ladder.ini: Fig. 3), each run only where its record
+# is missing, drawn by tools/w2s_figures.py (matplotlib) as PNG and SVG with the tables.
+figures() {
+  main_job
+  ablations
+  say "the ladder grid (experiments/grids/ladder.ini): every pair weak < strong of xs, s, m, l"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/ladder.ini" --out "$ROOT/results/fig3" --cache-dir "$ROOT/cache" \
+    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  say "drawing the figures into docs/figures"
+  python3 "$ROOT/tools/w2s_figures.py" "$ROOT/results/main" "$ROOT/results/ablations" "$ROOT/results/fig3" \
+    --out "$ROOT/docs/figures" --report "$BUILD/tools/w2s_report" --title "w2s: the paper's figures from this machine's records"
+}
+
 run_tests() {
   setup_python
+  # sweep.slurm starts a one-node Slurm on loopback (tests/cli/slurm_cluster.sh); the daemons are
+  # started by the test only, under its own folder.
+  apt_install slurm-wlm munge
   export W2S_PYTHON=$VENV/bin/python
   build
   say "running the tests"
@@ -311,5 +326,6 @@ case ${1:-} in
   test) run_tests ;;
   ablations) ablations ;;
   datasets) datasets ;;
-  *) sed -n '2,20p' "$0"; exit 2 ;;
+  figures) figures ;;
+  *) sed -n '2,25p' "$0"; exit 2 ;;
 esac
