@@ -255,7 +255,8 @@ std::vector<size_t> run_pool(const Sweep& s, const std::vector<size_t>& todo, in
   std::map<pid_t, std::pair<size_t, std::chrono::steady_clock::time_point>> active;
   std::vector<size_t> failed;
   size_t next = 0, finished = 0;
-  double busy = 0;  // seconds of finished runs, for the estimate
+  std::vector<double> took;  // seconds of each finished run: the median predicts the rest (the first
+                             // runs pretrain the backbones others then read from the cache)
   const auto total = s.runs.size();
   while (next < todo.size() || !active.empty()) {
     while (next < todo.size() && static_cast<int>(active.size()) < jobs) {
@@ -275,16 +276,19 @@ std::vector<size_t> run_pool(const Sweep& s, const std::vector<size_t>& todo, in
     const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     const bool ok = finish(s, i, status, seconds);
     if (!ok) failed.push_back(i);
-    busy += seconds;
+    took.push_back(seconds);
     ++finished;
     const size_t left = todo.size() - finished;
     std::ostringstream line;
     line << "[" << already_done + finished - failed.size() << "/" << total << "] " << (ok ? "done   " : "FAILED ")
          << s.runs[i].label() << " (" << duration(seconds) << ")";
     if (!ok) line << ": " << last_line(s.log(s.keys[i])) << "  log: " << s.log(s.keys[i]).string();
-    if (left > 0)
-      line << "  ·  " << left << " left, about " << duration(busy / double(finished) * double(left) / double(jobs))
+    if (left > 0) {
+      auto sorted = took;
+      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+      line << "  ·  " << left << " left, about " << duration(sorted[sorted.size() / 2] * double(left) / double(jobs))
            << " to go";
+    }
     std::cout << line.str() << std::endl;
   }
   return failed;
@@ -370,7 +374,7 @@ int submit(const Sweep& s, const fs::path& self, const po::variables_map& vm) {
   check(!job.empty() && job.find_first_not_of("0123456789;") == std::string::npos, "sbatch failed: ",
         last_line(dir / "sbatch.err"), " (command: ", cmd, ")");
   w2s::atomic_write_text(dir / "job_id", job + "\n");
-  std::cout << "submitted " << missing.size() << " runs as job array " << job << " (" << tasks << " tasks of up to "
+  std::cout << "submitted " << missing.size() << (missing.size() == 1 ? " run" : " runs") << " as job array " << job << " (" << tasks << " tasks of up to "
             << chunk << "); task logs in " << dir.string() << "\nprogress: " << self.filename().string() << " "
             << s.grid.file.string() << " --status" << (vm.count("out") ? " --out " + s.out.string() : "") << "\n";
   return 0;

@@ -64,7 +64,7 @@ while [[ -n $(squeue -h -j "$task" 2>/dev/null) ]]; do sleep 0.5; done
 wait_for "$slow" "$work/killed" "lost: 1"
 sweep "$slow" "$work/killed" --status
 sweep "$slow" "$work/killed" --slurm >"$work/submit3.log" || fail "resubmission: $(cat "$work/submit3.log")"
-grep -q "submitted 1 runs" "$work/submit3.log" || fail "the resubmission should run only the lost run: $(cat "$work/submit3.log")"
+grep -q "submitted 1 run as" "$work/submit3.log" || fail "the resubmission should run only the lost run: $(cat "$work/submit3.log")"
 wait_for "$slow" "$work/killed" "done: 2"
 [[ $(find "$work/killed" -name '*.jsonl' | wc -l) -eq 2 ]] || fail "expected 2 records: $(find "$work/killed" -name '*.jsonl')"
 [[ -z $(find "$work" -name '*.tmp.*') ]] || fail "temporary files left: $(find "$work" -name '*.tmp.*')"
