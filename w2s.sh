@@ -301,7 +301,8 @@ figures() {
   "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/ladder.ini" --out "$ROOT/results/fig3" --cache-dir "$ROOT/cache" \
     ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
   say "drawing the figures into docs/figures"
-  python3 "$ROOT/tools/w2s_figures.py" "$ROOT/results/main" "$ROOT/results/ablations" "$ROOT/results/fig3" \
+  # Debian's python3, which has python3-matplotlib (whatever python3 comes first on PATH)
+  /usr/bin/python3 "$ROOT/tools/w2s_figures.py" "$ROOT/results/main" "$ROOT/results/ablations" "$ROOT/results/fig3" \
     --out "$ROOT/docs/figures" --report "$BUILD/tools/w2s_report" --title "w2s: the paper's figures from this machine's records"
 }
 

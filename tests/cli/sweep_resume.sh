@@ -4,9 +4,11 @@
 # a third time. Also: the runs it killed are not left running (they die with the sweep).
 set -u
 tools=$1 experiments=$2 data=$3 work=$4
-grid=$(dirname "$0")/../sweep/smoke.ini
 rm -rf "$work"
 mkdir -p "$work"
+# the smoke grid's 6 runs, each a few seconds long: long enough to be killed inside
+grid=$work/grid.ini
+sed 's/^args = .*/args = --smoke --quiet --epochs 200 --weak-epochs 3/' "$(dirname "$0")/../sweep/smoke.ini" >"$grid"
 export W2S_DATA_DIR=$data
 sweep=("$tools/w2s_sweep" "$grid" --bin-dir "$experiments" --out "$work/results" --cache-dir "$work/cache" --jobs 2)
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -17,8 +19,13 @@ runs=$("${sweep[@]}" --dry-run | wc -l)
 "${sweep[@]}" >"$work/first.log" 2>&1 &
 pid=$!
 state=$work/results/.sweep/runs
-until { compgen -G "$state/*.done" && compgen -G "$state/*.running"; } >/dev/null || ! kill -0 "$pid" 2>/dev/null; do
-  sleep 0.02
+in_flight() {  # a run that has started and has not written its marker
+  local f
+  for f in "$state"/*.running; do [[ -e $f && ! -e ${f%.running}.done ]] && return 0; done
+  return 1
+}
+until { compgen -G "$state/*.done" >/dev/null && in_flight; } || ! kill -0 "$pid" 2>/dev/null; do
+  sleep 0.05
 done
 kill -9 "$pid" 2>/dev/null
 wait "$pid" 2>/dev/null
