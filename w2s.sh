@@ -291,18 +291,23 @@ datasets() {
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv" --tasks "$out/tasks.csv"
 }
 
-# The paper's figures (docs/figures/index.md): the main job's records, the ablations grid and the
-# Fashion-MNIST ladder grid (experiments/grids/ladder.ini: Fig. 3), each run only where its record
-# is missing, drawn by tools/w2s_figures.py (matplotlib) as PNG and SVG with the tables.
+# The paper's figures (docs/figures/index.md): the main job's records, the ablations grid, the
+# Fashion-MNIST ladder grid (experiments/grids/ladder.ini: Fig. 3) and gain vs misfit, each run
+# only where its record is missing, drawn by tools/w2s_figures.py (matplotlib) as PNG and SVG
+# with the tables.
 figures() {
   main_job
   ablations
   say "the ladder grid (experiments/grids/ladder.ini): every pair weak < strong of xs, s, m, l"
   "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/ladder.ini" --out "$ROOT/results/fig3" --cache-dir "$ROOT/cache" \
     ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  say "gain vs misfit on the Charikar et al. setting (one seed, as tests/cli/check_theorem.sh)"
+  "$BUILD/experiments/gain_vs_misfit" --seeds 0 --out "$ROOT/results/theory" --cache-dir "$ROOT/cache" \
+    --threads "${W2S_THREADS:-0}" --skip-existing --quiet
   say "drawing the figures into docs/figures"
   # Debian's python3, which has python3-matplotlib (whatever python3 comes first on PATH)
   /usr/bin/python3 "$ROOT/tools/w2s_figures.py" "$ROOT/results/main" "$ROOT/results/ablations" "$ROOT/results/fig3" \
+    "$ROOT/results/theory" \
     --out "$ROOT/docs/figures" --report "$BUILD/tools/w2s_report" --title "w2s: the paper's figures from this machine's records"
 }
 
