@@ -294,6 +294,20 @@ def show(value):
 
 
 def label_variants(groups):
+    """Labels groups that share a cell with others: records made before run identities (no
+    identity.group) as such where records with identities share their experiment and dataset,
+    and each kind among itself by the configuration values that differ (label_by_difference)."""
+    legacy = [g for g in groups if "group" not in g.records[0].identity]
+    current = [g for g in groups if "group" in g.records[0].identity]
+    label_by_difference(current)
+    label_by_difference(legacy)
+    shared = {(g.experiment, g.dataset) for g in current}
+    for g in legacy:
+        if (g.experiment, g.dataset) in shared:
+            g.label = ", ".join(filter(None, ["recorded before run identities", g.label]))
+
+
+def label_by_difference(groups):
     """Labels groups that share a cell with others by the configuration values that differ.
 
     The differing paths are collected per (experiment, dataset) over all its cells, and every

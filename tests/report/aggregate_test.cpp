@@ -59,3 +59,15 @@ TEST_CASE("report: the median PGR over (weak, strong) pairs", "[report]") {
   REQUIRE(report::median({0.1, 0.4, 0.3, 0.2}) == Approx(0.25));
   REQUIRE(std::isnan(report::median({})));
 }
+
+TEST_CASE("report: records made before run identities are their own group, labelled as such", "[report]") {
+  auto legacy = record("unused", 0.5, 0, 0.6, 0.8, 0.7);
+  legacy.erase("identity");
+  legacy["policies"] = {{"loss", {{"options", {{"alpha", 0.5}}}}}};
+  const auto dir = folder({legacy, record("g1", 0.5, 0, 0.6, 0.8, 0.7), record("g2", 0.75, 0, 0.6, 0.8, 0.75)});
+  const auto groups = report::read_groups({dir});
+  REQUIRE(groups.size() == 3);
+  REQUIRE(groups[0].variant == "alpha=0.5");
+  REQUIRE(groups[1].variant == "alpha=0.75");
+  REQUIRE(groups[2].variant == "recorded before run identities");
+}

@@ -133,42 +133,53 @@ inline void flatten(const nlohmann::json& j, const std::string& prefix, std::map
   }
 }
 
-/// Sets `variant` of groups that share experiment, dataset and sizes: the fields whose
-/// values differ among them, as "name=value" (the path's last part; hashes cut to 8
-/// digits), at most four. A group alone in its cell keeps "".
+/// Sets `variant` of each of `members` (groups of one experiment, dataset and sizes) to the
+/// fields whose values differ among them, as "name=value" (the path's last part; hashes cut
+/// to 8 digits), at most four; the identity's first digits where nothing readable differs.
+inline void label_by_difference(const std::vector<Group*>& members) {
+  std::vector<std::map<std::string, std::string>> flat(members.size());
+  std::set<std::string> paths;
+  for (size_t i = 0; i < members.size(); ++i) {
+    flatten(members[i]->fields, "", flat[i]);
+    for (const auto& [k, v] : flat[i]) paths.insert(k);
+  }
+  std::vector<std::string> differing;
+  for (const auto& path : paths)
+    for (size_t i = 1; i < flat.size(); ++i)
+      if (flat[i].count(path) != flat[0].count(path) || (flat[i].count(path) && flat[i].at(path) != flat[0].at(path))) {
+        differing.push_back(path);
+        break;
+      }
+  for (size_t i = 0; i < members.size(); ++i) {
+    std::string label;
+    size_t shown = 0;
+    for (const auto& path : differing) {
+      if (shown == 4) {
+        label += ", …";
+        break;
+      }
+      const auto dot = path.rfind('.');
+      std::string value = flat[i].count(path) ? flat[i].at(path) : "-";
+      if (value.size() > 12 && value.find_first_not_of("0123456789abcdef") == std::string::npos) value.resize(8);
+      label += (shown++ ? ", " : "") + path.substr(dot == std::string::npos ? 0 : dot + 1) + "=" + value;
+    }
+    members[i]->variant = label.empty() ? members[i]->identity.substr(0, 8) : label;
+  }
+}
+
+/// Labels the groups that share experiment, dataset and sizes (a group alone in its cell
+/// keeps ""): records made before run identities as such, the others by what differs
+/// among them (label_by_difference).
 inline void label_variants(std::vector<Group>& groups) {
   std::map<std::tuple<std::string, std::string, std::string, std::string>, std::vector<Group*>> cells;
   for (auto& g : groups) cells[{g.experiment, g.dataset, g.weak, g.strong}].push_back(&g);
   for (auto& [cell, members] : cells) {
     if (members.size() < 2) continue;
-    std::vector<std::map<std::string, std::string>> flat(members.size());
-    std::set<std::string> paths;
-    for (size_t i = 0; i < members.size(); ++i) {
-      flatten(members[i]->fields, "", flat[i]);
-      for (const auto& [k, v] : flat[i]) paths.insert(k);
-    }
-    std::vector<std::string> differing;
-    for (const auto& path : paths)
-      for (size_t i = 1; i < flat.size(); ++i)
-        if (flat[i].count(path) != flat[0].count(path) || (flat[i].count(path) && flat[i].at(path) != flat[0].at(path))) {
-          differing.push_back(path);
-          break;
-        }
-    for (size_t i = 0; i < members.size(); ++i) {
-      std::string label;
-      size_t shown = 0;
-      for (const auto& path : differing) {
-        if (shown == 4) {
-          label += ", …";
-          break;
-        }
-        const auto dot = path.rfind('.');
-        std::string value = flat[i].count(path) ? flat[i].at(path) : "-";
-        if (value.size() > 12 && value.find_first_not_of("0123456789abcdef") == std::string::npos) value.resize(8);
-        label += (shown++ ? ", " : "") + path.substr(dot == std::string::npos ? 0 : dot + 1) + "=" + value;
-      }
-      members[i]->variant = label.empty() ? members[i]->identity.substr(0, 8) : label;
-    }
+    std::vector<Group*> legacy, current;
+    for (auto* g : members) (g->identity.rfind("legacy-", 0) == 0 ? legacy : current).push_back(g);
+    if (current.size() > 1) label_by_difference(current);
+    if (legacy.size() > 1) label_by_difference(legacy);
+    for (auto* g : legacy) g->variant = "recorded before run identities" + (g->variant.empty() ? "" : ", " + g->variant);
   }
 }
 
