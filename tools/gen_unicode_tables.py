@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates include/w2s/text/unicode_tables.hpp: the code-point classes GPT-2's
+"""Generates datasets/include/w2s/ingest/text/unicode_tables.hpp: the code-point classes GPT-2's
 pre-tokenisation regex needs (\\p{L}, \\p{N}, \\s), as sorted inclusive ranges.
 
 Usage (from the repository root):  python3 tools/gen_unicode_tables.py

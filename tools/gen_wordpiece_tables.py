@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Generates include/w2s/text/wordpiece_tables.hpp: the per-code-point tables that
+"""Generates datasets/include/w2s/ingest/text/wordpiece_tables.hpp: the per-code-point tables that
 let w2s::text::WordPiece reproduce Hugging Face `tokenizers`' BERT uncased
 pipeline (BertNormalizer + BertPreTokenizer) bit for bit.
 
@@ -261,7 +261,7 @@ def main():
 /// Hangul syllables are not in the mapping: wordpiece.hpp decomposes them.
 #include <cstdint>
 
-#include "w2s/text/unicode_tables.hpp"
+#include "w2s/ingest/text/unicode_tables.hpp"
 
 namespace w2s::text::wordpiece_tables {{
 

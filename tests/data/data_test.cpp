@@ -5,7 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "w2s/data/idx.hpp"
+#include "w2s/ingest/idx.hpp"
 #include "w2s/data/registry.hpp"
 
 using namespace w2s;

@@ -2,8 +2,8 @@
 // gain/misfit numbers, and the Charikar et al. dataset.
 #include <catch2/catch.hpp>
 
-#include "w2s/data/charikar.hpp"
-#include "w2s/experiment/record.hpp"
+#include "w2s/ingest/charikar.hpp"
+#include "w2s/experiment/task.hpp"
 #include "w2s/labels/ground_truth.hpp"
 #include "w2s/labels/noise.hpp"
 #include "w2s/labels/weak_labels.hpp"
@@ -35,7 +35,7 @@ TEST_CASE("regression tasks: per-column errors, misfit and gain by hand", "[metr
   const auto y = at::tensor({0.f, 0.f, 0.f, 0.f}).view({2, 2});
   const auto weak = at::tensor({2.f, 1.f, 0.f, 1.f}).view({2, 2});
   const auto student = at::tensor({1.f, 1.f, 1.f, 0.f}).view({2, 2});
-  const auto tasks = regression_tasks(weak, student, y, y);
+  const auto tasks = Regression::tasks(weak, student, y, y);
   // column 0: weak (4+0)/2 = 2, student (1+1)/2 = 1, misfit ((1−2)² + (1−0)²)/2 = 1, gain 1
   REQUIRE(tasks[0]["err_weak"].get<double>() == Approx(2));
   REQUIRE(tasks[0]["err_w2s"].get<double>() == Approx(1));
@@ -71,57 +71,4 @@ TEST_CASE("label sources that need classes say so on regression data", "[labels]
   REQUIRE(at::equal(WeakLabels<Soft>{}.make(c).targets, probs));
   REQUIRE_THROWS_WITH(WeakLabels<Hard>{}.make(c), Catch::Contains("is regression data"));
   REQUIRE_THROWS_WITH(RandomNoise<Soft>{}.make(c), Catch::Contains("label noise: dataset 'charikar' is regression data"));
-}
-
-TEST_CASE("least squares recovers an exact affine map of the features", "[student][regression]") {
-  // Features = a frozen 1-layer MLP; targets an exact affine function of them:
-  // the closed form must reproduce them to rounding.
-  Dataset d;
-  d.name = "lsq";
-  d.part = "train";
-  d.modality = Modality::regression;
-  d.inputs = at::randn({64, 3});
-  LadderSize size{"one", {"mlp", {6}}, {.objective = "none"}};
-  PretrainedBackbone bb{size, {3}, {}, "lsq-backbone", {}, nullptr};
-  torch::manual_seed(0);
-  auto fresh = make_backbone(size.backbone, {3});
-  for (auto& p : fresh->parameters()) bb.state.push_back(p.detach().clone());
-  at::Tensor features;
-  {
-    at::NoGradGuard g;
-    features = fresh->forward(d.inputs);
-  }
-  const auto w = at::randn({6, 2});
-  d.targets = features.matmul(w) + at::tensor({1.f, -2.f});
-  Log log("test", true);
-  FeatureCache cache;
-  TrainConfig cfg;
-  const StudentContext ctx{bb, cfg, log, cache};
-  const auto fitted = LeastSquares{}.fit(ctx, {d, d.targets, d}, SquaredError{});
-  REQUIRE(metrics::mse(fitted.result.test_probs, d.targets) < 1e-8);
-  REQUIRE_THROWS_WITH(LeastSquares{}.fit(ctx, {d, d.targets, d}, CrossEntropy{}),
-                      Catch::Contains("the loss must be squared_error"));
-}
-
-TEST_CASE("gradient accumulation gives the whole batch's step, also for batch statistics", "[train]") {
-  // The auxiliary confidence loss hardens with a quantile over the batch: minibatches
-  // of 2 must still train exactly as one batch of 8 (trainer.hpp's two passes).
-  const auto x = at::randn({8, 3});
-  const auto y = at::softmax(at::randn({8, 2}), 1);
-  const auto train = [&](int64_t minibatch) {
-    torch::manual_seed(3);
-    torch::nn::Linear model(3, 2);
-    TrainConfig cfg;
-    cfg.epochs = 2;
-    cfg.batch_size = 8;
-    cfg.minibatch = minibatch;
-    cfg.lr = 0.1;
-    Log log("test", true);
-    fit_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, x, y, x,
-               at::zeros({8}, at::kLong), AuxConfidence{}, cfg, log);
-    return model->weight.detach().clone();
-  };
-  const auto whole = train(0);
-  REQUIRE(at::allclose(train(2), whole, 1e-5, 1e-6));
-  REQUIRE(at::allclose(train(1), whole, 1e-5, 1e-6));
 }

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # run.sh SOURCE_DIR WORK_DIR DATA_DIR: installs w2s from SOURCE_DIR into WORK_DIR/prefix,
-# builds an outside project against it with find_package(w2s), and runs its experiment.
+# builds an outside project against it with find_package(w2s), and runs its experiment on a
+# built-in dataset (registered by the installed companion library's objects).
 set -euo pipefail
 src=$1 work=$2 data=$3
 rm -rf "$work"
 cmake -S "$src" -B "$work/build" -G Ninja -DW2S_BUILD_EXPERIMENTS=OFF -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_BENCH=OFF >/dev/null
+cmake --build "$work/build" >/dev/null  # the dataset companion library (compiled; the core is headers)
 cmake --install "$work/build" --prefix "$work/prefix" >/dev/null
 cmake -S "$src/tests/find_package" -B "$work/consumer" -G Ninja -DCMAKE_PREFIX_PATH="$work/prefix" \
       -DCMAKE_CXX_COMPILER_LAUNCHER="$(command -v ccache || true)" >/dev/null

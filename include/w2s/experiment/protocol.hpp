@@ -13,7 +13,6 @@
 #include "w2s/labels/label_source.hpp"
 #include "w2s/metrics/metrics.hpp"
 #include "w2s/students/fine_tune.hpp"
-#include "w2s/students/least_squares.hpp"
 #include "w2s/students/oracle_stopping.hpp"
 #include "w2s/students/student.hpp"
 
@@ -43,6 +42,7 @@ struct SeedState {
     t.seed = seed;
     t.device = device;
     t.label = label + " seed " + std::to_string(seed);
+    t.log = &log;
     return t;
   }
 };
@@ -66,16 +66,17 @@ inline StageResult stage_from(const Artifact& a, bool cached) {
   return r;
 }
 
-/// Trains `student` with cross entropy (squared error for regression) on ground truth of `half`, or loads it
-/// from the cache. With `predict_transfer`, also returns its predictions on the
-/// transfer half (the weak labels).
-template <class S>
+/// Trains `student` with the Task's stage loss (cross entropy; squared error for regression) on
+/// ground truth of `half`, or loads it from the cache. With `predict_transfer`, also returns its
+/// predictions on the transfer half (the weak labels).
+template <class Task, class S>
 StageResult ground_truth_stage(const SeedState& s, const S& student, const PretrainedBackbone& backbone,
                                const Dataset& half, bool weak, const std::string& role, bool predict_transfer) {
+  using Loss = typename Task::StageLoss;
   const auto cfg = s.train_config(weak, role + " " + backbone.size.name);
   const nlohmann::json key = {{"role", role},
                               {"student", describe_policy(student)},
-                              {"loss", half.regression() ? "squared_error" : "xent"},
+                              {"loss", std::string(Loss::name)},
                               {"backbone", backbone.key},
                               {"train", half.id()},
                               {"transfer", predict_transfer ? s.splits.transfer_half.id() : ""},
@@ -91,13 +92,13 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
   s.log(role, " ", backbone.size.name, " seed ", s.seed, ": training ", std::string(S::name), " on ", half.size(),
         " ground-truth labels");
   const StudentContext ctx{backbone, cfg, s.log, s.features};
-  const StudentData data{half, ground_truth_targets(half), s.splits.test};
-  Fitted fitted = half.regression() ? student.fit(ctx, data, SquaredError{}) : student.fit(ctx, data, CrossEntropy{});
+  const StudentData data = for_student<S>({half, ground_truth_targets(half), s.splits.test});
+  const Fitted fitted = student.fit(ctx, data, Loss{});
   Artifact a;
   a.tensors.push_back(fitted.result.test_probs);
   if (predict_transfer) a.tensors.push_back(fitted.predict(s.splits.transfer_half));
   a.meta = {{"key", key},
-            {"score", metrics::score(fitted.result.test_probs, s.splits.test.targets)},
+            {"score", Task::score(fitted.result.test_probs, s.splits.test.targets)},
             {"curve", fitted.result.curve.to_json()},
             {"seconds", fitted.result.seconds}};
   s.cache.store(base, a);
@@ -120,25 +121,23 @@ struct WeakStudentFor<OracleStopping<Inner>> {
   }
 };
 
-/// Steps 2–3: the weak supervisor, fine-tuned on ground truth of the weak half,
-/// and its soft predictions on the transfer half. In the regression setting the
-/// weak model is, as in Charikar et al., a least-squares head on its frozen
-/// representation. `student` is the experiment's (WeakStudentFor).
-template <class S>
+/// Steps 2–3: the weak supervisor, trained on ground truth of the weak half as the Task says
+/// (Task::weak_student: fine-tuned like the student's family for classes; for regression, as in
+/// Charikar et al., a least-squares head on its frozen representation), and its soft
+/// predictions on the transfer half. `student` is the experiment's.
+template <class Task, class S>
 StageResult weak_supervisor(const SeedState& s, const S& student) {
-  if (s.splits.weak_half.regression())
-    return ground_truth_stage(s, LeastSquares{}, s.weak_backbone, s.splits.weak_half, true, "weak", true);
-  return ground_truth_stage(s, WeakStudentFor<S>::make(student), s.weak_backbone, s.splits.weak_half, true, "weak",
-                            true);
+  return ground_truth_stage<Task>(s, Task::weak_student(student), s.weak_backbone, s.splits.weak_half, true, "weak",
+                                  true);
 }
 
 /// Step 5: the strong ceiling, adapted by the experiment's own Student on
 /// ground truth of the half `--ceiling-half` names. Its predictions on the
 /// transfer half say where the strong model is unconfident (paper Fig. 26).
-template <class S>
+template <class Task, class S>
 StageResult strong_ceiling(const SeedState& s, const S& student) {
   const auto& half = s.config.ceiling_half == "weak" ? s.splits.weak_half : s.splits.transfer_half;
-  return ground_truth_stage(s, student, s.strong_backbone, half, false, "ceiling", true);
+  return ground_truth_stage<Task>(s, student, s.strong_backbone, half, false, "ceiling", true);
 }
 
 }  // namespace w2s

@@ -23,14 +23,55 @@ struct LabelContext {
   at::Tensor ceiling_transfer_probs = {};  ///< N_transfer × C
 };
 
-/// What the student trains and is tested on. `targets` are N×C distributions
-/// (N×k real values for regression);
-/// `test` is the test set as the student sees it (its targets stay ground truth).
+/// What the student trains and is tested on. `targets` are N×C distributions (N×k real
+/// values for regression): what the label source made. A label source returns `train` as the
+/// transfer half it labelled; before a student sees it, `for_student` takes the half's ground
+/// truth out (`train.targets` undefined) and hands it back, as `ground_truth`, only to a
+/// student whose type asks for it (needs_transfer_ground_truth). `test` is the test set as the
+/// student sees it; its targets stay: the trainer's evaluation curve scores against them.
 struct StudentData {
   Dataset train;
   at::Tensor targets;
   Dataset test;
+  /// The transfer half's ground truth (N class ids, or N×k values); defined only for a student
+  /// that asks for it (transfer_ground_truth<S>).
+  at::Tensor ground_truth = {};
+  /// Width of a model's output: the classes, or the regression targets per example.
+  [[nodiscard]] int64_t outputs() const { return train.classes > 0 ? train.classes : targets.size(1); }
 };
+
+/// Whether student `S` is handed the transfer half's ground truth: it declares
+/// `static constexpr bool needs_transfer_ground_truth = true` (the saliency probe,
+/// students/probe_after.hpp). Every other student trains on its label source's targets only.
+template <class S>
+constexpr bool needs_transfer_ground_truth() {
+  if constexpr (requires { S::needs_transfer_ground_truth; })
+    return S::needs_transfer_ground_truth;
+  else
+    return false;
+}
+
+/// `d` as student `S` may see it: the training half's ground truth removed, and handed back
+/// as `ground_truth` where `S` asks for it by type.
+template <class S>
+StudentData for_student(StudentData d) {
+  at::Tensor truth = std::move(d.train.targets);
+  d.train.targets = at::Tensor();
+  if constexpr (needs_transfer_ground_truth<S>()) d.ground_truth = std::move(truth);
+  return d;
+}
+
+/// The transfer half's ground truth, for a student whose type asks for it; a student that
+/// does not declare needs_transfer_ground_truth does not compile with it.
+template <class S>
+const at::Tensor& transfer_ground_truth(const StudentData& d) {
+  static_assert(needs_transfer_ground_truth<S>(),
+                "w2s::transfer_ground_truth<S>: S must declare `static constexpr bool needs_transfer_ground_truth = "
+                "true`; only such students are handed the transfer half's ground truth (docs/roles.md#student)");
+  check(d.ground_truth.defined(), S::name, ": the transfer half's ground truth was not handed over (the data did not ",
+        "come through w2s::for_student<", S::name, ">)");
+  return d.ground_truth;
+}
 
 template <class L>
 concept LabelMaker = requires(const L& source, const LabelContext& context) {

@@ -4,7 +4,7 @@
 /// think this is {weak_label}. What do you think?" appended to every prompt),
 /// which makes simulating the supervisor trivial.
 #include "w2s/core/cache.hpp"
-#include "w2s/data/text_data.hpp"
+#include "w2s/data/weak_label_sentence.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/labels/weak_labels.hpp"
 

@@ -1,14 +1,16 @@
 #pragma once
 /// \file
 /// Builds a backbone from its spec: the one place that maps kind names to classes.
+#include <fstream>
 #include <memory>
+#include <sstream>
 #include <vector>
 
 #include "w2s/models/backbone.hpp"
 #include "w2s/models/bert_backbone.hpp"
 #include "w2s/models/gpt2_backbone.hpp"
 #include "w2s/models/text_backbone.hpp"
-#include "w2s/text/wordpiece.hpp"
+#include "w2s/core/hash.hpp"
 
 namespace w2s {
 
@@ -25,7 +27,11 @@ inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec, con
     auto checkpoint = load_bert(spec.checkpoint);
     check(vocab != nullptr && vocab->subword_begin > 0, "backbone '", spec.checkpoint, "' reads WordPiece ids: the ",
           "dataset has none (text datasets get them when ", checkpoint.vocab.string(), " exists at load time)");
-    const auto hash = text::WordPiece::load(checkpoint.vocab).vocab_hash();
+    std::ifstream in(checkpoint.vocab, std::ios::binary);
+    check(bool(in), checkpoint.vocab.string(), ": cannot open the encoder's WordPiece vocabulary");
+    std::ostringstream bytes;
+    bytes << in.rdbuf();
+    const auto hash = stable_hash(bytes.str());  // as text::WordPiece::vocab_hash, which the dataset's loader used
     check(hash == vocab->subword_vocab, "backbone '", spec.checkpoint, "': the dataset was tokenised with another ",
           "vocabulary (hash ", vocab->subword_vocab, ") than ", checkpoint.vocab.string(), " (hash ", hash, ")");
     return std::make_shared<BertBackbone>(std::move(checkpoint), vocab->subword_begin);

@@ -61,7 +61,7 @@ struct FewShotPrompting {
       return nearest_mean_probs(cache.get(backbone, d, device).to(at::kCPU), means, present, scale);
     };
     FitResult r;
-    r.test_probs = r.best_test_probs = predict(data.test);
+    r.test_probs = predict(data.test);
     r.curve.steps = {0};
     r.curve.score = {r.test_probs.argmax(1).eq(data.test.targets).to(at::kDouble).mean().item<double>()};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -95,7 +95,7 @@ struct FewShotPrompting {
       return lm_prompt_probs(*lm, prompt, d.inputs, device);
     };
     FitResult r;
-    r.test_probs = r.best_test_probs = predict(data.test);
+    r.test_probs = predict(data.test);
     r.curve.steps = {0};
     r.curve.score = {metrics::accuracy(r.test_probs, data.test.targets)};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

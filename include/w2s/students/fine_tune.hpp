@@ -46,9 +46,9 @@ struct FineTune {
     cfg.val_fraction = val_fraction;
     if (train_layers < 0) {
       torch::manual_seed(cfg.seed);
-      Classifier model(c.backbone.make(example_shape(data.train)), data.train.outputs());
-      auto result = fit_module(*model, [&](const at::Tensor& x) { return model->forward(x); }, data.train.inputs,
-                               data.targets, data.test.inputs, data.test.targets, loss, cfg, c.log);
+      Classifier model(c.backbone.make(example_shape(data.train)), data.outputs());
+      auto result = train_module(*model, [&](const at::Tensor& x) { return model->forward(x); },
+                                 {data.train.inputs, data.targets}, loss, cfg, {data.test.inputs, data.test.targets});
       return {model, std::move(result), classifier_predict(model, cfg.device)};
     }
     check(c.backbone.size.backbone.kind == "bert", "--train-layers ", train_layers, ": only pretrained encoders have ",
@@ -61,7 +61,7 @@ struct FineTune {
     check(from >= 0, "--train-layers ", train_layers, ": the encoder '", c.backbone.size.name, "' has ",
           encoder->layers(), " layers");
     torch::manual_seed(cfg.seed);
-    auto model = std::make_shared<TopLayersImpl>(encoder, from, data.train.outputs());
+    auto model = std::make_shared<TopLayersImpl>(encoder, from, data.outputs());
     auto frozen = std::dynamic_pointer_cast<BertBackbone>(c.backbone.make(example_shape(data.train)));
     frozen->to(cfg.device);
     frozen->eval();
@@ -72,8 +72,8 @@ struct FineTune {
       });
     };
     const ForwardFn forward = [&](const at::Tensor& x) { return model->forward(x); };
-    auto result = fit_module(*model, forward, states(data.train), data.targets, states(data.test), data.test.targets,
-                             loss, cfg, c.log);
+    auto result = train_module(*model, forward, {states(data.train), data.targets}, loss, cfg,
+                               {states(data.test), data.test.targets});
     auto predict = [model, states, device = cfg.device](const Dataset& d) {
       model->eval();
       return predict_probs([&](const at::Tensor& x) { return model->forward(x); }, states(d), device, d.regression(), 256);

@@ -28,7 +28,7 @@ struct LeastSquares {
       return theory::apply_head(cache.get(backbone, d, device), head).to(at::kFloat);
     };
     FitResult r;
-    r.test_probs = r.best_test_probs = predict(data.test);
+    r.test_probs = predict(data.test);
     r.curve.steps = {0};
     r.curve.score = {metrics::score(r.test_probs, data.test.targets)};
     r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

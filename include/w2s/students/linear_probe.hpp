@@ -11,12 +11,12 @@ namespace w2s {
 template <class L>
 Fitted fit_probe(const StudentContext& c, const StudentData& data, const L& loss, const TrainConfig& cfg) {
   torch::manual_seed(cfg.seed);
-  Classifier model(c.backbone.make(example_shape(data.train)), data.train.outputs());
+  Classifier model(c.backbone.make(example_shape(data.train)), data.outputs());
   const auto train = c.features.get(c.backbone, data.train, cfg.device);
   const auto test = c.features.get(c.backbone, data.test, cfg.device);
   auto& head = model->head();
-  auto result = fit_module(*head, [&](const at::Tensor& f) { return head->forward(f); }, train, data.targets, test,
-                           data.test.targets, loss, cfg, c.log);
+  auto result = train_module(*head, [&](const at::Tensor& f) { return head->forward(f); }, {train, data.targets}, loss,
+                             cfg, {test, data.test.targets});
   auto predict = [head, &cache = c.features, &backbone = c.backbone, device = cfg.device](const Dataset& d) mutable {
     head->eval();
     return predict_probs([&](const at::Tensor& f) { return head->forward(f); }, cache.get(backbone, d, device), device,

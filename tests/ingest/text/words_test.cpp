@@ -9,8 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "w2s/text/brown.hpp"
-#include "w2s/text/words.hpp"
+#include "w2s/ingest/text/brown.hpp"
+#include "w2s/ingest/text/words.hpp"
 
 using namespace w2s;
 using namespace w2s::text;

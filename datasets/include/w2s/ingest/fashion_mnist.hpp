@@ -6,7 +6,7 @@
 #include <filesystem>
 
 #include "w2s/data/dataset.hpp"
-#include "w2s/data/idx.hpp"
+#include "w2s/ingest/idx.hpp"
 
 namespace w2s::data {
 

@@ -6,7 +6,7 @@
 /// Hangul syllables are not in the mapping: wordpiece.hpp decomposes them.
 #include <cstdint>
 
-#include "w2s/text/unicode_tables.hpp"
+#include "w2s/ingest/text/unicode_tables.hpp"
 
 namespace w2s::text::wordpiece_tables {
 

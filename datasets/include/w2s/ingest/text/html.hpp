@@ -13,7 +13,7 @@
 #include <string>
 #include <string_view>
 
-#include "w2s/text/encodings.hpp"
+#include "w2s/ingest/text/encodings.hpp"
 
 namespace w2s::text {
 

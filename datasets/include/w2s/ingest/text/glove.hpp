@@ -33,7 +33,7 @@
 
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/error.hpp"
-#include "w2s/text/wink_json.hpp"
+#include "w2s/ingest/text/wink_json.hpp"
 
 namespace w2s::text {
 

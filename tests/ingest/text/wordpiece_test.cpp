@@ -13,7 +13,7 @@
 #include <string>
 #include <vector>
 
-#include "w2s/text/wordpiece.hpp"
+#include "w2s/ingest/text/wordpiece.hpp"
 
 using namespace w2s;
 using text::WordPiece;

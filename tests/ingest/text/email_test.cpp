@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "w2s/text/email.hpp"
+#include "w2s/ingest/text/email.hpp"
 
 using namespace w2s;
 using namespace w2s::text;

@@ -36,8 +36,9 @@
 #include <vector>
 
 #include "w2s/core/error.hpp"
-#include "w2s/text/bpe.hpp"  // bpe_detail's strict UTF-8 decoder and range search
-#include "w2s/text/wordpiece_tables.hpp"
+#include "w2s/core/hash.hpp"
+#include "w2s/ingest/text/bpe.hpp"  // bpe_detail's strict UTF-8 decoder and range search
+#include "w2s/ingest/text/wordpiece_tables.hpp"
 
 namespace w2s::text {
 
@@ -162,11 +163,7 @@ class WordPiece {
     wp.options_ = std::move(options);
     check(wp.options_.max_chars_per_word > 0, "WordPieceOptions::max_chars_per_word: expected > 0, got ",
           wp.options_.max_chars_per_word);
-    uint64_t h = 14695981039346656037ull;  // FNV-1a 64, as w2s::stable_hash (core/cache.hpp, which needs torch)
-    for (const unsigned char c : text) h = (h ^ c) * 1099511628211ull;
-    char hex[17];
-    std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
-    wp.hash_ = hex;
+    wp.hash_ = stable_hash(text);  // models/factory.hpp compares the checkpoint's file by the same hash
     for (size_t start = 0, line = 1; start < text.size(); ++line) {
       size_t end = std::min(text.find('\n', start), text.size());
       std::string token = text.substr(start, end - start);

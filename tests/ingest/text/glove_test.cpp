@@ -1,6 +1,6 @@
 // GloVe: the binary pair round-trips exactly, the wink JSON converter reads a tiny
 // hand-written file, and every corruption of either is an error that says what.
-#include "w2s/text/glove.hpp"
+#include "w2s/ingest/text/glove.hpp"
 
 #include <unistd.h>
 

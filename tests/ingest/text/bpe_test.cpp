@@ -11,7 +11,7 @@
 #include <random>
 #include <set>
 
-#include "w2s/text/bpe.hpp"
+#include "w2s/ingest/text/bpe.hpp"
 
 using namespace w2s;
 using text::Gpt2Tokenizer;

@@ -19,22 +19,12 @@
 #include "w2s/core/error.hpp"
 #include "w2s/core/log.hpp"
 #include "w2s/data/dataset.hpp"
-#include "w2s/text/glove.hpp"
-#include "w2s/text/wordpiece.hpp"
-#include "w2s/text/words.hpp"
+#include "w2s/data/weak_label_sentence.hpp"
+#include "w2s/ingest/text/glove.hpp"
+#include "w2s/ingest/text/wordpiece.hpp"
+#include "w2s/ingest/text/words.hpp"
 
 namespace w2s {
-
-/// The paper's sentence (§5 discussion), appended to text inputs by WeakLabelInInput.
-inline constexpr std::string_view weak_label_sentence = "I think this is {weak_label}. What do you think?";
-
-/// `weak_label_sentence` with `label` in place of {weak_label}.
-inline std::string weak_label_sentence_for(const std::string& label) {
-  std::string s(weak_label_sentence);
-  const std::string_view slot = "{weak_label}";
-  s.replace(s.find(slot), slot.size(), label);
-  return s;
-}
 
 struct TextExample {
   std::string text;
@@ -171,56 +161,6 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
            tokens, " tokens kept (at most ", max_tokens, " per text), ",
            100.0 * double(unknown) / double(std::max<int64_t>(tokens, 1)), "% unknown (outside GloVe, or in test not seen in training)");
   return b;
-}
-
-/// `d`'s token ids with the weak-label sentence for `labels` (N class ids) after
-/// each input's last token, spelled by the dataset's own tokenizer; rows are
-/// right-padded to the longest result. With WordPiece columns (Vocabulary::subword_begin)
-/// the sentence also goes before each row's [SEP], and both segments keep their
-/// widths: make_text_bundle left room for it.
-inline at::Tensor append_weak_label_sentences(const Dataset& d, const at::Tensor& labels) {
-  check(d.vocab != nullptr && d.vocab->encode, "weak label in the input: text dataset '", d.name,
-        "' has no tokenizer to spell the sentence with");
-  check(d.inputs.dim() == 2, "weak label in the input: expected N×T token ids, got ", d.inputs.sizes());
-  const auto& v = *d.vocab;
-  const int64_t pad = v.pad_id;
-  std::vector<std::vector<int64_t>> sentence, pieces;
-  int64_t longest = 0;
-  for (const auto& c : d.class_names) {
-    // Subword tokenizers see the sentence as a continuation: after a space.
-    sentence.push_back(v.encode((v.words.empty() ? " " : "") + weak_label_sentence_for(c)));
-    longest = std::max<int64_t>(longest, static_cast<int64_t>(sentence.back().size()));
-    if (v.subword_begin > 0) {
-      auto p = v.encode_subwords(weak_label_sentence_for(c));
-      pieces.emplace_back(p.begin() + 1, p.end());  // without [CLS], with [SEP]
-    }
-  }
-  const auto in = d.inputs.contiguous();
-  const int64_t n = in.size(0), t = in.size(1);
-  const int64_t words_end = v.subword_begin > 0 ? v.subword_begin : t;
-  const int64_t width = v.subword_begin > 0 ? t : t + longest;
-  auto out = v.subword_begin > 0 ? in.clone() : at::full({n, width}, pad, at::kLong);
-  const auto* src = in.data_ptr<int64_t>();
-  auto* dst = out.data_ptr<int64_t>();
-  const auto lab = labels.to(at::kLong).contiguous();
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t k = lab.data_ptr<int64_t>()[i];
-    int64_t used = 0;
-    while (used < words_end && src[i * t + used] != pad) ++used;
-    const auto& s = sentence.at(k);
-    check(v.subword_begin == 0 || used + static_cast<int64_t>(s.size()) <= words_end, "weak label in the input: ",
-          "no room for the sentence in row ", i, " of ", d.id());
-    std::copy_n(src + i * t, used, dst + i * width);
-    std::copy(s.begin(), s.end(), dst + i * width + used);
-    if (v.subword_begin == 0) continue;
-    int64_t end = v.subword_begin;  // one past [SEP]
-    while (end < t && src[i * t + end] != 0) ++end;
-    const auto& p = pieces.at(k);
-    check(end - 1 + static_cast<int64_t>(p.size()) <= t, "weak label in the input: no room for the sentence's ",
-          "WordPiece ids in row ", i, " of ", d.id());
-    std::copy(p.begin(), p.end(), dst + i * width + end - 1);  // over the old [SEP]
-  }
-  return out;
 }
 
 }  // namespace w2s

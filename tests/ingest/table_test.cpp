@@ -4,7 +4,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "w2s/data/table.hpp"
+#include "w2s/ingest/table.hpp"
 
 using namespace w2s;
 namespace fs = std::filesystem;

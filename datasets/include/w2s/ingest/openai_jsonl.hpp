@@ -18,7 +18,7 @@
 
 #include "w2s/core/log.hpp"
 #include "w2s/data/dataset.hpp"
-#include "w2s/text/bpe.hpp"
+#include "w2s/ingest/text/bpe.hpp"
 
 namespace w2s::data {
 
