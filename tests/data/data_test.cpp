@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "w2s/ingest/fashion_mnist.hpp"
 #include "w2s/ingest/idx.hpp"
 #include "w2s/data/registry.hpp"
 

@@ -2,6 +2,7 @@
 // inputs, text backbones' padding invariance, and widened table backbones.
 #include <catch2/catch.hpp>
 
+#include "w2s/ingest/text_data.hpp"
 #include "w2s/labels/weak_label_in_input.hpp"
 #include "w2s/models/pretrain.hpp"
 

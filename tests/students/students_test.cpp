@@ -110,7 +110,7 @@ TEST_CASE("fine-tuning trains the backbone and the head; the curve has the evalu
   REQUIRE(f.result.curve.final() == Approx(fx.accuracy(f)));
   // the backbone's weights moved
   const auto before = fx.bb.make()->parameters().front();
-  REQUIRE_FALSE(at::allclose(f.model->backbone().parameters().front(), before));
+  REQUIRE_FALSE(at::allclose(Classifier(f.model)->backbone().parameters().front(), before));
   // predict is the trained model's softmax on any part
   const auto p = f.predict(fx.test);
   REQUIRE(p.sizes() == at::IntArrayRef({300, 2}));
@@ -123,7 +123,7 @@ TEST_CASE("the linear probe trains the head alone, on features computed once", "
   const auto f = LinearProbe{}.fit(ctx, for_student<LinearProbe>(fx.labelled(fx.truth())), CrossEntropy{});
   REQUIRE(fx.accuracy(f) > 0.85);
   const auto pretrained = fx.bb.make()->parameters();
-  const auto kept = f.model->backbone().parameters();
+  const auto kept = Classifier(f.model)->backbone().parameters();
   for (size_t i = 0; i < kept.size(); ++i) REQUIRE(at::equal(kept[i], pretrained[i]));  // frozen
   REQUIRE(at::allclose(f.predict(fx.test), f.result.test_probs));
 }

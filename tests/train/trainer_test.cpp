@@ -149,6 +149,7 @@ struct Recorder : Callback {
   void begin(TrainState& s) override { hooks.push_back("begin"), total = s.total; }
   void step(TrainState& s) override {
     hooks.push_back("step");
+    total = s.total;
     REQUIRE(s.step == ++steps_seen);  // 1-based, one call per optimiser step
   }
   void evaluated(TrainState& s) override {
