@@ -48,14 +48,14 @@ int ladder_main(int argc, char** argv) {
       c.epochs = probe_epochs;
       c.lr = probe_lr;
       const w2s::SeedState probe_state{c, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.pretrain_pool()};
-      const auto lp = w2s::strong_ceiling(probe_state, w2s::LinearProbe{});
+      const auto lp = w2s::strong_ceiling<w2s::Classification>(probe_state, w2s::LinearProbe{});
       const double lp_acc = w2s::metrics::score(lp.test_probs, splits.test.targets);
       double ft_acc = NAN;
       if (finetune) {
         const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.pretrain_pool()};
         w2s::FineTune ft;
         if (size.backbone.kind == "bert") ft.train_layers = finetune_layers;
-        ft_acc = w2s::metrics::score(w2s::strong_ceiling(ft_state, ft).test_probs, splits.test.targets);
+        ft_acc = w2s::metrics::score(w2s::strong_ceiling<w2s::Classification>(ft_state, ft).test_probs, splits.test.targets);
       }
       std::cout << "| " << size.name << " | " << size.backbone.describe().dump() << " | " << size.pretrain.describe().dump()
                 << " | " << std::fixed << std::setprecision(1) << bb.meta.value("seconds", 0.0) << " | "
