@@ -119,7 +119,7 @@ if [[ -d $data/models/all-MiniLM-L6-v2 ]]; then
   "$bin" "${encoder[@]}" >/dev/null 2>&1
   encoder_record=$(ls "$work"/encoder/naive_finetune/brown_xs_minilm-l6_*_seed0.jsonl | head -1)
   encoder_clean=$(numbers "$encoder_record")
-  pt=$(ls "$work"/cache/features/*.pt | head -1)
+  pt=$(find "$work/cache/features" -name "*.pt" | sort | head -1)
   python3 -c 'import sys
 p = sys.argv[1]; b = bytearray(open(p, "rb").read()); b[len(b) // 2] ^= 0x10; open(p, "wb").write(b)' "$pt"
   "$bin" "${encoder[@]}" >/dev/null 2>"$work/features.err"
@@ -176,6 +176,10 @@ small=$work/small
 mkdir -p "$small"
 if mount -t tmpfs -o size=64k tmpfs "$small" 2>/dev/null; then
   cache_for=$small/cache full_disk "cache: cannot write" "$small" 0
+  # --out on a disk with no space left at all: said so, before any work
+  mkdir -p "$small/out"
+  head -c 1M /dev/zero >"$small/filler" 2>/dev/null || true
+  out_for=$small/out full_disk "out: no space left on the device" "$small/out" 0 --no-cache
   umount "$small"
 else
   cache_for=$small/cache full_disk "cache: cannot write" "$small" 64

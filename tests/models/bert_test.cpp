@@ -14,6 +14,7 @@
 
 #include "w2s/models/bert.hpp"
 #include "w2s/models/bert_backbone.hpp"
+#include "w2s/students/student.hpp"
 
 using namespace w2s;
 namespace fs = std::filesystem;
@@ -123,6 +124,18 @@ TEST_CASE("BERT: right padding leaves real tokens' states unchanged; lower + upp
   const auto pooled = backbone.forward(rows);
   CHECK(at::allclose(pooled[5], backbone.forward(rows.slice(0, 5, 6))[0], 1e-5, 1e-6));
   for (int64_t from : {0, 1, 3}) CHECK(at::allclose(backbone.upper(backbone.lower(rows, from), from), pooled, 1e-5, 1e-6));
+
+  // Slices of one dataset run apart (fine_tune.hpp runs lower() 512 rows at a time) pad to
+  // the whole dataset's longest row when told it, so they concatenate; each alone is cut to
+  // its own longest row, which is what broke --train-layers k >= 1 on Brown.
+  const auto short_rows = rows.slice(0, 0, 4);  // lengths 2..5 of at most 7
+  REQUIRE(backbone.lower(short_rows, 1).size(1) == 5);
+  const int64_t longest = backbone.longest(rows);
+  REQUIRE(longest == 7);
+  const auto joined =
+      at::cat({backbone.lower(short_rows, 1, longest), backbone.lower(rows.slice(0, 4), 1, longest)});
+  REQUIRE(joined.size(1) == 7);
+  REQUIRE(at::allclose(backbone.upper(joined, 1), pooled, 1e-5, 1e-6));
 }
 
 TEST_CASE("Sentence-transformers pooling: mean over real tokens, cls, max, normalisation", "[bert]") {
@@ -181,10 +194,123 @@ TEST_CASE("BERT checkpoint folders with defects fail with one line naming the fi
   CHECK_THAT(load(), Catch::Contains(config.string() + ": 'num_hidden_layers' must be a positive integer"));
   write_text(config, good);
 
+  {  // a weight that is NaN: refused at load, naming the file and the tensor (not a divergence at step 1)
+    auto bad = saved_tiny(t.path / "nan");
+    at::NoGradGuard no_grad;
+    bad->named_parameters()["embeddings.word_embeddings.weight"][7][3] = NAN;
+    save_bert(*bad, t.path / "nan");
+    CHECK_THAT(error_of([&] { load_bert(t.path / "nan"); }),
+               Catch::Contains((t.path / "nan" / "model.safetensors").string()) &&
+                   Catch::Contains("tensor 'embeddings.word_embeddings.weight' [40, 8] has 1 non-finite weights") &&
+                   Catch::Contains("element 59"));
+  }
+
   const auto weights = dir / "model.safetensors";
   fs::resize_file(weights, fs::file_size(weights) - 100);
   CHECK_THAT(load(), Catch::Contains(weights.string()));
   fs::remove(weights);
   write_text(dir / "pytorch_model.bin", "pickle");
   CHECK_THAT(load(), Catch::Contains(weights.string() + ": missing (only pytorch_model.bin is there"));
+}
+
+TEST_CASE("the per-text feature store: segments keep every process's rows; every file the encoder reads is hashed",
+          "[bert][cache]") {
+  TempDir t("store");
+  saved_tiny(t.path / "m", 5);
+  std::ifstream in(t.path / "m" / "vocab.txt", std::ios::binary);
+  const std::string vocab_text((std::istreambuf_iterator<char>(in)), {});
+  auto vocab = std::make_shared<Vocabulary>();
+  vocab->words = {"[PAD]", "[UNK]"};
+  vocab->subword_begin = 2;
+  vocab->subword_vocab = stable_hash(vocab_text);
+  Dataset all;
+  all.name = "texts", all.part = "all", all.modality = Modality::text, all.classes = 2, all.vocab = vocab;
+  all.inputs = at::zeros({30, 2 + 8}, at::kLong);
+  for (int64_t i = 0; i < 30; ++i) {
+    const int64_t len = 3 + i % 5;  // [CLS], 1 to 5 pieces, [SEP]; the first piece makes each text unique
+    all.inputs[i].slice(0, 2, 2 + len).copy_(at::randint(5, 40, {len}, at::kLong));
+    all.inputs[i][2] = 2, all.inputs[i][3] = 5 + i, all.inputs[i][2 + len - 1] = 3;
+  }
+  all.targets = at::zeros({30}, at::kLong);
+  const auto part = [&](int64_t from, int64_t to, const std::string& name) {
+    return all.subset(at::arange(from, to, at::kLong), name);
+  };
+  const Cache cache(t.path / "cache", true);
+  const Log log("test", true);
+  const LadderSize size{"tiny-bert", {"bert", {}, (t.path / "m").string()}, {.objective = "none"}};
+  const auto bb = pretrain(size, all, cache, false, torch::kCPU, log);
+  // Two processes: b has read the (empty) store before a appends rows 0..15; b then appends 10..25.
+  FeatureCache a(&cache), b(&cache);
+  b.get(bb, part(28, 30, "early"), torch::kCPU);
+  a.get(bb, part(0, 15, "first"), torch::kCPU);
+  b.get(bb, part(10, 25, "second"), torch::kCPU);
+  REQUIRE(a.encoded_texts() == 15);
+  REQUIRE(b.encoded_texts() == 2 + 10);  // rows 10..14 came from a's segment, read under the lock
+  // A third process finds every row of both: nothing to encode, and the features are the encoder's.
+  FeatureCache c(&cache);
+  const auto got = c.get(bb, part(0, 30, "all"), torch::kCPU);
+  REQUIRE(c.encoded_texts() == 3);  // rows 25..27, which no process had encoded
+  auto encoder = bb.make();
+  encoder->eval();
+  at::NoGradGuard no_grad;
+  REQUIRE(at::allclose(got, encoder->forward(all.inputs), 1e-5, 1e-6));
+  size_t segments = 0;
+  for (const auto& e : fs::recursive_directory_iterator(t.path / "cache" / "features"))
+    segments += e.path().extension() == ".pt";
+  REQUIRE(segments == 4);  // one per append, none rewritten
+
+  // The key hashes every file the encoder reads: a pooling module in a folder of another name too.
+  write_text(t.path / "m" / "modules.json",
+             R"([{"idx": 0, "path": "", "type": "sentence_transformers.models.Transformer"},
+                 {"idx": 1, "path": "2_Pool", "type": "sentence_transformers.models.Pooling"}])");
+  write_text(t.path / "m" / "2_Pool" / "config.json", R"({"pooling_mode_mean_tokens": true})");
+  const auto files = bert_files(t.path / "m");
+  REQUIRE(std::find(files.begin(), files.end(), t.path / "m" / "2_Pool" / "config.json") != files.end());
+  const auto mean_key = pretrain(size, all, cache, false, torch::kCPU, log).key;
+  write_text(t.path / "m" / "2_Pool" / "config.json", R"({"pooling_mode_cls_token": true})");
+  REQUIRE(pretrain(size, all, cache, false, torch::kCPU, log).key != mean_key);
+}
+
+TEST_CASE("frozen lower layers per text: parts of more than 512 texts of varying length assemble", "[bert]") {
+  // The top-k student's frozen layers (students/fine_tune.hpp). Before, each 512-row slice was
+  // padded to its own longest text and the slices failed to concatenate ("Sizes of tensors must
+  // match except in dimension 0"); now each text's states are kept at its own length.
+  TempDir t("states");
+  saved_tiny(t.path / "m", 6);
+  BertBackbone backbone(load_bert(t.path / "m"), /*first_column=*/2);
+  auto vocab = std::make_shared<Vocabulary>();
+  vocab->subword_begin = 2;
+  Dataset d;
+  d.name = "texts", d.part = "train", d.modality = Modality::text, d.classes = 2, d.vocab = vocab;
+  d.inputs = at::zeros({700, 2 + 8}, at::kLong);
+  for (int64_t i = 0; i < 700; ++i) {
+    const int64_t len = i < 600 ? 3 + i % 4 : 8;  // the longest texts only after row 512
+    d.inputs[i].slice(0, 2, 2 + len).copy_(at::randint(5, 40, {len}, at::kLong));
+  }
+  FeatureCache cache;
+  const auto run = [&](const at::Tensor& x) { return backbone.lower(x, 1); };
+  const auto states = cache.text_states("tiny|lower1", d, run);
+  REQUIRE(states.sizes() == at::IntArrayRef({700, 8, 9}));
+  REQUIRE(cache.text_runs() == 2);  // 512 + 188 texts
+  at::NoGradGuard no_grad;
+  const auto whole = backbone.lower(d.inputs, 1);  // all at once: every row padded to 8
+  const auto mask = whole.select(2, 8);
+  REQUIRE(at::equal(states.select(2, 8), mask));  // the same real positions
+  REQUIRE(at::allclose(states * mask.unsqueeze(2), whole * mask.unsqueeze(2), 1e-5, 1e-6));
+  REQUIRE(at::allclose(backbone.upper(states, 1), backbone.forward(d.inputs), 1e-5, 1e-6));
+  // Another part sharing 100 texts with the first runs only its 50 new ones, and comes back
+  // padded to its own longest text.
+  auto other = d.subset(at::arange(500, 650, at::kLong), "other");
+  other.inputs.slice(0, 100).slice(1, 2).zero_();
+  for (int64_t i = 100; i < 150; ++i)  // 50 new texts of 4 pieces
+    other.inputs[i].slice(0, 2, 6).copy_(at::tensor(std::vector<int64_t>{6, 6, 5 + (i - 100) / 7, 5 + (i - 100) % 7}));
+  const auto again = cache.text_states("tiny|lower1", other, run);
+  REQUIRE(cache.text_runs() == 3);
+  REQUIRE(again.size(1) == 6);  // its longest text: 6 pieces
+  REQUIRE(at::allclose(again.slice(0, 0, 100), states.slice(0, 500, 600).slice(1, 0, 6)));
+  // Bounded: past memo_bytes the least recently used texts go, and come back when asked for.
+  cache.memo_bytes = cache.states_held() / 2;
+  cache.text_states("tiny|lower1", other, run);
+  REQUIRE(cache.states_held() <= cache.memo_bytes + size_t(150 * 8 * 9 * 4));
+  REQUIRE(at::allclose(cache.text_states("tiny|lower1", d, run), states, 1e-5, 1e-6));
 }

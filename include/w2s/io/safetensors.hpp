@@ -328,6 +328,19 @@ inline std::vector<float> to_float32(const TensorView& t) {
   return out;
 }
 
+/// Refuses weights that are not all finite: a checkpoint with a NaN or infinite weight would
+/// otherwise surface as a diverged loss at step 1, far from its cause. `where` names the file.
+inline void check_finite(const std::vector<float>& values, const std::string& where, const TensorView& t) {
+  size_t bad = 0, first = values.size();
+  for (size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i])) {
+      if (bad++ == 0) first = i;
+    }
+  check(bad == 0, where, ": tensor '", t.name, "' ", detail::shape_string(t.shape), " has ", bad,
+        " non-finite weights (the first, element ", first, ", is ", first < values.size() ? values[first] : 0.0f,
+        "); expected finite numbers: the checkpoint file is damaged");
+}
+
 /// One tensor to write: raw little-endian bytes, numel(shape) * element_size(dtype) of them.
 struct TensorData {
   std::string name;

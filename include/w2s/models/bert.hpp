@@ -130,8 +130,35 @@ inline void load_bert_weights(BertModelImpl& model, const std::filesystem::path&
               tensor.dtype == DType::F64,
           where, ": ", tensor.name, ": expected F32, F16, BF16 or F64 data, got ", safetensors::to_string(tensor.dtype));
     auto values = safetensors::to_float32(tensor);
+    safetensors::check_finite(values, where, tensor);
     param.copy_(at::from_blob(values.data(), param.sizes(), at::kFloat));
   }
+}
+
+/// Every file of checkpoint folder `dir` that load_bert and the WordPiece tokenizer read, in a
+/// fixed order: config.json, model.safetensors, vocab.txt, modules.json and the config of each
+/// module it lists (the pooling's, wherever its folder is). What names the encoder in cache keys
+/// (models/pretrain.hpp): a file the encoder reads and the key does not hash could change the
+/// features without changing their key.
+inline std::vector<std::filesystem::path> bert_files(const std::filesystem::path& dir) {
+  std::vector<std::filesystem::path> files;
+  for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "modules.json"})
+    if (std::filesystem::exists(dir / f)) files.push_back(dir / f);
+  if (std::filesystem::exists(dir / "modules.json")) {
+    nlohmann::json modules;
+    try {
+      std::ifstream in(dir / "modules.json");
+      modules = nlohmann::json::parse(in);
+    } catch (const nlohmann::json::exception&) {
+      return files;  // read_pooling reports it
+    }
+    if (modules.is_array())
+      for (const auto& m : modules)
+        if (m.is_object() && m.contains("path") && m["path"].is_string() && !m["path"].get<std::string>().empty())
+          if (const auto f = dir / m["path"].get<std::string>() / "config.json"; std::filesystem::exists(f))
+            files.push_back(f);
+  }
+  return files;
 }
 
 /// A BERT-family checkpoint folder, loaded: the encoder (eval mode), its pooling.

@@ -41,10 +41,12 @@ class BertBackbone : public BackboneImpl {
   }
 
   /// Hidden states after the first `layers` layers (0: the embeddings) packed with the
-  /// attention mask as one more channel: N×T×(H+1), T the longest input. Frozen, no gradient.
-  at::Tensor lower(const at::Tensor& x, int64_t layers) {
+  /// attention mask as one more channel: N×T×(H+1), T the longest input of `x`, or
+  /// `pad_to` when larger (slices of one dataset run apart must share their T to be
+  /// concatenated). Frozen, no gradient.
+  at::Tensor lower(const at::Tensor& x, int64_t layers, int64_t pad_to = 0) {
     at::NoGradGuard no_grad;
-    const int64_t t = pieces(x).ne(0).sum(1).max().item<int64_t>();
+    const int64_t t = std::max(pad_to, longest(x));
     return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
       auto h = model_->run_layers(model_->embed(ids), mask, 0, layers);
       auto packed = at::cat({h, mask.unsqueeze(2).to(h.scalar_type())}, 2);
@@ -61,6 +63,9 @@ class BertBackbone : public BackboneImpl {
     const auto states = packed.slice(1, 0, used).slice(2, 0, h);
     return pooling_.apply(model_->run_layers(states, m, from, model_->config().num_hidden_layers), m);
   }
+
+  /// The most WordPiece ids (with [CLS] and [SEP]) any row of `x` holds.
+  [[nodiscard]] int64_t longest(const at::Tensor& x) const { return pieces(x).ne(0).sum(1).max().item<int64_t>(); }
 
   [[nodiscard]] BertModelImpl& model() { return *model_; }
   [[nodiscard]] int64_t layers() const { return model_->config().num_hidden_layers; }

@@ -106,6 +106,7 @@ inline void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesystem::path&
           where, ": ", tensor.name, ": expected F32, F16, BF16 or F64 data, got ",
           safetensors::to_string(tensor.dtype));
     auto values = safetensors::to_float32(tensor);
+    safetensors::check_finite(values, where, tensor);
     param.copy_(at::from_blob(values.data(), param.sizes(), at::kFloat));
   }
 }

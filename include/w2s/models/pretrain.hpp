@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// Pretrained backbones: trained once per (dataset, size) without labels and
-/// cached, so every experiment binary and seed starts from the same weights.
+/// cached, so every experiment binary and seed starts from the same pretrained weights
+/// (sizes without pretraining draw their initialisation per seed: PretrainedBackbone::for_seed).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/nn/modules/container/sequential.h>
@@ -71,6 +72,24 @@ struct PretrainedBackbone {
     for (auto& p : buffers) load(p, state[i++]);
     return b;
   }
+
+  /// The weights a run of `seed` starts from. A size with no pretraining of its own (objective
+  /// "none": the bag of words, the GloVe models' layers above their given word vectors) has a
+  /// random initialisation as its only "pretraining", and that draw is part of what a seed
+  /// samples: a copy with those weights drawn afresh from `seed` (the GloVe rows as given), under
+  /// a key of its own. Pretrained sizes (an objective of their own, a checkpoint) are one fixed
+  /// model, as the paper's checkpoints are: itself (docs/results.md, "What an interval covers").
+  [[nodiscard]] PretrainedBackbone for_seed(uint64_t seed) const {
+    if (size.pretrain.objective != "none" || size.backbone.kind == "gpt2" || size.backbone.kind == "bert") return *this;
+    PretrainedBackbone out = *this;
+    torch::manual_seed(seed * 1000003ull + 1234);  // the global generator: the student seeds it again before use
+    auto fresh = make_backbone(size.backbone, input_shape, vocab.get());
+    out.state.clear();
+    for (auto& p : fresh->parameters()) out.state.push_back(p.detach().clone());
+    for (auto& b : fresh->buffers()) out.state.push_back(b.detach().clone());
+    out.key = key + "-init" + std::to_string(seed);
+    return out;
+  }
 };
 
 inline std::vector<int64_t> example_shape(const Dataset& d) {
@@ -113,10 +132,8 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
   if (size.backbone.kind == "bert") {  // a pretrained encoder: named by the bytes of its files, nothing to train
     const auto dir = std::filesystem::weakly_canonical(size.backbone.checkpoint);
     std::string id;
-    for (const auto* f : {"config.json", "model.safetensors", "vocab.txt", "modules.json", "1_Pooling/config.json"}) {
-      if (!std::filesystem::exists(dir / f)) continue;  // load_bert says which required file is missing
-      id += std::string(f) + ":" + file_checksum(dir / f) + "|";
-    }
+    for (const auto& f : bert_files(dir))  // every file the encoder reads; load_bert says which required one is missing
+      id += std::filesystem::relative(f, dir).string() + ":" + file_checksum(f) + "|";
     out.key = "bert-" + stable_hash(id);
     out.meta = {{"checkpoint", dir.string()}, {"files", id}};
     log("backbone ", size.name, ": pretrained encoder ", dir.string());

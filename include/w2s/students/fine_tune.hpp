@@ -2,7 +2,7 @@
 /// \file
 /// Fine-tuning (paper §4): every backbone weight and the head train; on a pretrained
 /// encoder, optionally only its top k layers and the head (`--train-layers k`), with the
-/// frozen layers below run once per example and kept, so a step costs only the top k.
+/// frozen layers below run once per text and process and kept, so a step costs only the top k.
 #include "w2s/models/bert_backbone.hpp"
 #include "w2s/students/linear_probe.hpp"
 
@@ -65,11 +65,11 @@ struct FineTune {
     auto frozen = std::dynamic_pointer_cast<BertBackbone>(c.backbone.make(example_shape(data.train)));
     frozen->to(cfg.device);
     frozen->eval();
+    // The frozen layers run once per text and process (FeatureCache::text_states: kept per text at
+    // its own length, so parts of any size and mix of lengths assemble; bounded in memory).
     const auto states = [frozen, from, &cache = c.features, key = c.backbone.key, device = cfg.device](const Dataset& d) {
-      return cache.memo(key + "|lower" + std::to_string(from) + "|" + d.id() + "|" + std::to_string(d.size()), [&] {
-        return forward_in_batches([&](const at::Tensor& x) { return frozen->lower(x, from); }, d.inputs, device, 512)
-            .to(at::kCPU);
-      });
+      return cache.text_states(key + "|lower" + std::to_string(from), d,
+                               [&](const at::Tensor& x) { return frozen->lower(x.to(device), from); });
     };
     const ForwardFn forward = [&](const at::Tensor& x) { return model->forward(x); };
     auto result = train_module(*model, forward, {states(data.train), data.targets}, loss, cfg,
