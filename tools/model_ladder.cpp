@@ -34,7 +34,7 @@ int ladder_main(int argc, char** argv) {
     cfg.train_size = std::min(cfg.train_size, bundle.train.size());
     cfg.test_size = std::min(cfg.test_size, bundle.test.size());
   }
-  const w2s::Cache cache(cfg.cache_dir, !cfg.no_cache);
+  const w2s::Cache cache(cfg.cache_dir, !cfg.no_cache, w2s::cache_environment(threads, cfg.device));
   w2s::FeatureCache features(&cache);
   std::string rows;
   std::cout << "| size | backbone | pretraining | pretrain s | linear probe acc | fine-tuned acc |\n|---|---|---|---|---|---|\n";

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "w2s/core/atomic_file.hpp"
+#include "w2s/core/cache.hpp"
 #include "w2s/experiment/identity.hpp"
 
 using namespace w2s;
@@ -45,6 +46,26 @@ TEST_CASE("identity: a policy option, a result-changing value, the threads or th
   REQUIRE(run_identity(placed, policies, 1, data).group == base.group);
   REQUIRE(base.fields.at("code").contains("library"));  // the code's fingerprint ("unknown" in this test binary)
   REQUIRE(base.fields.at("versions").contains("libtorch"));
+}
+
+TEST_CASE("cache keys hold what the identity holds of the environment: threads, device, libraries", "[identity]") {
+  const auto root = std::filesystem::temp_directory_path() / "w2s_identity_cache";
+  const nlohmann::json key = {{"role", "weak"}, {"seed", 0}};
+  const auto at = [&](int threads, const std::string& device) {
+    return Cache(root, true, cache_environment(threads, device)).base("weak", "wine-xs", key);
+  };
+  REQUIRE(at(1, "cpu") == at(1, "cpu"));
+  REQUIRE(at(1, "cpu") != at(2, "cpu"));  // a weak model made with 2 threads is not served to a 1-thread run
+  REQUIRE(at(1, "cpu") != at(1, "cuda"));
+  // The identity's environment is the cache's, plus the binary's own source (binaries share the cache).
+  const auto id = run_identity(config(), policies, 2, data);
+  auto env = cache_environment(2, "cpu");
+  for (const auto& [k, v] : env.items())
+    if (k != "code") REQUIRE(id.fields.at(k) == v);
+  REQUIRE(id.fields.at("code").at("library") == env.at("code").at("library"));
+  REQUIRE(id.fields.at("code").contains("source"));
+  REQUIRE_FALSE(env.at("code").contains("source"));
+  REQUIRE(env.at("versions").contains("blas"));
 }
 
 TEST_CASE("identity: each seed its own run and record, named by the group", "[identity]") {

@@ -59,3 +59,34 @@ TEST_CASE("the early-stopping oracle is applied to the weak supervisor as to the
   static_assert(std::is_same_v<decltype(WeakStudentFor<FineTune>::make(FineTune{})), FineTune>);
   static_assert(std::is_same_v<decltype(WeakStudentFor<LinearProbe>::make(LinearProbe{})), FineTune>);
 }
+
+TEST_CASE("the weak supervisor stops early as the student does (--val-fraction moves all three models)", "[method]") {
+  // Before, the weak model was a default FineTune whatever the student: --val-fraction changed
+  // the ceiling and the student but not the weak model, so PGR's denominator moved alone.
+  FineTune tuned;
+  tuned.val_fraction = 0.2;
+  tuned.train_layers = 0;
+  const auto weak = WeakStudentFor<FineTune>::make(tuned);
+  CHECK(weak.val_fraction == 0.2);
+  CHECK(weak.train_layers == -1);  // the weak model is its own ladder size, fine-tuned whole
+  LinearProbe probe;
+  probe.val_fraction = 0.3;
+  CHECK(WeakStudentFor<LinearProbe>::make(probe).val_fraction == 0.3);
+  OracleStopping<FineTune> oracle;
+  oracle.inner.val_fraction = 0.25;
+  CHECK(WeakStudentFor<OracleStopping<FineTune>>::make(oracle).inner.val_fraction == 0.25);
+  CHECK(WeakStudentFor<FineTune>::make(FineTune{}).describe().empty());  // off: the old cache keys
+}
+
+TEST_CASE("bootstrapping through a mixed ladder: a layer split applies to encoders only", "[method]") {
+  FineTune top;
+  top.train_layers = 0;
+  nlohmann::json step = nlohmann::json::object();
+  const LadderSize glove{"s", {"glove-mlp", {128}}, {.objective = "none"}};
+  CHECK(student_for_size(top, glove, step).train_layers == -1);
+  CHECK(step.at("train_layers") == -1);
+  nlohmann::json encoder_step = nlohmann::json::object();
+  const LadderSize encoder{"minilm-l6", {"bert", {}, "all-MiniLM-L6-v2"}, {.objective = "none"}};
+  CHECK(student_for_size(top, encoder, encoder_step).train_layers == 0);
+  CHECK(encoder_step.empty());
+}

@@ -42,3 +42,13 @@ TEST_CASE("agreement overall, where the supervisor is right, and where it is wro
   REQUIRE_THAT(a.supervisor_right, WithinAbs(2.0 / 3, 1e-12));
   REQUIRE_THAT(a.supervisor_wrong, WithinAbs(0.5, 1e-12));
 }
+
+TEST_CASE("per-example correctness packs 4 examples a hexadecimal digit, the first in the highest bit", "[metrics]") {
+  // argmax 1,0,1,1 | 0,1,1,0 | 1,0 against labels 1,1,1,1 | 1,1,1,1 | 1,1: right 1011 0110 10 -> b, 6, 8
+  const auto labels = at::ones({10}, at::kLong);
+  const std::vector<int64_t> argmax = {1, 0, 1, 1, 0, 1, 1, 0, 1, 0};
+  auto probs = at::zeros({10, 2});
+  for (int64_t i = 0; i < 10; ++i) probs[i][argmax[size_t(i)]] = 1;
+  REQUIRE(correct_hex(probs, labels) == "b68");
+  REQUIRE(correct_hex(probs.slice(0, 0, 4), labels.slice(0, 0, 4)) == "b");
+}

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <cmath>
 #include <fstream>
 
 #include "w2s/report/aggregate.hpp"
@@ -44,9 +45,65 @@ TEST_CASE("report: two configurations of one experiment are two groups, labelled
   REQUIRE(*report::pgr_of_means(groups[1].seeds) == Approx(0.75));
   // AUCs 0.7, 0.9, 0.85: (0.85 - 0.7) / (0.9 - 0.7)
   REQUIRE(*report::pgr_auc_of_means(groups[1].seeds) == Approx(0.75));
-  const auto [lo, hi] = report::bootstrap_pgr_ci(groups[1].seeds);  // one seed: no interval
-  REQUIRE(std::isnan(lo));
-  REQUIRE(std::isnan(hi));
+  const auto ci = report::bootstrap_pgr_ci(groups[1].seeds);  // one seed: no interval
+  REQUIRE(std::isnan(ci.lo));
+  REQUIRE(std::isnan(ci.hi));
+  REQUIRE(ci.kind == report::Resampling::none);
+}
+
+TEST_CASE("report: per-example test results decode from the records' hexadecimal digits", "[report]") {
+  // 4 examples a digit, the first in the highest bit: 1011 0110 10 -> "b", "6", "8"
+  REQUIRE(report::decode_correct("b68", 10) == std::vector<uint8_t>{1, 0, 1, 1, 0, 1, 1, 0, 1, 0});
+  REQUIRE(report::decode_correct("", 0).empty());
+  REQUIRE_THROWS_WITH(report::decode_correct("b6", 10), Catch::Contains("2 digits for 10 examples, expected 3"));
+  REQUIRE_THROWS_WITH(report::decode_correct("bx8", 10), Catch::Contains("'x' is not a hexadecimal digit"));
+}
+
+namespace {
+/// A seed whose three models are right on the first `w`, `c` and `s` of `n` test examples.
+report::SeedRow seed_row(uint64_t seed, size_t n, size_t w, size_t c, size_t s) {
+  report::SeedRow r;
+  r.seed = seed;
+  r.weak = double(w) / double(n), r.ceiling = double(c) / double(n), r.student = double(s) / double(n);
+  for (size_t i = 0; i < n; ++i) {
+    r.weak_ok.push_back(i < w);
+    r.ceiling_ok.push_back(i < c);
+    r.student_ok.push_back(i < s);
+  }
+  return r;
+}
+}  // namespace
+
+TEST_CASE("report: the interval resamples the test examples as well as the seeds", "[report]") {
+  // Five seeds with identical results: resampling seeds alone sees no spread at all, but a test
+  // set of 200 examples leaves real uncertainty, which the two-level bootstrap shows.
+  std::vector<report::SeedRow> rows;
+  for (uint64_t k = 0; k < 5; ++k) rows.push_back(seed_row(k, 200, 120, 170, 140));  // PGR (0.7-0.6)/(0.85-0.6) = 0.4
+  REQUIRE(*report::pgr_of_means(rows) == Approx(0.4));
+  const auto two = report::bootstrap_pgr_ci(rows);
+  REQUIRE(two.kind == report::Resampling::seeds_and_test);
+  REQUIRE(two.lo < 0.4);
+  REQUIRE(two.hi > 0.4);
+  // The student is right on a subset of the ceiling's examples and a superset of the weak model's,
+  // so the resampled PGR is a share of the 50 examples between them: about 0.4 ± 1.96·sqrt(0.24/50).
+  REQUIRE(two.hi - two.lo == Approx(2 * 1.96 * std::sqrt(0.4 * 0.6 / 50)).epsilon(0.25));
+  auto without = rows;
+  for (auto& r : without) r.weak_ok.clear(), r.ceiling_ok.clear(), r.student_ok.clear();
+  const auto one = report::bootstrap_pgr_ci(without);
+  REQUIRE(one.kind == report::Resampling::seeds);
+  REQUIRE(one.lo == Approx(0.4));
+  REQUIRE(one.hi == Approx(0.4));
+}
+
+TEST_CASE("report: PGR at best step takes every model at its own best step", "[report]") {
+  // finals 0.6 / 0.8 / 0.7; best steps 0.65 / 0.85 / 0.80: (0.80 - 0.65) / (0.85 - 0.65) = 0.75,
+  // where the student's best beside the others' finals would say (0.80 - 0.6) / (0.8 - 0.6) = 1.
+  report::SeedRow r;
+  r.weak = 0.6, r.ceiling = 0.8, r.student = 0.7;
+  r.weak_best = 0.65, r.ceiling_best = 0.85, r.student_best = 0.80;
+  REQUIRE(*report::pgr_best_of_means({r, r}) == Approx(0.75));
+  r.weak_best = NAN;  // a record without a curve: no number, rather than a biased one
+  REQUIRE_FALSE(report::pgr_best_of_means({r}).has_value());
 }
 
 TEST_CASE("report: the median PGR over (weak, strong) pairs", "[report]") {

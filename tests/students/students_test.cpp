@@ -120,12 +120,27 @@ TEST_CASE("fine-tuning trains the backbone and the head; the curve has the evalu
 TEST_CASE("the linear probe trains the head alone, on features computed once", "[student]") {
   Fixture fx;
   const StudentContext ctx{fx.bb, fx.config(), fx.log, fx.features};
+  REQUIRE(fx.features.computed() == 0);
   const auto f = LinearProbe{}.fit(ctx, for_student<LinearProbe>(fx.labelled(fx.truth())), CrossEntropy{});
   REQUIRE(fx.accuracy(f) > 0.85);
-  const auto pretrained = fx.bb.make()->parameters();
-  const auto kept = Classifier(f.model)->backbone().parameters();
-  for (size_t i = 0; i < kept.size(); ++i) REQUIRE(at::equal(kept[i], pretrained[i]));  // frozen
+  // Features computed once per part: the training half and the test set, not once per epoch.
+  REQUIRE(fx.features.computed() == 2);
   REQUIRE(at::allclose(f.predict(fx.test), f.result.test_probs));
+  REQUIRE(fx.features.computed() == 2);  // predicting on a part it has seen reads the memory
+  // The head was trained on the pretrained backbone's own features: the probe's predictions
+  // are softmax(head(features of a fresh copy of the pretrained weights)).
+  {
+    torch::NoGradGuard no_grad;
+    auto head = Classifier(f.model)->head();
+    const auto fresh = fx.bb.make()->forward(fx.test.inputs);
+    REQUIRE(at::allclose(at::softmax(head->forward(fresh), 1), f.result.test_probs, 1e-5, 1e-6));
+  }
+  // A second probe (another seed) on the same parts computes nothing again.
+  auto again = fx.config();
+  again.seed = 7;
+  LinearProbe{}.fit(StudentContext{fx.bb, again, fx.log, fx.features}, for_student<LinearProbe>(fx.labelled(fx.truth())),
+                    CrossEntropy{});
+  REQUIRE(fx.features.computed() == 2);
 }
 
 TEST_CASE("the early-stopping oracle reports the test predictions of its best evaluation step", "[student][oracle]") {

@@ -6,6 +6,7 @@
 #include <torch/nn/modules/linear.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -137,6 +138,65 @@ TEST_CASE("honest early stopping keeps the weights of the best held-out score ag
   REQUIRE(r.steps == 48);
   cfg.val_fraction = 0;  // off: no held-out curve
   REQUIRE(train_module(*model, forward, {x, targets}, CrossEntropy{}, cfg, {x, labels}).early_stopping().is_null());
+}
+
+namespace {
+/// A linear model whose logits are scaled by a buffer (not a parameter: no gradient moves it).
+struct ScaledLinear : torch::nn::Module {
+  torch::nn::Linear linear{nullptr};
+  at::Tensor scale;
+  ScaledLinear() {
+    linear = register_module("linear", torch::nn::Linear(4, 2));
+    scale = register_buffer("scale", at::ones({1}));
+  }
+  at::Tensor forward(const at::Tensor& x) { return linear->forward(x) * scale; }
+};
+
+/// Snapshots the weights and buffers at each evaluation point, and after the `at`-th one sets
+/// the model's scale buffer to 0: every later prediction is uniform (argmax class 0) and no
+/// gradient reaches the weights, so the held-out score can only fall after it.
+struct Sabotage : Callback {
+  ScaledLinear& model;
+  int at = 0, seen = 0;
+  std::map<int64_t, std::vector<at::Tensor>> snapshots;
+  Sabotage(ScaledLinear& m, int a) : model(m), at(a) {}
+  void evaluated(TrainState& s) override {
+    snapshots[s.step] = {model.linear->weight.detach().clone(), model.linear->bias.detach().clone(),
+                         model.scale.clone()};
+    if (++seen == at) model.scale.fill_(0);
+  }
+};
+}  // namespace
+
+TEST_CASE("honest early stopping restores the kept step's weights and buffers, not the last step's", "[train]") {
+  torch::manual_seed(0);
+  ScaledLinear model;
+  const auto x = at::randn({200, 4});
+  const auto labels = x.select(1, 0).gt(0).to(at::kLong);
+  const auto targets = at::one_hot(labels, 2).to(at::kFloat);
+  TrainConfig cfg;
+  cfg.epochs = 6, cfg.batch_size = 20, cfg.lr = 0.1, cfg.eval_points = 12, cfg.val_fraction = 0.25;
+  const auto sabotage = std::make_shared<Sabotage>(model, 5);
+  cfg.callbacks.push_back(sabotage);
+  const ForwardFn forward = [&](const at::Tensor& in) { return model.forward(in); };
+  const auto r = train_module(model, forward, {x, targets}, CrossEntropy{}, cfg, {x, labels});
+  // The kept step is at or before the sabotage, so not the last one.
+  REQUIRE(r.stopped_step <= r.curve.steps.at(4));
+  REQUIRE(r.stopped_step != r.curve.steps.back());
+  REQUIRE(r.validation.score.back() < *std::max_element(r.validation.score.begin(), r.validation.score.end()));
+  // Weights and the buffer are the kept step's snapshot: Adam's momentum moved the weights after it,
+  // and the scale buffer was 0 at the end.
+  const auto& kept = sabotage->snapshots.at(r.stopped_step);
+  const auto& last = sabotage->snapshots.at(r.curve.steps.back());
+  REQUIRE_FALSE(at::equal(last[0], kept[0]));
+  REQUIRE(at::equal(model.linear->weight, kept[0]));
+  REQUIRE(at::equal(model.linear->bias, kept[1]));
+  REQUIRE(model.scale.item<float>() == 1.0f);
+  // The reported test predictions are the restored model's, recomputed here; not the last step's (uniform).
+  torch::NoGradGuard no_grad;
+  const auto restored = at::softmax(x.matmul(kept[0].t()) + kept[1], 1);
+  REQUIRE(at::allclose(r.test_probs, restored, 1e-5, 1e-6));
+  REQUIRE(r.test_probs.sub(0.5).abs().max().item<double>() > 0.1);
 }
 
 namespace {

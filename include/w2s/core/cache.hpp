@@ -52,16 +52,23 @@ struct Artifact {
 /// and nothing is written.
 class Cache {
  public:
-  Cache(std::filesystem::path root, bool enabled) : root_(std::move(root)), enabled_(enabled) {}
+  /// `environment`: what every artefact depends on besides its own key. Experiments pass
+  /// experiment/identity.hpp's `cache_environment` (the run identity's code, threads, device
+  /// and library versions, less the experiment's own source and the seed), so an artefact
+  /// made under another setting is never served under a record that names this one. The
+  /// default, the library's code alone, is for tests and tools that make no records.
+  Cache(std::filesystem::path root, bool enabled, nlohmann::json environment = {{"code", code::library_fingerprint()}})
+      : root_(std::move(root)), enabled_(enabled), environment_(std::move(environment)) {}
 
   /// Base path (without extension) of the artefact of `kind` with `key`.
   [[nodiscard]] std::filesystem::path base(const std::string& kind, const std::string& label,
                                            const nlohmann::json& key) const {
     nlohmann::json full = key;
     full["cache_format"] = cache_format;
-    full["code"] = code::library_fingerprint();  // an entry made by other code is not served
+    full.update(environment_);  // an entry made by other code, threads, device or libraries is not served
     return root_ / kind / (label + "-" + stable_hash(full.dump()));
   }
+  [[nodiscard]] const nlohmann::json& environment() const { return environment_; }
 
   /// The artefact at `base`, or nothing when it is absent or damaged (then one line on
   /// stderr says which file and why, and the caller recomputes it).
@@ -186,6 +193,7 @@ class Cache {
   }
   std::filesystem::path root_;
   bool enabled_;
+  nlohmann::json environment_;
 };
 
 }  // namespace w2s

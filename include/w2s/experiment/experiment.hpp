@@ -78,11 +78,19 @@ class Experiment {
     add_policy_options(loss, policy_options);
     add_policy_options(student, policy_options);
     add_policy_options(method, policy_options);
-    if (!cli::parse(argc, argv, cfg, policy_options)) return 0;
+    std::vector<std::string> names;  // the config file's sections that apply here
+    policy_names(label_source, names);
+    policy_names(loss, names);
+    policy_names(student, names);
+    policy_names(method, names);
+    if (!cli::parse(argc, argv, cfg, policy_options, std::cout, names)) return 0;
     validate_policy(label_source);
     validate_policy(loss);
     validate_policy(student);
     validate_policy(method);
+    check(!needs_held_out_ceiling<LabelSourceT>() || cfg.ceiling_half == "weak", LabelSourceT::name,
+          ": ranks the transfer half by the strong ceiling's confidence, which must be held out; with --ceiling-half ",
+          "transfer the ceiling trains on those very rows. Use --ceiling-half weak");
     run(cfg);
     return 0;
   }
@@ -123,7 +131,7 @@ class Experiment {
     const auto strong_size = find_size_for(bundle.train, cfg.strong, false, "--strong", cfg.data_dir);
     cfg.weak = weak_size.name;
     cfg.strong = strong_size.name;
-    const Cache cache(cfg.cache_dir, !cfg.no_cache);
+    const Cache cache(cfg.cache_dir, !cfg.no_cache, cache_environment(threads, cfg.device));
     const auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
     const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
     FeatureCache features(&cache);
@@ -164,13 +172,16 @@ class Experiment {
     const auto seed_start = std::chrono::steady_clock::now();
     // 1. Split: weak half | transfer half | test.
     const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
-    const SeedState s{cfg, seed, splits, weak_bb, strong_bb, cache, log, features, device, bundle.pretrain_pool()};
+    // Sizes without pretraining of their own start from this seed's initialisation (for_seed).
+    const PretrainedBackbone weak_seeded = weak_bb.for_seed(seed), strong_seeded = strong_bb.for_seed(seed);
+    const SeedState s{cfg, seed, splits, weak_seeded, strong_seeded, cache, log, features, device, bundle.pretrain_pool()};
     // 2–3. The weak supervisor on ground truth of the weak half; its predictions on the transfer half.
     const StageResult weak = weak_supervisor<Task>(s, student);
     // 5. The strong ceiling on ground truth (its transfer predictions also place errors, Fig. 26).
     const StageResult ceiling = strong_ceiling<Task>(s, student);
     // 4. The student's targets from the label source (directly, or bootstrapped), then the student.
-    const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs};
+    const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs,
+                                     /*ceiling_trained_on_transfer=*/cfg.ceiling_half == "transfer"};
     nlohmann::json method_record = nlohmann::json::object();
     const StudentData labelled = method.student_data(s, label_source, loss, student, label_context, method_record);
     check(labelled.targets.dim() == 2 && labelled.targets.size(0) == labelled.train.size() &&
@@ -179,7 +190,7 @@ class Experiment {
           labelled.train.outputs());
     log("student ", strong_bb.size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
         LabelSourceT::name, " labels");
-    const StudentContext ctx{strong_bb, s.train_config(false, "student " + strong_bb.size.name), log, features};
+    const StudentContext ctx{strong_seeded, s.train_config(false, "student " + strong_bb.size.name), log, features};
     const Fitted fitted = student.fit(ctx, for_student<StudentT>(labelled), loss);
     // 6. Evaluate all three on test, into one record.
     auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
@@ -229,10 +240,15 @@ class Experiment {
                         {"ceiling", Task::model_metrics(ceiling.test_probs, y, &ceiling.curve)},
                         {"student", Task::model_metrics(student_result.test_probs, y, &student_result.curve)},
                         {"pgr", number_or_null(metrics::pgr(w, st, c))},
-                        {"pgr_best", number_or_null(metrics::pgr(w, student_result.curve.best(), c))},
+                        // each model at its own best test step, not the student's best beside the others' final
+                        {"pgr_best", number_or_null(metrics::pgr(weak.curve.best(), student_result.curve.best(),
+                                                                 ceiling.curve.best()))},
                         {"pgr_auc", number_or_null(pgr_auc)}};
+    // Which of the three models stopped early on held-out rows (--val-fraction), and where.
     if (const auto stopping = student_result.early_stopping(); !stopping.is_null())
       m["student"]["early_stopping"] = stopping;
+    if (!weak.early_stopping.is_null()) m["weak"]["early_stopping"] = weak.early_stopping;
+    if (!ceiling.early_stopping.is_null()) m["ceiling"]["early_stopping"] = ceiling.early_stopping;
     return {
         {"experiment", cfg.experiment},
         {"dataset", cfg.dataset},

@@ -9,8 +9,8 @@
 ///    configurations as if they were seeds (report/aggregate.hpp);
 ///  - `--skip-existing` and w2s_sweep, for which a run is done when its record exists;
 ///  - cache keys, which hold the same parts a cached artefact depends on: the data's
-///    fingerprint (Dataset::id), the library's code (core/cache.hpp) and the stage's own
-///    configuration (experiment/protocol.hpp).
+///    fingerprint (Dataset::id), `environment` less the binary's own source (core/cache.hpp)
+///    and the stage's own configuration (experiment/protocol.hpp).
 /// What is in it: the policies with their options; every configuration value except those
 /// that only say where things go or how they are shown (`placement_keys`); the thread count
 /// actually used (BLAS results differ between 1 and 2 threads); the code's fingerprint
@@ -69,6 +69,23 @@ struct RunIdentity {
   }
 };
 
+/// What a result depends on besides its configuration, policies and data: the code (the
+/// library's fingerprint, and with `with_source` the binary's own source too), the threads in
+/// force, the device and the libraries' versions. The run identity holds it with the source;
+/// cache keys (core/cache.hpp) without, so that every experiment binary of one library shares
+/// weak models and ceilings, but none made with other threads, device or libraries.
+inline nlohmann::json environment(int threads, const std::string& device, bool with_source) {
+  return {{"code", with_source ? code::fingerprint() : code::library_fingerprint()},
+          {"threads", threads},
+          {"device", device},
+          {"versions", runtime::versions()}};
+}
+
+/// Cache keys' part of the environment (Cache's `environment`).
+inline nlohmann::json cache_environment(int threads, const std::string& device) {
+  return environment(threads, device, false);
+}
+
 /// The identity of `cfg`'s runs: `cfg` after the sizes are resolved, `policies` as the
 /// experiment describes them, `threads` in force, and `data` = the data's fingerprint and
 /// the backbones' keys.
@@ -83,10 +100,8 @@ inline RunIdentity run_identity(const RunConfig& cfg, const nlohmann::json& poli
                {"strong", cfg.strong},
                {"policies", policies},
                {"config", config},
-               {"threads", threads},
-               {"code", code::fingerprint()},
-               {"data", data},
-               {"versions", runtime::versions()}};
+               {"data", data}};
+  id.fields.update(environment(threads, cfg.device, true));  // code, threads, device, versions
   id.group = stable_hash(id.fields.dump());
   return id;
 }

@@ -49,6 +49,21 @@ inline at::Tensor cross_fit(int64_t n, uint64_t seed, uint64_t step,
   return out;
 }
 
+/// The student one bootstrapping step trains on `size`: the experiment's, except that a
+/// layer split (`--train-layers k >= 0`) belongs to pretrained encoders; an intermediate size
+/// without layers to freeze (a GloVe or bag-of-words model between a weak model and an
+/// encoder) is fine-tuned whole, and `step` records that it was.
+template <class S>
+S student_for_size(const S& student, const LadderSize& size, nlohmann::json& step) {
+  S out = student;
+  if constexpr (requires { out.train_layers; })
+    if (out.train_layers >= 0 && size.backbone.kind != "bert") {
+      out.train_layers = -1;
+      step["train_layers"] = -1;
+    }
+  return out;
+}
+
 /// Chains the weak labels through every ladder size strictly between --weak and --strong
 /// (paper §4.3.1: each model is fine-tuned on the previous one's labels and labels for the
 /// next; the paper does not say on which examples). Here each intermediate step is
@@ -74,7 +89,9 @@ struct Bootstrap {
     record["steps"] = nlohmann::json::array();
     record["scheme"] = "two-fold cross-fitting: each intermediate label comes from a model that did not train on it";
     for (size_t i = from + 1; i < to; ++i) {
-      const auto bb = pretrain(sizes[i], s.pretrain_pool, s.cache, s.config.smoke, s.device, s.log);
+      const auto bb = pretrain(sizes[i], s.pretrain_pool, s.cache, s.config.smoke, s.device, s.log).for_seed(s.seed);
+      nlohmann::json step = {{"size", sizes[i].name}};
+      const S step_student = student_for_size(student, sizes[i], step);
       s.log("bootstrap ", sizes[i].name, " seed ", s.seed, ": ", S::name, " with ", Lo::name,
             " on the previous step's labels, two folds");
       const StudentData data = source.make(c);  // the transfer half, labelled by the previous step
@@ -87,16 +104,16 @@ struct Bootstrap {
                                data.test};
         const StudentContext ctx{bb, s.train_config(false, "bootstrap " + sizes[i].name + " fold " + std::to_string(fold)),
                                  s.log, s.features};
-        const Fitted fitted = student.fit(ctx, for_student<S>(part), loss);
+        const Fitted fitted = step_student.fit(ctx, for_student<S>(part), loss);
         test_sum = test_sum.defined() ? test_sum + fitted.result.test_probs : fitted.result.test_probs;
         seconds += fitted.result.seconds;
         ++fold;
         return fitted.predict(data.train.subset(held, data.train.part + tag + "-held"));
       });
       c.weak_test_probs = test_sum / 2.0;
-      record["steps"].push_back({{"size", sizes[i].name},
-                                 {"score", metrics::score(c.weak_test_probs, s.splits.test.targets)},
-                                 {"seconds", seconds}});
+      step["score"] = metrics::score(c.weak_test_probs, s.splits.test.targets);
+      step["seconds"] = seconds;
+      record["steps"].push_back(step);
     }
     return source.make(c);
   }

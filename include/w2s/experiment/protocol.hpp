@@ -54,6 +54,7 @@ struct StageResult {
   Curve curve;
   double seconds = 0;  ///< training time when it was computed
   bool cached = false;
+  nlohmann::json early_stopping;  ///< FitResult::early_stopping(): null unless it held rows out
 };
 
 inline StageResult stage_from(const Artifact& a, bool cached) {
@@ -62,6 +63,7 @@ inline StageResult stage_from(const Artifact& a, bool cached) {
   if (a.tensors.size() > 1) r.transfer_probs = a.tensors.at(1);
   r.curve = Curve::from_json(a.meta.at("curve"));
   r.seconds = a.meta.at("seconds").get<double>();
+  r.early_stopping = a.meta.value("early_stopping", nlohmann::json());
   r.cached = cached;
   return r;
 }
@@ -100,23 +102,43 @@ StageResult ground_truth_stage(const SeedState& s, const S& student, const Pretr
   a.meta = {{"key", key},
             {"score", Task::score(fitted.result.test_probs, s.splits.test.targets)},
             {"curve", fitted.result.curve.to_json()},
-            {"seconds", fitted.result.seconds}};
+            {"seconds", fitted.result.seconds},
+            {"early_stopping", fitted.result.early_stopping()}};
   s.cache.store(base, a);
   return stage_from(a, false);
 }
 
+/// The student's honest early-stopping share (`--val-fraction`; a wrapper's inner student's), 0 if none.
+template <class S>
+double student_val_fraction(const S& s) {
+  if constexpr (requires { s.val_fraction; })
+    return s.val_fraction;
+  else if constexpr (requires { s.inner; })
+    return student_val_fraction(s.inner);
+  else
+    return 0;
+}
+
 /// How the weak supervisor is fine-tuned in an experiment whose student is `S`: with
-/// FineTune, except that an early-stopping oracle is applied to the weak model as to the
-/// ceiling and the student (its test metrics are its best evaluation step's).
+/// FineTune (every weight: its backbone is a ladder size of its own), with the student's
+/// honest early stopping (`--val-fraction`), so that the option moves all three models of
+/// PGR alike and not its denominator alone; and an early-stopping oracle is applied to the
+/// weak model as to the ceiling and the student (its test metrics are its best evaluation
+/// step's).
 template <class S>
 struct WeakStudentFor {
-  static FineTune make(const S&) { return {}; }
+  static FineTune make(const S& s) {
+    FineTune weak;
+    weak.val_fraction = student_val_fraction(s);
+    return weak;
+  }
 };
 template <class Inner>
 struct WeakStudentFor<OracleStopping<Inner>> {
   static OracleStopping<FineTune> make(const OracleStopping<Inner>& s) {
     OracleStopping<FineTune> weak;
     weak.evaluations_per_epoch = s.evaluations_per_epoch;
+    weak.inner.val_fraction = student_val_fraction(s);
     return weak;
   }
 };

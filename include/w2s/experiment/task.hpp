@@ -48,7 +48,10 @@ struct Classification {
   /// Accuracy, AUC and (when given) the curve of one model's test predictions.
   static nlohmann::json model_metrics(const at::Tensor& probs, const at::Tensor& labels, const Curve* curve) {
     const double s = score(probs, labels);
-    nlohmann::json j = {{"accuracy", s}, {"score", s}, {"auc", number_or_null(metrics::binary_auc(probs, labels))}};
+    nlohmann::json j = {{"accuracy", s},
+                        {"score", s},
+                        {"auc", number_or_null(metrics::binary_auc(probs, labels))},
+                        {"test_correct", metrics::correct_hex(probs, labels)}};
     if (curve) {
       j["best_accuracy"] = number_or_null(curve->best());
       j["final_accuracy"] = number_or_null(curve->final());

@@ -21,7 +21,21 @@ struct LabelContext {
   at::Tensor weak_test_probs;      ///< N_test × C
   uint64_t seed = 0;
   at::Tensor ceiling_transfer_probs = {};  ///< N_transfer × C
+  /// The ceiling trained on the transfer half (--ceiling-half transfer): its predictions
+  /// there are on its own training rows, not held out.
+  bool ceiling_trained_on_transfer = false;
 };
+
+/// Whether label source `L` ranks examples by the ceiling's held-out confidence on the
+/// transfer half (`static constexpr bool needs_held_out_ceiling = true`), which
+/// --ceiling-half transfer cannot give.
+template <class L>
+constexpr bool needs_held_out_ceiling() {
+  if constexpr (requires { L::needs_held_out_ceiling; })
+    return L::needs_held_out_ceiling;
+  else
+    return false;
+}
 
 /// What the student trains and is tested on. `targets` are N×C distributions (N×k real
 /// values for regression): what the label source made. A label source returns `train` as the

@@ -83,6 +83,9 @@ struct StrongUnconfident {
   static at::Tensor score(const LabelContext& c) {
     check(c.ceiling_transfer_probs.defined() && c.ceiling_transfer_probs.size(0) == c.splits.transfer_half.size(),
           "errors where the strong model is unconfident: the ceiling's predictions on the transfer half are missing");
+    check(!c.ceiling_trained_on_transfer, "errors where the strong model is unconfident: the ceiling trained on the ",
+          "transfer half (--ceiling-half transfer), so its confidence there is on its own training rows; use ",
+          "--ceiling-half weak");
     return -c.ceiling_transfer_probs.amax(1).to(at::kDouble);
   }
 };
@@ -92,6 +95,8 @@ struct StrongUnconfident {
 template <class Where, class Kind = Soft>
 struct StructuredNoise {
   static constexpr std::string_view name = Where::name;
+  /// Ranking by the ceiling's confidence needs it held out (refused with --ceiling-half transfer).
+  static constexpr bool needs_held_out_ceiling = std::is_same_v<Where, StrongUnconfident>;
   StudentData make(const LabelContext& c) const {
     const auto score = Where::score(c);
     const int64_t n = score.size(0);

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "w2s/core/error.hpp"
@@ -19,6 +20,23 @@ inline double accuracy(const at::Tensor& probs, const at::Tensor& labels) {
 }
 
 /// Regression targets are real-valued; classification targets are int64 class ids.
+/// Per test example, whether argmax(probs) is the label, packed as hexadecimal digits
+/// (4 examples each, the first in the highest bit; the last digit padded with zeros): what
+/// the report's two-level bootstrap resamples (report/aggregate.hpp, decode_correct).
+inline std::string correct_hex(const at::Tensor& probs, const at::Tensor& labels) {
+  const auto ok = probs.argmax(1).eq(labels).to(at::kByte).contiguous().cpu();
+  const auto* v = ok.data_ptr<uint8_t>();
+  const int64_t n = ok.numel();
+  std::string out(static_cast<size_t>((n + 3) / 4), '0');
+  for (int64_t i = 0; i < n; ++i)
+    if (v[i]) {
+      auto& c = out[static_cast<size_t>(i / 4)];
+      const int digit = (c <= '9' ? c - '0' : c - 'a' + 10) | (1 << (3 - i % 4));
+      c = static_cast<char>(digit < 10 ? '0' + digit : 'a' + digit - 10);
+    }
+  return out;
+}
+
 inline bool is_regression(const at::Tensor& targets) { return at::isFloatingType(targets.scalar_type()); }
 
 /// Mean squared error of `predictions` (N×k) against real `targets` (N×k), over all entries.

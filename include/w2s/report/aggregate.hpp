@@ -3,7 +3,8 @@
 /// From result records to the paper's numbers: per configuration (the record's run
 /// identity without the seed, experiment/identity.hpp), accuracies averaged over seeds,
 /// PGR of the averages (openai's order: average each model over seeds first), PGR of the
-/// averaged ROC AUCs for binary tasks, a bootstrap confidence interval over seeds, and
+/// averaged ROC AUCs for binary tasks, a bootstrap confidence interval over seeds and test
+/// examples, and
 /// the median PGR over (weak, strong) pairs. Records of different configurations are
 /// never pooled: two groups that share experiment, dataset and sizes are told apart by
 /// `Group::variant`, the fields in which they differ. No LibTorch here: the report tool
@@ -36,7 +37,26 @@ struct SeedRow {
   double weak = NAN, ceiling = NAN, student = NAN, student_best = NAN;
   double agree_wrong = NAN;
   double weak_auc = NAN, ceiling_auc = NAN, student_auc = NAN;  ///< binary tasks only
+  double weak_best = NAN, ceiling_best = NAN;  ///< each model's best evaluation step on test
+  /// Per test example, 1 where the model's argmax is right (classification records that
+  /// carry `test_correct`; empty otherwise): the two-level bootstrap resamples these.
+  std::vector<uint8_t> weak_ok, ceiling_ok, student_ok;
 };
+
+/// `metrics.MODEL.test_correct` of a record: hexadecimal digits, 4 examples each, the first
+/// example in the digit's highest bit (experiment/task.hpp writes it), and `n` examples.
+inline std::vector<uint8_t> decode_correct(const std::string& hex, int64_t n) {
+  check(n >= 0 && static_cast<int64_t>(hex.size()) == (n + 3) / 4, "test_correct: ", hex.size(), " digits for ", n,
+        " examples, expected ", (n + 3) / 4);
+  std::vector<uint8_t> out(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) {
+    const char c = hex[static_cast<size_t>(i / 4)];
+    const int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    check(digit >= 0, "test_correct: '", c, "' is not a hexadecimal digit");
+    out[static_cast<size_t>(i)] = static_cast<uint8_t>((digit >> (3 - i % 4)) & 1);
+  }
+  return out;
+}
 
 /// One transfer task of a regression record (Charikar et al.'s gain vs misfit).
 struct TaskRow {
@@ -70,6 +90,16 @@ inline std::optional<double> pgr_of_means(const std::vector<SeedRow>& rows, doub
   return (s - w) / (c - w);
 }
 
+/// PGR at each model's best test step: weak, ceiling and student each at the evaluation
+/// step where its own test accuracy peaked (an oracle for all three alike, not only for
+/// the student). nullopt when a record has no curve or the ceiling is not above the weak.
+inline std::optional<double> pgr_best_of_means(const std::vector<SeedRow>& rows) {
+  double w = 0, s = 0, c = 0;
+  for (const auto& r : rows) w += r.weak_best, s += r.student_best, c += r.ceiling_best;
+  if (!std::isfinite(w + s + c) || !(c > w)) return std::nullopt;
+  return (s - w) / (c - w);
+}
+
 /// PGR of the seed-averaged ROC AUCs (binary tasks); nullopt when a record has no AUC or
 /// the ceiling's is not above the weak model's.
 inline std::optional<double> pgr_auc_of_means(const std::vector<SeedRow>& rows) {
@@ -87,25 +117,63 @@ inline double median(std::vector<double> values) {
   return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
-/// Percentile bootstrap over seeds: resample the seeds with replacement
-/// `resamples` times, take the PGR of means of each resample, and return the
-/// (1−level)/2 and (1+level)/2 quantiles. Deterministic (fixed generator seed). NaN
-/// (not available) for fewer than two seeds.
-inline std::pair<double, double> bootstrap_pgr_ci(const std::vector<SeedRow>& rows, double level = 0.95,
-                                                  int resamples = 10000, double SeedRow::*student = &SeedRow::student) {
-  if (rows.size() < 2) return {NAN, NAN};  // one seed: resampling it says nothing about the spread
+/// Which resampling an interval came from.
+enum class Resampling { none, seeds, seeds_and_test };
+
+struct Interval {
+  double lo = NAN, hi = NAN;
+  Resampling kind = Resampling::none;
+};
+
+/// The rows' per-example correctness, when every row has it for the same test set size.
+inline bool has_test_examples(const std::vector<SeedRow>& rows) {
+  if (rows.empty()) return false;
+  const size_t n = rows.front().student_ok.size();
+  for (const auto& r : rows)
+    if (n == 0 || r.weak_ok.size() != n || r.ceiling_ok.size() != n || r.student_ok.size() != n) return false;
+  return true;
+}
+
+/// Percentile bootstrap confidence interval of the PGR of means, at `level`.
+/// Two-level where the records carry per-example correctness (has_test_examples): each
+/// resample draws the test examples with replacement (one draw shared by every seed,
+/// since all seeds score the same test set) and then the seeds with replacement, so the
+/// interval covers both the training randomness and the finite test set. Otherwise over
+/// seeds alone (regression records; records made before `test_correct`). Deterministic
+/// (fixed generator seed). Not available (NaN, Resampling::none) for fewer than two seeds.
+inline Interval bootstrap_pgr_ci(const std::vector<SeedRow>& rows, double level = 0.95, int resamples = 4000) {
+  if (rows.size() < 2) return {};  // one seed: resampling it says nothing about the spread
   std::mt19937_64 gen(20231214);
   std::uniform_int_distribution<size_t> pick(0, rows.size() - 1);
+  const bool two_level = has_test_examples(rows);
+  const size_t n = two_level ? rows.front().student_ok.size() : 0;
+  std::uniform_int_distribution<size_t> example(0, n ? n - 1 : 0);
+  std::vector<uint32_t> count(n);
+  std::vector<SeedRow> scored = rows, sample(rows.size());
   std::vector<double> stats;
-  std::vector<SeedRow> sample(rows.size());
   for (int b = 0; b < resamples; ++b) {
-    for (auto& s : sample) s = rows[pick(gen)];
-    if (auto p = pgr_of_means(sample, student)) stats.push_back(*p);
+    if (two_level) {  // the test set, resampled: each seed's three accuracies on the same draw
+      std::fill(count.begin(), count.end(), 0u);
+      for (size_t i = 0; i < n; ++i) ++count[example(gen)];
+      for (size_t k = 0; k < rows.size(); ++k) {
+        uint64_t w = 0, c = 0, s = 0;
+        for (size_t i = 0; i < n; ++i) {
+          w += count[i] * rows[k].weak_ok[i];
+          c += count[i] * rows[k].ceiling_ok[i];
+          s += count[i] * rows[k].student_ok[i];
+        }
+        scored[k].weak = double(w) / double(n);
+        scored[k].ceiling = double(c) / double(n);
+        scored[k].student = double(s) / double(n);
+      }
+    }
+    for (auto& s : sample) s = scored[pick(gen)];
+    if (auto p = pgr_of_means(sample)) stats.push_back(*p);
   }
-  if (stats.empty()) return {NAN, NAN};
+  if (stats.empty()) return {};
   ranges::sort(stats);
   const auto at = [&](double q) { return stats[static_cast<size_t>(std::floor(q * double(stats.size() - 1)))]; };
-  return {at((1 - level) / 2), at((1 + level) / 2)};
+  return {at((1 - level) / 2), at((1 + level) / 2), two_level ? Resampling::seeds_and_test : Resampling::seeds};
 }
 
 inline double number(const nlohmann::json& j) { return j.is_number() ? j.get<double>() : NAN; }
@@ -242,12 +310,20 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
           return number(x.contains("score") ? x.at("score") : x.at("accuracy"));
         };
         const auto auc = [&](const char* model) { return number(m.at(model).value("auc", nlohmann::json())); };
-        const auto& st = m.at("student");
-        const double best = st.contains("best_mse") ? -number(st.at("best_mse"))
-                                                     : number(st.value("best_accuracy", nlohmann::json()));
-        g.seeds.push_back({seed, score("weak"), score("ceiling"), score("student"), best,
-                           m.contains("agreement") ? number(m.at("agreement").at("supervisor_wrong")) : NAN,
-                           auc("weak"), auc("ceiling"), auc("student")});
+        const auto best = [&](const char* model) {
+          const auto& x = m.at(model);
+          return x.contains("best_mse") ? -number(x.at("best_mse")) : number(x.value("best_accuracy", nlohmann::json()));
+        };
+        SeedRow row{seed, score("weak"), score("ceiling"), score("student"), best("student"),
+                    m.contains("agreement") ? number(m.at("agreement").at("supervisor_wrong")) : NAN,
+                    auc("weak"), auc("ceiling"), auc("student"), best("weak"), best("ceiling")};
+        if (m.at("student").contains("test_correct")) {
+          const int64_t n_test = r.at("n").at("test").get<int64_t>();
+          row.weak_ok = decode_correct(m.at("weak").at("test_correct").get<std::string>(), n_test);
+          row.ceiling_ok = decode_correct(m.at("ceiling").at("test_correct").get<std::string>(), n_test);
+          row.student_ok = decode_correct(m.at("student").at("test_correct").get<std::string>(), n_test);
+        }
+        g.seeds.push_back(std::move(row));
         for (const auto& split : {"test", "transfer"})
           if (m.contains("tasks"))
             for (size_t t = 0; t < m.at("tasks").at(split).size(); ++t) {
@@ -258,6 +334,8 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
             }
       } catch (const nlohmann::json::exception& e) {
         fail(f.string(), ":", n, ": ", diverged ? "diverged record" : "record", " lacks a field (", e.what(), ")");
+      } catch (const Error& e) {
+        fail(f.string(), ":", n, ": ", e.what());
       }
     }
   }

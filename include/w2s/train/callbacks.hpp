@@ -62,8 +62,8 @@ class EvaluationCurve : public Callback {
 
 /// Honest early stopping (TrainConfig::val_fraction): holds out a fixed draw of the training
 /// rows per seed, scores the model on them against their own targets (argmax of soft labels
-/// for classification) at each evaluation point, keeps the weights of the best point, and at
-/// the end puts them back, with their test predictions. Records FitResult::validation and
+/// for classification) at each evaluation point, keeps the weights and buffers of the best
+/// point, and at the end puts them back, with their test predictions. Records FitResult::validation and
 /// FitResult::stopped_step.
 class EarlyStopping : public Callback {
  public:
@@ -87,6 +87,7 @@ class EarlyStopping : public Callback {
       torch::NoGradGuard no_grad;
       kept_.clear();
       for (const auto& p : s.module.parameters()) kept_.push_back(p.detach().clone());
+      for (const auto& b : s.module.buffers()) kept_.push_back(b.detach().clone());  // e.g. batch-norm statistics
       s.result.stopped_step = s.step;
     }
     v.steps.push_back(s.step);
@@ -97,7 +98,11 @@ class EarlyStopping : public Callback {
     {
       torch::NoGradGuard no_grad;
       auto params = s.module.parameters();
+      auto buffers = s.module.buffers();
+      check(kept_.size() == params.size() + buffers.size(), s.config.label, ": early stopping kept ", kept_.size(),
+            " tensors of a module that now has ", params.size() + buffers.size());
       for (size_t i = 0; i < params.size(); ++i) params[i].copy_(kept_[i]);
+      for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(kept_[params.size() + i]);
     }
     if (!s.test.empty()) s.result.test_probs = s.predict(s.test.x);
   }
