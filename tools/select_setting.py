@@ -26,6 +26,8 @@ import statistics
 import sys
 
 PREFERENCE = ["fine-foods-val", "brown-val"]
+# Options shown as columns when they differ between runs.
+SHOWN = ["lr", "epochs", "batch_size", "weak_lr", "weak_epochs", "eval_points", "train_size"]
 GAP = 0.08
 INFORMATIVE = 0.03
 
@@ -44,8 +46,13 @@ def main():
     ap.add_argument("--ini", help="write the chosen setting here as a w2s config file")
     ap.add_argument("--data", default="data", help="the data folder (for fine-foods' class shares)")
     args = ap.parse_args()
-    runs = collections.defaultdict(lambda: {"weak": {}, "ceiling": {}})
-    for path in glob.glob(os.path.join(args.folder, "**", "*.jsonl"), recursive=True):
+    # One entry per run identity (identity.group: every option, the code, data and threads),
+    # so runs that differ in any option (train-layers, val-fraction, batch size, ...) never
+    # overwrite each other; `setting` is that identity less the weak size, which the rule's
+    # first step compares learning rates (and any other option) over.
+    runs = {}
+    diverged = []
+    for path in sorted(glob.glob(os.path.join(args.folder, "**", "*.jsonl"), recursive=True)):
         for number, line in enumerate(open(path, encoding="utf-8"), 1):
             try:
                 r = json.loads(line)
@@ -53,31 +60,54 @@ def main():
                 sys.exit(f"{path}:{number}: not valid JSON ({e})")
             if r.get("experiment") != "ground_truth_student":
                 continue
-            key = (r["dataset"], r["weak"], r["strong"], r["config"]["lr"], r["config"]["epochs"])
-            runs[key]["weak"][r["seed"]] = r["metrics"]["weak"]["accuracy"]
-            runs[key]["ceiling"][r["seed"]] = r["metrics"]["ceiling"]["accuracy"]
+            if "diverged" in r or "metrics" not in r:
+                diverged.append(f"{path}:{number}")
+                continue
+            if "identity" not in r:
+                sys.exit(f"{path}:{number}: a record made before run identities; rerun ./w2s.sh select")
+            fields, group = r["identity"]["fields"], r["identity"]["group"]
+            config = fields["config"]  # without placement keys (experiment/identity.hpp)
+            setting = dict(fields)
+            setting["config"] = {k: v for k, v in fields["config"].items() if k != "weak"}
+            setting.pop("weak", None)
+            entry = runs.setdefault(group, {"dataset": r["dataset"], "weak": r["weak"], "strong": r["strong"],
+                                            "config": config, "setting": json.dumps(setting, sort_keys=True),
+                                            "w": {}, "c": {}})
+            entry["w"][r["seed"]] = r["metrics"]["weak"]["accuracy"]
+            entry["c"][r["seed"]] = r["metrics"]["ceiling"]["accuracy"]
+    if diverged:
+        print(f"left out, diverged (no metrics): {len(diverged)} records: " + ", ".join(diverged), file=sys.stderr)
     if not runs:
         sys.exit(f"{args.folder}: no ground_truth_student records; run ./w2s.sh select first")
-    mean = {k: (statistics.mean(v["weak"].values()), statistics.mean(v["ceiling"].values()), len(v["weak"]))
-            for k, v in runs.items()}
-    print("| dataset | weak → strong | probe lr | epochs | seeds | held-out weak | held-out ceiling | gap |")
-    print("|---|---|---|---|---|---|---|---|")
-    for k in sorted(mean):
-        w, c, n = mean[k]
-        print(f"| {k[0]} | {k[1]} → {k[2]} | {k[3]:g} | {k[4]} | {n} | {w:.3f} | {c:.3f} | {c - w:+.3f} |")
-    best_lr = {}
-    for (d, _, s, lr, ep), (_, c, _) in mean.items():
-        if (d, s) not in best_lr or c > best_lr[(d, s)][0]:
-            best_lr[(d, s)] = (c, lr, ep)
+    for e in runs.values():
+        e["mw"], e["mc"], e["n"] = statistics.mean(e["w"].values()), statistics.mean(e["c"].values()), len(e["w"])
+    shown = [k for k in SHOWN if len({json.dumps(e["config"].get(k)) for e in runs.values()}) > 1]
+    print("| dataset | weak → strong | " + " | ".join(shown) + " | seeds | held-out weak | held-out ceiling | gap |")
+    print("|---|---|" + "---|" * len(shown) + "---|---|---|---|")
+    for e in sorted(runs.values(), key=lambda e: (e["dataset"], e["weak"], e["strong"], e["setting"])):
+        cols = "".join(f" {e['config'].get(k)} |" for k in shown)
+        print(f"| {e['dataset']} | {e['weak']} → {e['strong']} |{cols} {e['n']} | {e['mw']:.3f} | {e['mc']:.3f} | "
+              f"{e['mc'] - e['mw']:+.3f} |")
+    # 1. per (dataset, strong model), the setting with the best mean held-out ceiling
+    ceiling = collections.defaultdict(list)
+    for e in runs.values():
+        ceiling[(e["dataset"], e["strong"], e["setting"])].append(e["mc"])
+    best = {}
+    for (d, s, setting), cs in ceiling.items():
+        c = statistics.mean(cs)
+        if (d, s) not in best or c > best[(d, s)][0]:
+            best[(d, s)] = (c, setting)
     majority = majority_shares(args.data)
     print("\nmajority-class share of the training pool: " + ", ".join(f"{d} {m:.3f}" for d, m in majority.items()))
-    kept = [(k, mean[k]) for k in mean
-            if mean[k][1] - mean[k][0] >= GAP and mean[k][0] >= majority.get(k[0], 1.0) + INFORMATIVE
-            and best_lr[(k[0], k[2])][1:] == (k[3], k[4])]
+    kept = [e for e in runs.values()
+            if e["mc"] - e["mw"] >= GAP and e["mw"] >= majority.get(e["dataset"], 1.0) + INFORMATIVE
+            and best[(e["dataset"], e["strong"])][1] == e["setting"]]
     for d in PREFERENCE:
-        pairs = [(k, m) for k, m in kept if k[0] == d]
+        pairs = [e for e in kept if e["dataset"] == d]
         if pairs:
-            (dataset, weak, strong, lr, epochs), (w, c, _) = max(pairs, key=lambda p: p[1][0])
+            chosen = max(pairs, key=lambda e: e["mw"])
+            dataset, weak, strong, w, c = chosen["dataset"], chosen["weak"], chosen["strong"], chosen["mw"], chosen["mc"]
+            lr, epochs = chosen["config"]["lr"], chosen["config"]["epochs"]
             break
     else:
         sys.exit(f"no pair has a held-out gap of at least {GAP}")
@@ -87,7 +117,10 @@ def main():
     if args.ini:
         text = (f"# The main job's setting, chosen on validation data by tools/select_setting.py\n"
                 f"# (./w2s.sh select; docs/results.md): held-out weak {w:.3f}, ceiling {c:.3f}.\n"
-                f"dataset = {base}\nweak = {weak}\nstrong = {strong}\ntrain-layers = 0\nlr = {lr:g}\nepochs = {epochs}\n")
+                f"dataset = {base}\nweak = {weak}\nstrong = {strong}\nlr = {lr:g}\nepochs = {epochs}\n")
+        policy = json.loads(chosen["setting"]).get("policies", {}).get("student", {})
+        if policy.get("name") == "finetune" and "train_layers" in policy.get("options", {}):
+            text += f"\n[finetune]\ntrain-layers = {policy['options']['train_layers']}\n"
         tmp = args.ini + ".part"
         with open(tmp, "w", encoding="utf-8") as f:
             f.write(text)

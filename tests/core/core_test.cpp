@@ -139,6 +139,49 @@ TEST_CASE("the command line: defaults, --smoke, --help, errors", "[cli]") {
   REQUIRE_THAT(error_of({"exp", "--config", (dir / "none.ini").string()}), Catch::Contains("cannot open"));
 }
 
+TEST_CASE("a config file's sections hold one policy's options: used by binaries with it, skipped by the rest", "[cli]") {
+  // main.ini's shape: common options, then [finetune] train-layers, which a linear probe does not have
+  int64_t layers = -1;
+  po::options_description finetune;
+  finetune.add_options()("train-layers", po::value(&layers)->default_value(layers), "k");
+  po::options_description none;
+  std::ostringstream help;
+  const auto dir = temp_dir("sections");
+  const auto ini = (dir / "main.ini").string();
+  std::ofstream(ini) << "epochs = 30\n\n[finetune]\ntrain-layers = 0\n";
+  {  // a binary whose student is finetune: the section applies
+    RunConfig cfg;
+    std::vector<std::string> a = {"exp", "--config", ini};
+    auto v = argv_of(a);
+    REQUIRE(cli::parse(int(v.size()), v.data(), cfg, finetune, help, {"weak_soft", "xent", "finetune", "direct"}));
+    REQUIRE(cfg.epochs == 30);
+    REQUIRE(layers == 0);
+  }
+  {  // a binary without it (a linear probe): the section is skipped with one note, the rest applies
+    std::ostringstream notes;
+    int64_t epochs = 0;
+    po::options_description all;  // the common options as the binary has them (epochs among them)
+    all.add_options()("epochs", po::value(&epochs), "epochs");
+    const auto kept = cli::read_config_file(ini, all, {"weak_soft", "xent", "linear_probe", "direct"}, &notes);
+    REQUIRE(kept == "epochs = 30\n");
+    REQUIRE_THAT(notes.str(), Catch::Contains("main.ini:3: note: section [finetune] skipped: this binary's policies are "
+                                              "weak_soft, xent, linear_probe, direct"));
+    const auto said = notes.str();
+    REQUIRE(std::count(said.begin(), said.end(), '\n') == 1);
+  }
+  // Strict where it applies: a typo in a used section, or in the common part, is an error with its line.
+  std::ofstream(dir / "typo.ini") << "[finetune]\ntrain-layer = 0\n";
+  REQUIRE_THROWS_WITH(cli::read_config_file((dir / "typo.ini").string(), finetune, {"finetune"}, nullptr),
+                      Catch::Contains("typo.ini:2: unknown option 'train-layer' in section [finetune]"));
+  std::ofstream(dir / "common.ini") << "train-layers = 0\n";
+  REQUIRE_THROWS_WITH(cli::read_config_file((dir / "common.ini").string(), none, {"linear_probe"}, nullptr),
+                      Catch::Contains("common.ini:1: unknown option 'train-layers'") &&
+                          Catch::Contains("a section named after it, e.g. [finetune]"));
+  std::ofstream(dir / "header.ini") << "[finetune\n";
+  REQUIRE_THROWS_WITH(cli::read_config_file((dir / "header.ini").string(), none, {}, nullptr),
+                      Catch::Contains("header.ini:1: expected a section '[policy name]'"));
+}
+
 TEST_CASE("the command line refuses at the door: stray words, non-finite numbers, ranges, threads", "[cli]") {
   po::options_description none;
   std::ostringstream help;

@@ -58,6 +58,9 @@ TEST_CASE("IDX reader rejects malformed files with the file name and what was ex
   check_error("dtype", {0, 0, 0x0d, 1, 0, 0, 0, 1, 5}, 1, "type code 13, expected 8");
   check_error("dims", idx({1, 1}, {5}), 3, "has 2 dimensions, expected 3");
   check_error("short", {0, 0}, 1, "truncated IDX file");
+  // a zero dimension is named, even where an earlier dimension declares more than the file holds
+  check_error("zero-dim", idx({60000, 0, 28}, {1, 2, 3}), 3, "IDX header: dimension 1 of 3 is 0");
+  check_error("zero-last", idx({4, 0}, {1, 2, 3, 4}), 2, "dimension 1 of 2 is 0");
   // dimensions whose product overflows 64 bits (2^32-1 cubed) must not wrap around to a "valid" size
   check_error("overflow", idx({0xFFFFFFFFu, 0xFFFFFFFFu, 0xFFFFFFFFu}, {1, 2, 3}), 3,
               "truncated IDX data: the header's dimensions need more than the 3 bytes the file holds");

@@ -35,7 +35,7 @@ from safetensors.torch import load_file  # noqa: E402
 from tokenizers import Tokenizer  # noqa: E402
 
 transformers.logging.set_verbosity_error()
-REL_TOL = 1e-4  # fp32: the bound on max_rel_diff
+REL_TOL = 2e-5  # fp32: measured differences are about 2e-6 (docs/parity.md); ten times that is the bound
 HIDDEN_TEXTS, BATCH, MAX_TOKENS, PREFIX_CHARS = 64, 16, 128, 2000
 
 

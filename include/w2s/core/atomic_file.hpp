@@ -1,7 +1,11 @@
 #pragma once
 /// \file
 /// Atomic file writes: a run that dies leaves the old file or none, never half a file.
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 
 #include <filesystem>
 #include <fstream>
@@ -34,18 +38,27 @@ inline void atomic_write(const std::filesystem::path& path,
 inline void check_writable_dir(const std::filesystem::path& dir, const std::string& option) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
+  check(ec.value() != ENOSPC, option, ": no space left on the device to create directory '", dir.string(), "'");
   check(!ec, option, ": cannot create directory '", dir.string(), "': ", ec.message());
   check(std::filesystem::is_directory(dir), option, ": '", dir.string(), "' is not a directory");
   const auto probe = dir / (".w2s-write-test." + std::to_string(::getpid()));
-  bool ok = false;
-  {
-    std::ofstream out(probe, std::ios::binary);
-    out << "w2s\n";
-    out.flush();
-    ok = out.good();
+  // POSIX calls, not a stream: the error number tells a full disk from a read-only directory.
+  int error = 0;
+  const int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (fd < 0) {
+    error = errno;
+  } else {
+    const std::string probe_text = "w2s\n";
+    if (::write(fd, probe_text.data(), probe_text.size()) != static_cast<ssize_t>(probe_text.size()))
+      error = errno ? errno : ENOSPC;
+    if (::fsync(fd) != 0 && !error) error = errno;
+    if (::close(fd) != 0 && !error) error = errno;
   }
   std::filesystem::remove(probe, ec);
-  check(ok, option, ": directory '", dir.string(), "' is not writable");
+  check(error != ENOSPC && error != EDQUOT, option, ": no space left on the device of '", dir.string(),
+        "' (writing a test file failed: ", std::strerror(error), "); free some space or choose another ",
+        option);
+  check(error == 0, option, ": directory '", dir.string(), "' is not writable (", std::strerror(error), ")");
 }
 
 inline void atomic_write_text(const std::filesystem::path& path, const std::string& text) {

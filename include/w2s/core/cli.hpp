@@ -6,6 +6,7 @@
 #include <boost/program_options/parsers.hpp>
 #include <boost/program_options/variables_map.hpp>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <thread>
@@ -77,23 +78,51 @@ inline void check_finite_numbers(const po::variables_map& vm) {
   }
 }
 
-/// Checks a config file line by line before Boost reads it, so that an unknown
-/// or malformed line is reported with its file and line number.
-inline void check_config_file(const std::string& path, const po::options_description& all) {
+/// Reads a config file for a binary whose policies are named `policies` (core/policy.hpp's
+/// policy_names), checking it line by line so that an unknown or malformed line is reported
+/// with its file and line number, and returns the `option = value` lines that apply.
+/// Lines before any section apply to every binary. A section `[NAME]` holds the options of
+/// the policy NAME (e.g. `[finetune]` with `train-layers = 0`): they apply to a binary that
+/// uses that policy, and a binary that does not skips the section with one note on `notes`.
+/// So one file serves every experiment on a dataset, and a typo is still an error.
+inline std::string read_config_file(const std::string& path, const po::options_description& all,
+                                    const std::vector<std::string>& policies, std::ostream* notes) {
   std::ifstream in(path);
   check(in.good(), "--config: cannot open '", path, "'");
-  std::string line;
+  std::string line, kept, section;
+  bool skipping = false;
   for (int number = 1; std::getline(in, line); ++number) {
     const auto first = line.find_first_not_of(" \t\r");
     if (first == std::string::npos || line[first] == '#' || line[first] == ';') continue;
+    if (line[first] == '[') {
+      const auto close = line.find(']', first);
+      check(close != std::string::npos && line.find_first_not_of(" \t\r", close + 1) == std::string::npos, path, ":",
+            number, ": expected a section '[policy name]', got '", line, "'");
+      section = line.substr(first + 1, close - first - 1);
+      check(!section.empty() && section.find_first_of(" \t.=") == std::string::npos, path, ":", number,
+            ": a section names one policy (e.g. [finetune]), got '", line, "'");
+      skipping = std::find(policies.begin(), policies.end(), section) == policies.end();
+      if (skipping && notes) {
+        std::string mine;
+        for (const auto& p : policies) mine += (mine.empty() ? "" : ", ") + p;
+        *notes << path << ":" << number << ": note: section [" << section << "] skipped: "
+               << (mine.empty() ? "this binary has no policies" : "this binary's policies are " + mine) << std::endl;
+      }
+      continue;
+    }
     const auto eq = line.find('=');
     check(eq != std::string::npos, path, ":", number, ": expected 'option = value', got '", line, "'");
     auto key = line.substr(first, eq - first);
     key.erase(key.find_last_not_of(" \t") + 1);
     check(key != "config" && key != "help", path, ":", number, ": '", key, "' cannot be set in a config file");
-    check(all.find_nothrow(key, false) != nullptr, path, ":", number, ": unknown option '", key,
-          "' (see --help for the options)");
+    if (skipping) continue;
+    check(all.find_nothrow(key, false) != nullptr, path, ":", number, ": unknown option '", key, "'",
+          section.empty() ? std::string(" (see --help for the options; a policy's own options may go in a section "
+                                        "named after it, e.g. [finetune], which binaries without it skip)")
+                          : " in section [" + section + "] (see --help for the options)");
+    kept += line.substr(first) + "\n";
   }
+  return kept;
 }
 
 /// Parses the command line into `cfg`. `policy_options` holds the policies'
@@ -116,8 +145,10 @@ inline po::variables_map parse_tool(int argc, char** argv, const po::options_des
   return vm;
 }
 
+/// `policies`: the names of the binary's policies (policy_names), which choose the sections
+/// of a config file that apply (read_config_file).
 inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_description& policy_options,
-                  std::ostream& help_out = std::cout) {
+                  std::ostream& help_out = std::cout, const std::vector<std::string>& policies = {}) {
   std::string seeds = "0";
   po::options_description common("Common options");
   // clang-format off
@@ -173,8 +204,8 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
     }
     if (vm.count("config")) {
       const auto path = vm["config"].as<std::string>();
-      check_config_file(path, all);
-      std::ifstream in(path);
+      const bool quiet = vm.count("quiet") && vm["quiet"].as<bool>();
+      std::istringstream in(read_config_file(path, all, policies, quiet ? nullptr : &std::cerr));
       try {
         po::store(po::parse_config_file(in, all), vm);
       } catch (const po::error& e) {

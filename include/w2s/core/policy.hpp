@@ -11,6 +11,7 @@
 #include <concepts>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace w2s {
 
@@ -30,6 +31,15 @@ void add_policy_options(P& policy, po::options_description& options) {
 template <class P>
 void validate_policy(const P& policy) {
   if constexpr (requires { policy.validate(); }) policy.validate();
+}
+
+/// The names of `policy` and of the policies it wraps (`inner`, e.g. OracleStopping<FineTune>:
+/// oracle_stopping, finetune), appended to `out`: the sections of a config file that apply
+/// to a binary using it (core/cli.hpp).
+template <class P>
+void policy_names(const P& policy, std::vector<std::string>& out) {
+  out.emplace_back(P::name);
+  if constexpr (requires { policy.inner; }) policy_names(policy.inner, out);
 }
 
 /// `{"name": ..., "options": ...}` of a policy, for records and cache keys.

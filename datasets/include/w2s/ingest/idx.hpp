@@ -40,12 +40,15 @@ inline at::Tensor read_idx_u8(const std::filesystem::path& path, int expected_di
   check(bytes.size() >= header, where, ": truncated IDX header: ", bytes.size(),
         " bytes, expected ", header);
   std::vector<int64_t> shape;
-  size_t count = 1;
-  for (int d = 0; d < expected_dims; ++d) {
+  for (int d = 0; d < expected_dims; ++d) {  // every dimension first: a 0 is named whatever the data's size
     const unsigned char* p = bytes.data() + 4 + 4 * d;
-    const uint32_t v = (uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3];
-    check(v > 0, where, ": IDX dimension ", d, " is 0");
-    shape.push_back(int64_t(v));
+    shape.push_back(int64_t((uint32_t(p[0]) << 24) | (uint32_t(p[1]) << 16) | (uint32_t(p[2]) << 8) | p[3]));
+    check(shape.back() > 0, where, ": IDX header: dimension ", d, " of ", expected_dims,
+          " is 0 (expected a size >= 1: an empty array is no dataset)");
+  }
+  size_t count = 1;
+  for (const int64_t dim : shape) {
+    const auto v = static_cast<size_t>(dim);
     // Checked before multiplying: a header that declares more than the file holds must not overflow.
     check(count <= (bytes.size() - header) / v, where, ": truncated IDX data: the header's dimensions need more than the ",
           bytes.size() - header, " bytes the file holds");
