@@ -27,7 +27,7 @@ import sys
 
 PREFERENCE = ["fine-foods-val", "brown-val"]
 # Options shown as columns when they differ between runs.
-SHOWN = ["lr", "epochs", "batch_size", "weak_lr", "weak_epochs", "eval_points", "train_size"]
+SHOWN = ["student", "lr", "epochs", "batch_size", "weak_lr", "weak_epochs", "eval_points", "train_size"]
 GAP = 0.08
 INFORMATIVE = 0.03
 
@@ -70,6 +70,8 @@ def main():
             setting = dict(fields)
             setting["config"] = {k: v for k, v in fields["config"].items() if k != "weak"}
             setting.pop("weak", None)
+            student = fields.get("policies", {}).get("student", {})
+            config = dict(config, student=f"{student.get('name', '?')} {json.dumps(student.get('options', {}))}")
             entry = runs.setdefault(group, {"dataset": r["dataset"], "weak": r["weak"], "strong": r["strong"],
                                             "config": config, "setting": json.dumps(setting, sort_keys=True),
                                             "w": {}, "c": {}})
@@ -82,7 +84,7 @@ def main():
     for e in runs.values():
         e["mw"], e["mc"], e["n"] = statistics.mean(e["w"].values()), statistics.mean(e["c"].values()), len(e["w"])
     shown = [k for k in SHOWN if len({json.dumps(e["config"].get(k)) for e in runs.values()}) > 1]
-    print("| dataset | weak → strong | " + " | ".join(shown) + " | seeds | held-out weak | held-out ceiling | gap |")
+    print("| dataset | weak → strong | " + "".join(f"{k} | " for k in shown) + "seeds | held-out weak | held-out ceiling | gap |")
     print("|---|---|" + "---|" * len(shown) + "---|---|---|---|")
     for e in sorted(runs.values(), key=lambda e: (e["dataset"], e["weak"], e["strong"], e["setting"])):
         cols = "".join(f" {e['config'].get(k)} |" for k in shown)
