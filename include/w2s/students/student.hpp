@@ -47,28 +47,6 @@ class FeatureCache {
     return cache_[key] = forward_in_batches(forward, data.inputs, device);
   }
 
-  /// `make()` once per `key` within this process (e.g. an encoder's frozen lower layers:
-  /// N×T×(H+1) floats per dataset part). Bounded: past `memo_bytes` in all, the least
-  /// recently used entries are dropped (and made again if asked for again), so a run of
-  /// many seeds, each with its own transfer half, holds a few parts, not all of them.
-  at::Tensor memo(const std::string& key, const std::function<at::Tensor()>& make) {
-    if (auto it = memo_.find(key); it != memo_.end()) {
-      it->second.used = ++clock_;
-      return it->second.value;
-    }
-    auto value = make();
-    const auto bytes = static_cast<size_t>(value.numel()) * value.element_size();
-    while (!memo_.empty() && memo_held_ + bytes > memo_bytes) {
-      auto oldest = memo_.begin();
-      for (auto it = memo_.begin(); it != memo_.end(); ++it)
-        if (it->second.used < oldest->second.used) oldest = it;
-      memo_held_ -= oldest->second.bytes;
-      memo_.erase(oldest);
-    }
-    memo_held_ += bytes;
-    memo_[key] = {value, bytes, ++clock_};
-    return value;
-  }
   /// Each text's own rows of `run(inputs)` (N×T×C states, position by position: an encoder's
   /// frozen lower layers with the mask as the last channel, models/bert_backbone.hpp), kept per
   /// text in this process under `key`, so a text shared by parts or seeds (the test set, the
@@ -137,15 +115,13 @@ class FeatureCache {
   [[nodiscard]] size_t text_runs() const { return text_runs_; }
   [[nodiscard]] size_t states_held() const { return states_held_; }
 
-  /// The most bytes memo() and text_states() each keep (4 GiB: the frozen lower layers of every
-  /// Brown sentence at their own lengths take about 0.4 GiB).
+  /// The most bytes text_states() keeps (4 GiB: the frozen lower layers of every Brown sentence
+  /// at their own lengths take about 0.4 GiB).
   size_t memo_bytes = size_t{4} << 30;
   /// How many times get() ran a backbone (or read the disk store) rather than its memory.
   [[nodiscard]] size_t computed() const { return computed_; }
   /// How many texts the per-text store had to encode (the rest it read from disk).
   [[nodiscard]] size_t encoded_texts() const { return encoded_; }
-  [[nodiscard]] size_t memo_held() const { return memo_held_; }
-  [[nodiscard]] size_t memo_entries() const { return memo_.size(); }
 
  private:
   /// Rows of `data` whose WordPiece ids the disk store has are read; the rest are computed and
@@ -234,15 +210,12 @@ class FeatureCache {
     }
   }
 
-  struct Memo {
+  struct Memo {  ///< one text's states in text_states(), and when it was last used
     at::Tensor value;
-    size_t bytes = 0;
     uint64_t used = 0;
   };
   const Cache* disk_;
   std::map<std::string, at::Tensor> cache_;
-  std::map<std::string, Memo> memo_;
-  size_t memo_held_ = 0;
   uint64_t clock_ = 0;
   size_t computed_ = 0;
   size_t encoded_ = 0;
