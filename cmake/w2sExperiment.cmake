@@ -1,17 +1,22 @@
 # w2s_add_experiment(NAME SOURCE): one experiment binary, named after its file, with the
 # fingerprint of the code it is built from embedded (cmake/w2sFingerprint.cmake: the library's
 # headers and the dataset companion's code, SOURCE, the build type and compiler). Records and cache
-# keys carry it. Every experiment links the companion library w2s::datasets (the built-in datasets).
+# keys carry it. Every experiment links the companion library w2s::datasets (the built-in datasets),
+# and the compiled engine w2s::engine where there is one, unless W2S_HEADER_ONLY is set: then the
+# experiment compiles every definition itself (include/w2s/core/engine.hpp), and, outside the w2s
+# source tree, the companion's installed sources too.
 set(W2S_FINGERPRINT_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/w2sFingerprint.cmake)
 if(EXISTS ${CMAKE_CURRENT_LIST_DIR}/../include/w2s)
   # The source tree: the core's headers, and the companion library's headers and sources.
   get_filename_component(W2S_CODE_INCLUDE_DIR ${CMAKE_CURRENT_LIST_DIR}/../include ABSOLUTE)
   get_filename_component(W2S_CODE_DATASETS_DIR ${CMAKE_CURRENT_LIST_DIR}/../datasets ABSOLUTE)
-  set(W2S_CODE_DIRS ${W2S_CODE_INCLUDE_DIR}/w2s ${W2S_CODE_DATASETS_DIR})
+  get_filename_component(W2S_CODE_ENGINE_DIR ${CMAKE_CURRENT_LIST_DIR}/../src ABSOLUTE)
+  set(W2S_CODE_DIRS ${W2S_CODE_INCLUDE_DIR}/w2s ${W2S_CODE_DATASETS_DIR} ${W2S_CODE_ENGINE_DIR})
 else()
   # Installed: the headers of both (the companion's objects come built).
   get_filename_component(W2S_CODE_INCLUDE_DIR ${CMAKE_CURRENT_LIST_DIR}/../../../include ABSOLUTE)
   set(W2S_CODE_DIRS ${W2S_CODE_INCLUDE_DIR}/w2s)
+  get_filename_component(W2S_DATASETS_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../../../share/w2s/datasets ABSOLUTE)
 endif()
 set(W2S_CODE_FILES)
 foreach(dir IN LISTS W2S_CODE_DIRS)
@@ -19,28 +24,45 @@ foreach(dir IN LISTS W2S_CODE_DIRS)
   list(APPEND W2S_CODE_FILES ${files})
 endforeach()
 
+set(W2S_REVISION_SCRIPT ${CMAKE_CURRENT_LIST_DIR}/w2sRevision.cmake)
+
 function(w2s_add_experiment name source)
   get_filename_component(source_path ${source} ABSOLUTE)
   set(fingerprint ${CMAKE_CURRENT_BINARY_DIR}/w2s_code/${name}.cpp)
-  # A commit or checkout touches these: the recorded revision follows it (relinking only when it changed).
-  set(git_state)
-  foreach(file ${CMAKE_SOURCE_DIR}/.git/HEAD ${CMAKE_SOURCE_DIR}/.git/logs/HEAD)
-    if(EXISTS ${file})
-      list(APPEND git_state ${file})
-    endif()
-  endforeach()
+  # The source tree's git revision, kept in a file that the binaries read at run time: refreshed at
+  # every build, it is no dependency of theirs, so a commit that changes no code relinks nothing.
+  set(revision_file ${CMAKE_BINARY_DIR}/w2s_code/revision)
+  if(NOT TARGET w2s_revision)
+    add_custom_target(w2s_revision ALL
+      COMMAND ${CMAKE_COMMAND} -DOUT=${revision_file} -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -P ${W2S_REVISION_SCRIPT}
+      BYPRODUCTS ${revision_file} COMMENT "Recording the source tree's git revision" VERBATIM)
+  endif()
   add_custom_command(
     OUTPUT ${fingerprint}
     COMMAND ${CMAKE_COMMAND} -DOUT=${fingerprint} "-DINCLUDE_DIR=${W2S_CODE_DIRS}"
             -DSOURCES=${source_path} "-DBUILD=${CMAKE_BUILD_TYPE} ${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}"
-            -DSOURCE_DIR=${CMAKE_SOURCE_DIR} -P ${W2S_FINGERPRINT_SCRIPT}
-    DEPENDS ${W2S_CODE_FILES} ${source_path} ${W2S_FINGERPRINT_SCRIPT} ${git_state}
+            -DREVISION_FILE=${revision_file} -P ${W2S_FINGERPRINT_SCRIPT}
+    DEPENDS ${W2S_CODE_FILES} ${source_path} ${W2S_FINGERPRINT_SCRIPT}
     COMMENT "Fingerprinting the code of ${name}" VERBATIM)
   set_source_files_properties(${fingerprint} PROPERTIES SKIP_PRECOMPILE_HEADERS ON)
   add_executable(${name} ${source} ${fingerprint})
-  target_link_libraries(${name} PRIVATE w2s::w2s w2s::datasets)
+  if(TARGET w2s::engine AND NOT W2S_HEADER_ONLY)
+    target_link_libraries(${name} PRIVATE w2s::engine w2s::datasets)
+  elseif(TARGET w2s_datasets OR NOT W2S_DATASETS_SOURCE_DIR)
+    target_link_libraries(${name} PRIVATE w2s::w2s w2s::datasets)  # the source tree built header-only
+  else()
+    # An installed w2s used header-only: the companion's objects were compiled against the engine,
+    # so compile its sources here, header-only too, once per project.
+    if(NOT TARGET w2s_datasets_header_only)
+      add_library(w2s_datasets_header_only OBJECT ${W2S_DATASETS_SOURCE_DIR}/tensors.cpp
+                                                  ${W2S_DATASETS_SOURCE_DIR}/text.cpp)
+      target_link_libraries(w2s_datasets_header_only PUBLIC w2s::w2s)
+    endif()
+    target_link_libraries(${name} PRIVATE w2s::w2s w2s_datasets_header_only)
+  endif()
   if(TARGET w2s_pch)
     target_precompile_headers(${name} REUSE_FROM w2s_pch)
   endif()
+  add_dependencies(${name} w2s_revision)
   set_target_properties(${name} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/experiments)
 endfunction()

@@ -271,6 +271,36 @@ TEST_CASE("the per-text feature store: segments keep every process's rows; every
   REQUIRE(pretrain(size, all, cache, false, torch::kCPU, log).key != mean_key);
 }
 
+TEST_CASE("BERT upper: length-sorted chunks give the whole batch's outputs and gradients", "[bert]") {
+  // A training step of the top-k student runs upper() with gradients in chunks of rows sorted by
+  // length, each cut to its own longest row; padded as one batch instead, the result must agree.
+  TempDir t("chunks");
+  saved_tiny(t.path / "m", 3);
+  BertBackbone backbone(load_bert(t.path / "m"), /*first_column=*/2);
+  auto rows = at::zeros({45, 2 + 9}, at::kLong);
+  for (int64_t i = 0; i < 45; ++i) {
+    const int64_t len = 2 + (i * 7) % 8;  // lengths 2..9, mixed in order
+    rows[i].slice(0, 2, 2 + len).copy_(at::randint(5, 40, {len}, at::kLong));
+  }
+  const auto packed = backbone.lower(rows, 1);
+  const auto weights = at::randn({45, backbone.features()});
+  const auto step = [&](int64_t chunk) {
+    for (auto& p : backbone.parameters())
+      if (p.grad().defined()) p.mutable_grad().zero_();
+    const auto out = backbone.upper(packed, 1, chunk);
+    (out * weights).sum().backward();
+    std::vector<at::Tensor> grads{out.detach().clone()};
+    for (auto& p : backbone.named_parameters())
+      if (p.key().find("layer.2.") != std::string::npos) grads.push_back(p.value().grad().clone());
+    return grads;
+  };
+  const auto chunked = step(8), whole = step(45);
+  REQUIRE(chunked.size() == whole.size());
+  REQUIRE(chunked.size() > 1);
+  for (size_t i = 0; i < whole.size(); ++i) CHECK(at::allclose(chunked[i], whole[i], 1e-4, 1e-5));
+  CHECK(!at::allclose(chunked[0], at::zeros_like(chunked[0])));
+}
+
 TEST_CASE("frozen lower layers per text: parts of more than 512 texts of varying length assemble", "[bert]") {
   // The top-k student's frozen layers (students/fine_tune.hpp). Before, each 512-row slice was
   // padded to its own longest text and the slices failed to concatenate ("Sizes of tensors must

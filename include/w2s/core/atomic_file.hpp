@@ -12,14 +12,27 @@
 #include <functional>
 #include <string>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 
 namespace w2s {
 
 /// Writes a file by writing `<path>.tmp.<pid>` with `write` and renaming it over
 /// `path`, so readers see either the old file or the whole new one.
-inline void atomic_write(const std::filesystem::path& path,
-                         const std::function<void(const std::filesystem::path&)>& write) {
+W2S_ENGINE_INLINE void atomic_write(const std::filesystem::path& path,
+                                    const std::function<void(const std::filesystem::path&)>& write);
+
+/// Creates `dir` if needed and proves it writable by creating and removing a file in
+/// it, so that a run finds a bad --out or --cache-dir before its work, not after.
+W2S_ENGINE_INLINE void check_writable_dir(const std::filesystem::path& dir, const std::string& option);
+
+W2S_ENGINE_INLINE void atomic_write_text(const std::filesystem::path& path, const std::string& text);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void atomic_write(const std::filesystem::path& path,
+                                    const std::function<void(const std::filesystem::path&)>& write) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
   auto tmp = path;
   tmp += ".tmp." + std::to_string(::getpid());
@@ -33,9 +46,7 @@ inline void atomic_write(const std::filesystem::path& path,
   }
 }
 
-/// Creates `dir` if needed and proves it writable by creating and removing a file in
-/// it, so that a run finds a bad --out or --cache-dir before its work, not after.
-inline void check_writable_dir(const std::filesystem::path& dir, const std::string& option) {
+W2S_ENGINE_INLINE void check_writable_dir(const std::filesystem::path& dir, const std::string& option) {
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   check(ec.value() != ENOSPC, option, ": no space left on the device to create directory '", dir.string(), "'");
@@ -61,7 +72,7 @@ inline void check_writable_dir(const std::filesystem::path& dir, const std::stri
   check(error == 0, option, ": directory '", dir.string(), "' is not writable (", std::strerror(error), ")");
 }
 
-inline void atomic_write_text(const std::filesystem::path& path, const std::string& text) {
+W2S_ENGINE_INLINE void atomic_write_text(const std::filesystem::path& path, const std::string& text) {
   atomic_write(path, [&](const std::filesystem::path& tmp) {
     std::ofstream out(tmp, std::ios::binary);
     out << text;
@@ -69,5 +80,6 @@ inline void atomic_write_text(const std::filesystem::path& path, const std::stri
     check(out.good(), tmp.string(), ": write failed (disk full or read-only?)");
   });
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

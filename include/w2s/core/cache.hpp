@@ -32,6 +32,7 @@
 #include <utility>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/code.hpp"
 #include "w2s/core/error.hpp"
@@ -72,71 +73,12 @@ class Cache {
 
   /// The artefact at `base`, or nothing when it is absent or damaged (then one line on
   /// stderr says which file and why, and the caller recomputes it).
-  [[nodiscard]] std::optional<Artifact> load(const std::filesystem::path& base) const {
-    if (!enabled_) return std::nullopt;
-    const auto json_path = with_extension(base, ".json"), pt_path = with_extension(base, ".pt");
-    if (!std::filesystem::exists(json_path) || !std::filesystem::exists(pt_path)) return std::nullopt;
-    const auto damaged = [&](const std::filesystem::path& file, const std::string& why) -> std::optional<Artifact> {
-      std::cerr << "w2s: cache: " << file.string() << ": damaged (" << why << "); recomputing it" << std::endl;
-      return std::nullopt;
-    };
-    Artifact a;
-    std::string bytes;
-    try {
-      a.meta = nlohmann::json::parse(read_bytes(json_path));
-    } catch (const std::exception&) {
-      return damaged(json_path, "not valid JSON");
-    }
-    if (!a.meta.is_object() || !a.meta.contains("checksum") || !a.meta["checksum"].is_object())
-      return damaged(json_path, "no checksum");
-    const nlohmann::json sums = a.meta["checksum"];
-    a.meta.erase("checksum");
-    if (sums.value("meta", "") != checksum(a.meta.dump())) return damaged(json_path, "checksum mismatch");
-    try {
-      bytes = read_bytes(pt_path);
-    } catch (const std::exception& e) {
-      return damaged(pt_path, e.what());
-    }
-    if (sums.value("pt_bytes", uint64_t{0}) != bytes.size())
-      return damaged(pt_path, std::to_string(bytes.size()) + " bytes, the sidecar says " +
-                                  std::to_string(sums.value("pt_bytes", uint64_t{0})));
-    if (sums.value("pt", "") != checksum(bytes)) return damaged(pt_path, "checksum mismatch");
-    try {
-      std::istringstream in(bytes);
-      torch::load(a.tensors, in);
-    } catch (const std::exception& e) {  // a checksummed file LibTorch cannot read: written by another version?
-      std::string what = e.what();
-      return damaged(pt_path, what.substr(0, what.find('\n')));
-    }
-    return a;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE std::optional<Artifact> load(const std::filesystem::path& base) const;
 
   /// Writes the artefact: the tensors, then the sidecar with both checksums. A write
   /// that fails (disk full, no permission) is one w2s::Error naming the file, and
   /// leaves no temporary file and no entry behind.
-  void store(const std::filesystem::path& base, const Artifact& a) const {
-    if (!enabled_) return;
-    const auto json_path = with_extension(base, ".json"), pt_path = with_extension(base, ".pt");
-    std::ostringstream buffer;  // serialised in memory: LibTorch's writer cannot fail half-way on a full disk
-    torch::save(a.tensors, buffer);
-    const std::string bytes = buffer.str();
-    nlohmann::json meta = a.meta.is_object() ? a.meta : nlohmann::json::object();
-    check(a.meta.is_object() || a.meta.is_null(), "cache: ", json_path.string(), ": metadata must be a JSON object");
-    meta.erase("checksum");
-    const nlohmann::json sums = {{"pt", checksum(bytes)}, {"pt_bytes", bytes.size()}, {"meta", checksum(meta.dump())}};
-    meta["checksum"] = sums;
-    const auto write = [&](const std::filesystem::path& path, const std::string& content) {
-      try {
-        atomic_write_text(path, content);
-      } catch (const std::exception& e) {
-        std::error_code ignored;
-        std::filesystem::remove(json_path, ignored);  // no sidecar: the entry is incomplete, not stale
-        fail("cache: cannot write ", path.string(), ": ", first_line(e.what()), "; --no-cache runs without the cache");
-      }
-    };
-    write(pt_path, bytes);
-    write(json_path, meta.dump(2) + "\n");
-  }
+  W2S_ENGINE_INLINE void store(const std::filesystem::path& base, const Artifact& a) const;
 
   /// Held while one process computes the artefact at `base`: another process that wants
   /// the same artefact (w2s_sweep runs several binaries at once) waits, then loads it,
@@ -168,13 +110,8 @@ class Cache {
   }
 
   /// Loads the artefact at `base`, or computes it with `make` and stores it (under `lock`).
-  Artifact get_or_make(const std::filesystem::path& base, const std::function<Artifact()>& make) const {
-    const auto held = lock(base);
-    if (auto hit = load(base)) return *hit;
-    Artifact a = make();
-    store(base, a);
-    return a;
-  }
+  W2S_ENGINE_INLINE Artifact get_or_make(const std::filesystem::path& base,
+                                         const std::function<Artifact()>& make) const;
 
   [[nodiscard]] const std::filesystem::path& root() const { return root_; }
   [[nodiscard]] bool enabled() const { return enabled_; }
@@ -195,5 +132,81 @@ class Cache {
   bool enabled_;
   nlohmann::json environment_;
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE std::optional<Artifact> Cache::load(const std::filesystem::path& base) const {
+  if (!enabled_) return std::nullopt;
+  const auto json_path = with_extension(base, ".json"), pt_path = with_extension(base, ".pt");
+  if (!std::filesystem::exists(json_path) || !std::filesystem::exists(pt_path)) return std::nullopt;
+  const auto damaged = [&](const std::filesystem::path& file, const std::string& why) -> std::optional<Artifact> {
+    std::cerr << "w2s: cache: " << file.string() << ": damaged (" << why << "); recomputing it" << std::endl;
+    return std::nullopt;
+  };
+  Artifact a;
+  std::string bytes;
+  try {
+    a.meta = nlohmann::json::parse(read_bytes(json_path));
+  } catch (const std::exception&) {
+    return damaged(json_path, "not valid JSON");
+  }
+  if (!a.meta.is_object() || !a.meta.contains("checksum") || !a.meta["checksum"].is_object())
+    return damaged(json_path, "no checksum");
+  const nlohmann::json sums = a.meta["checksum"];
+  a.meta.erase("checksum");
+  if (sums.value("meta", "") != checksum(a.meta.dump())) return damaged(json_path, "checksum mismatch");
+  try {
+    bytes = read_bytes(pt_path);
+  } catch (const std::exception& e) {
+    return damaged(pt_path, e.what());
+  }
+  if (sums.value("pt_bytes", uint64_t{0}) != bytes.size())
+    return damaged(pt_path, std::to_string(bytes.size()) + " bytes, the sidecar says " +
+                                std::to_string(sums.value("pt_bytes", uint64_t{0})));
+  if (sums.value("pt", "") != checksum(bytes)) return damaged(pt_path, "checksum mismatch");
+  try {
+    std::istringstream in(bytes);
+    torch::load(a.tensors, in);
+  } catch (const std::exception& e) {  // a checksummed file LibTorch cannot read: written by another version?
+    std::string what = e.what();
+    return damaged(pt_path, what.substr(0, what.find('\n')));
+  }
+  return a;
+}
+
+W2S_ENGINE_INLINE void Cache::store(const std::filesystem::path& base, const Artifact& a) const {
+  if (!enabled_) return;
+  const auto json_path = with_extension(base, ".json"), pt_path = with_extension(base, ".pt");
+  std::ostringstream buffer;  // serialised in memory: LibTorch's writer cannot fail half-way on a full disk
+  torch::save(a.tensors, buffer);
+  const std::string bytes = buffer.str();
+  nlohmann::json meta = a.meta.is_object() ? a.meta : nlohmann::json::object();
+  check(a.meta.is_object() || a.meta.is_null(), "cache: ", json_path.string(), ": metadata must be a JSON object");
+  meta.erase("checksum");
+  const nlohmann::json sums = {{"pt", checksum(bytes)}, {"pt_bytes", bytes.size()}, {"meta", checksum(meta.dump())}};
+  meta["checksum"] = sums;
+  const auto write = [&](const std::filesystem::path& path, const std::string& content) {
+    try {
+      atomic_write_text(path, content);
+    } catch (const std::exception& e) {
+      std::error_code ignored;
+      std::filesystem::remove(json_path, ignored);  // no sidecar: the entry is incomplete, not stale
+      fail("cache: cannot write ", path.string(), ": ", first_line(e.what()), "; --no-cache runs without the cache");
+    }
+  };
+  write(pt_path, bytes);
+  write(json_path, meta.dump(2) + "\n");
+}
+
+W2S_ENGINE_INLINE Artifact Cache::get_or_make(const std::filesystem::path& base,
+                                              const std::function<Artifact()>& make) const {
+  const auto held = lock(base);
+  if (auto hit = load(base)) return *hit;
+  Artifact a = make();
+  store(base, a);
+  return a;
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -17,6 +17,7 @@
 #include <sstream>
 #include <string>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/config.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/core/policy.hpp"
@@ -27,7 +28,42 @@ namespace w2s::cli {
 inline constexpr uint64_t max_seeds = 1000;
 
 /// "0,1,2", "0-4" or a mix ("0-2,7") → seeds, in order, without duplicates.
-inline std::vector<uint64_t> parse_seeds(const std::string& text) {
+W2S_ENGINE_INLINE std::vector<uint64_t> parse_seeds(const std::string& text);
+
+/// Refuses words that belong to no option (`--seeds 0 1 2` would otherwise run seed 0
+/// alone): Boost keeps them as nameless options and ignores them.
+W2S_ENGINE_INLINE void check_no_stray_words(const po::parsed_options& parsed);
+
+/// Every real-valued option, the policies' included, must be a finite number.
+W2S_ENGINE_INLINE void check_finite_numbers(const po::variables_map& vm);
+
+/// Reads a config file for a binary whose policies are named `policies` (core/policy.hpp's
+/// policy_names), checking it line by line so that an unknown or malformed line is reported
+/// with its file and line number, and returns the `option = value` lines that apply.
+/// Lines before any section apply to every binary. A section `[NAME]` holds the options of
+/// the policy NAME (e.g. `[finetune]` with `train-layers = 0`): they apply to a binary that
+/// uses that policy, and a binary that does not skips the section with one note on `notes`.
+/// So one file serves every experiment on a dataset, and a typo is still an error.
+W2S_ENGINE_INLINE std::string read_config_file(const std::string& path, const po::options_description& all,
+                                               const std::vector<std::string>& policies, std::ostream* notes);
+
+/// Parses the command line into `cfg`. `policy_options` holds the policies'
+/// own options (already bound to them). Returns false when --help was printed.
+/// The command line of a tool that is not an experiment (w2s_report, misfit_theorem,
+/// make_tiny_gpt2): its own `options`, and `positional` arguments if it takes any. A
+/// malformed or unknown option is one w2s::Error pointing at --help.
+W2S_ENGINE_INLINE po::variables_map parse_tool(int argc, char** argv, const po::options_description& options,
+                                               const po::positional_options_description& positional = {});
+
+/// `policies`: the names of the binary's policies (policy_names), which choose the sections
+/// of a config file that apply (read_config_file).
+W2S_ENGINE_INLINE bool parse(int argc, char** argv, RunConfig& cfg, const po::options_description& policy_options,
+                             std::ostream& help_out = std::cout, const std::vector<std::string>& policies = {});
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE std::vector<uint64_t> parse_seeds(const std::string& text) {
   std::vector<uint64_t> seeds;
   std::stringstream in(text);
   std::string item;
@@ -58,17 +94,14 @@ inline std::vector<uint64_t> parse_seeds(const std::string& text) {
   return unique;
 }
 
-/// Refuses words that belong to no option (`--seeds 0 1 2` would otherwise run seed 0
-/// alone): Boost keeps them as nameless options and ignores them.
-inline void check_no_stray_words(const po::parsed_options& parsed) {
+W2S_ENGINE_INLINE void check_no_stray_words(const po::parsed_options& parsed) {
   for (const auto& o : parsed.options)
     if (o.string_key.empty() && !o.value.empty())
       fail("unexpected word '", o.value.front(), "' on the command line: every value belongs to an option, and ",
            "lists are written with commas (e.g. --seeds 0,1,2)");
 }
 
-/// Every real-valued option, the policies' included, must be a finite number.
-inline void check_finite_numbers(const po::variables_map& vm) {
+W2S_ENGINE_INLINE void check_finite_numbers(const po::variables_map& vm) {
   for (const auto& [name, v] : vm) {
     if (v.empty()) continue;
     if (v.value().type() == typeid(double))
@@ -78,15 +111,8 @@ inline void check_finite_numbers(const po::variables_map& vm) {
   }
 }
 
-/// Reads a config file for a binary whose policies are named `policies` (core/policy.hpp's
-/// policy_names), checking it line by line so that an unknown or malformed line is reported
-/// with its file and line number, and returns the `option = value` lines that apply.
-/// Lines before any section apply to every binary. A section `[NAME]` holds the options of
-/// the policy NAME (e.g. `[finetune]` with `train-layers = 0`): they apply to a binary that
-/// uses that policy, and a binary that does not skips the section with one note on `notes`.
-/// So one file serves every experiment on a dataset, and a typo is still an error.
-inline std::string read_config_file(const std::string& path, const po::options_description& all,
-                                    const std::vector<std::string>& policies, std::ostream* notes) {
+W2S_ENGINE_INLINE std::string read_config_file(const std::string& path, const po::options_description& all,
+                                               const std::vector<std::string>& policies, std::ostream* notes) {
   std::ifstream in(path);
   check(in.good(), "--config: cannot open '", path, "'");
   std::string line, kept, section;
@@ -125,13 +151,8 @@ inline std::string read_config_file(const std::string& path, const po::options_d
   return kept;
 }
 
-/// Parses the command line into `cfg`. `policy_options` holds the policies'
-/// own options (already bound to them). Returns false when --help was printed.
-/// The command line of a tool that is not an experiment (w2s_report, misfit_theorem,
-/// make_tiny_gpt2): its own `options`, and `positional` arguments if it takes any. A
-/// malformed or unknown option is one w2s::Error pointing at --help.
-inline po::variables_map parse_tool(int argc, char** argv, const po::options_description& options,
-                                    const po::positional_options_description& positional = {}) {
+W2S_ENGINE_INLINE po::variables_map parse_tool(int argc, char** argv, const po::options_description& options,
+                                               const po::positional_options_description& positional) {
   po::variables_map vm;
   try {
     const auto parsed = po::command_line_parser(argc, argv).options(options).positional(positional).run();
@@ -145,10 +166,8 @@ inline po::variables_map parse_tool(int argc, char** argv, const po::options_des
   return vm;
 }
 
-/// `policies`: the names of the binary's policies (policy_names), which choose the sections
-/// of a config file that apply (read_config_file).
-inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_description& policy_options,
-                  std::ostream& help_out = std::cout, const std::vector<std::string>& policies = {}) {
+W2S_ENGINE_INLINE bool parse(int argc, char** argv, RunConfig& cfg, const po::options_description& policy_options,
+                             std::ostream& help_out, const std::vector<std::string>& policies) {
   std::string seeds = "0";
   po::options_description common("Common options");
   // clang-format off
@@ -261,5 +280,6 @@ inline bool parse(int argc, char** argv, RunConfig& cfg, const po::options_descr
   check(cfg.train_size >= 0 && cfg.test_size >= 0, "--train-size and --test-size: expected >= 0");
   return true;
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s::cli

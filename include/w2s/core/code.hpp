@@ -2,15 +2,17 @@
 /// \file
 /// The fingerprint of the code a binary was built from, embedded at build time by
 /// `w2s_add_experiment` (cmake/w2sFingerprint.cmake): a hash of the library's headers, a
-/// hash of the binary's own source file, the build type and compiler, and the git revision
-/// of the source tree when the fingerprint was made. A binary built without
-/// `w2s_add_experiment` has none: every field reads "unknown".
+/// hash of the binary's own source file, the build type and compiler; and where the build keeps
+/// the git revision of the source tree (cmake/w2sRevision.cmake), read at run time so that a
+/// commit that changes no code relinks nothing. A binary built without `w2s_add_experiment` has
+/// none: every field reads "unknown".
 ///
 /// Run identities (experiment/identity.hpp) hold all of it; cache keys hold the library's
 /// hash and the build (core/cache.hpp), so artefacts are shared between the experiment
 /// binaries of one library version and never served to another.
 #include <nlohmann/json.hpp>
 
+#include <fstream>
 #include <string>
 
 extern "C" {
@@ -18,7 +20,7 @@ extern "C" {
 extern const char w2s_code_library[] __attribute__((weak));
 extern const char w2s_code_source[] __attribute__((weak));
 extern const char w2s_code_build[] __attribute__((weak));
-extern const char w2s_code_revision[] __attribute__((weak));
+extern const char w2s_code_revision_file[] __attribute__((weak));
 }
 
 namespace w2s::code {
@@ -33,9 +35,15 @@ inline std::string library() { return detail::read(w2s_code_library); }
 inline std::string source() { return detail::read(w2s_code_source); }
 /// Build type, compiler and its version, e.g. "Release GNU 12.2.0".
 inline std::string build() { return detail::read(w2s_code_build); }
-/// `git describe --always --dirty` of the source tree when the fingerprint was made; informative
-/// only (the hashes identify the code).
-inline std::string revision() { return detail::read(w2s_code_revision); }
+/// `git describe --always --dirty` of the source tree at the last build, read from the file the
+/// build keeps it in; informative only (the hashes identify the code). "unknown" without one.
+inline std::string revision() {
+  if (w2s_code_revision_file == nullptr) return "unknown";
+  std::ifstream in(w2s_code_revision_file);
+  std::string line;
+  if (!in || !std::getline(in, line)) return "unknown";
+  return line;
+}
 
 /// What identifies this binary's code: {library, source, build}.
 inline nlohmann::json fingerprint() { return {{"library", library()}, {"source", source()}, {"build", build()}}; }

@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
+
 namespace w2s {
 
 struct RunConfig {
@@ -43,16 +45,40 @@ struct RunConfig {
   /// --smoke's own sizes are caps (small tables have fewer rows); sizes a user gives are not.
   bool train_size_is_cap = false, test_size_is_cap = false;
 
-  [[nodiscard]] nlohmann::json to_json() const {
-    return {{"experiment", experiment}, {"dataset", dataset},        {"weak", weak},
-            {"strong", strong},         {"seeds", seeds},            {"epochs", epochs},
-            {"batch_size", batch_size}, {"minibatch", minibatch}, {"max_tokens", max_tokens}, {"amp", amp}, {"lr", lr},                  {"weak_epochs", weak_epochs},
-            {"weak_lr", weak_lr},       {"ceiling_half", ceiling_half}, {"train_size", train_size},
-            {"test_size", test_size},   {"eval_points", eval_points}, {"device", device},
-            {"threads", threads},       {"out", out.string()},       {"cache_dir", cache_dir.string()},
-            {"data_dir", data_dir.string()}, {"config", config_file}, {"smoke", smoke},
-            {"no_cache", no_cache}, {"on_divergence", on_divergence}};
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json to_json() const;
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE nlohmann::json RunConfig::to_json() const {
+  return {{"experiment", experiment},
+          {"dataset", dataset},
+          {"weak", weak},
+          {"strong", strong},
+          {"seeds", seeds},
+          {"epochs", epochs},
+          {"batch_size", batch_size},
+          {"minibatch", minibatch},
+          {"max_tokens", max_tokens},
+          {"amp", amp},
+          {"lr", lr},
+          {"weak_epochs", weak_epochs},
+          {"weak_lr", weak_lr},
+          {"ceiling_half", ceiling_half},
+          {"train_size", train_size},
+          {"test_size", test_size},
+          {"eval_points", eval_points},
+          {"device", device},
+          {"threads", threads},
+          {"out", out.string()},
+          {"cache_dir", cache_dir.string()},
+          {"data_dir", data_dir.string()},
+          {"config", config_file},
+          {"smoke", smoke},
+          {"no_cache", no_cache},
+          {"on_divergence", on_divergence}};
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -11,19 +11,12 @@
 #include <string>
 #include <string_view>
 
+#include "w2s/core/engine.hpp"
+
 namespace w2s {
 
 /// FNV-1a 64-bit hash of `text` as 16 hex digits.
-inline std::string stable_hash(std::string_view text) {
-  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis (0xcbf29ce484222325)
-  for (const unsigned char c : text) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
-  return buf;
-}
+W2S_ENGINE_INLINE std::string stable_hash(std::string_view text);
 
 /// A running checksum of byte blocks, 8 bytes a step on four independent lanes (a
 /// few GB/s, so a 200 MB dataset costs a tenth of a second). Every byte and the
@@ -94,7 +87,23 @@ class Checksum {
 inline std::string checksum(std::string_view bytes) { return Checksum().add(bytes).hex(); }
 
 /// The checksum of a file's bytes, read in 1 MiB blocks; "" when it cannot be read.
-inline std::string file_checksum(const std::filesystem::path& path) {
+W2S_ENGINE_INLINE std::string file_checksum(const std::filesystem::path& path);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE std::string stable_hash(std::string_view text) {
+  uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis (0xcbf29ce484222325)
+  for (const unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(h));
+  return buf;
+}
+
+W2S_ENGINE_INLINE std::string file_checksum(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return "";
   Checksum sum;
@@ -103,5 +112,6 @@ inline std::string file_checksum(const std::filesystem::path& path) {
     sum.add(block.data(), size_t(in.gcount()));
   return in.bad() ? "" : sum.hex();
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

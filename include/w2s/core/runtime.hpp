@@ -18,6 +18,7 @@
 #include <string>
 #include <thread>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/version.hpp"
 
@@ -28,22 +29,42 @@ namespace w2s::runtime {
 /// OMP_WAIT_POLICY=PASSIVE (bench/ladder_bench). libgomp reads the variable
 /// only when it loads, so the binary re-executes itself once with it set.
 /// Returns normally when the policy is already set or re-execution failed.
-inline void ensure_passive_openmp(char** argv) {
+W2S_ENGINE_INLINE void ensure_passive_openmp(char** argv);
+
+/// glibc's default mmap/trim thresholds return large tensors to the kernel after
+/// every step and fault them back in: measured ~2× slower training here.
+W2S_ENGINE_INLINE void tune_malloc();
+
+/// Sets LibTorch's intra-op threads and, when the BLAS is OpenBLAS, its threads
+/// too. `threads <= 0` means all cores. Returns the count in force.
+W2S_ENGINE_INLINE int set_threads(int threads);
+
+/// The BLAS in use: OpenBLAS's config string, or "reference BLAS (slow)".
+W2S_ENGINE_INLINE std::string blas_name();
+
+/// The libraries a result depends on, with their versions (and the BLAS in use).
+W2S_ENGINE_INLINE nlohmann::json versions();
+
+/// Wall-clock seconds since `start`.
+inline double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void ensure_passive_openmp(char** argv) {
   if (std::getenv("OMP_WAIT_POLICY") != nullptr) return;
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 1);
   ::execv("/proc/self/exe", argv);  // only returns on failure: run on, just slower
 }
 
-/// glibc's default mmap/trim thresholds return large tensors to the kernel after
-/// every step and fault them back in: measured ~2× slower training here.
-inline void tune_malloc() {
+W2S_ENGINE_INLINE void tune_malloc() {
   ::mallopt(M_MMAP_THRESHOLD, 1 << 30);
   ::mallopt(M_TRIM_THRESHOLD, 1 << 30);
 }
 
-/// Sets LibTorch's intra-op threads and, when the BLAS is OpenBLAS, its threads
-/// too. `threads <= 0` means all cores. Returns the count in force.
-inline int set_threads(int threads) {
+W2S_ENGINE_INLINE int set_threads(int threads) {
   if (threads <= 0) threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   at::set_num_threads(threads);
   using SetFn = void (*)(int);
@@ -51,15 +72,13 @@ inline int set_threads(int threads) {
   return threads;
 }
 
-/// The BLAS in use: OpenBLAS's config string, or "reference BLAS (slow)".
-inline std::string blas_name() {
+W2S_ENGINE_INLINE std::string blas_name() {
   using ConfFn = char* (*)();
   if (auto f = reinterpret_cast<ConfFn>(::dlsym(RTLD_DEFAULT, "openblas_get_config"))) return std::string("OpenBLAS ") + f();
   return "not OpenBLAS (reference BLAS is ~30x slower: apt-get install libopenblas0)";
 }
 
-/// The libraries a result depends on, with their versions (and the BLAS in use).
-inline nlohmann::json versions() {
+W2S_ENGINE_INLINE nlohmann::json versions() {
   return {{"w2s", W2S_VERSION},
           {"libtorch", TORCH_VERSION},
           {"boost", BOOST_LIB_VERSION},
@@ -69,10 +88,6 @@ inline nlohmann::json versions() {
           {"compiler", __VERSION__},
           {"blas", blas_name()}};
 }
-
-/// Wall-clock seconds since `start`.
-inline double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s::runtime

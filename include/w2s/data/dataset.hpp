@@ -13,6 +13,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/core/hash.hpp"
 
@@ -96,23 +97,11 @@ struct Dataset {
   [[nodiscard]] std::string id() const { return name + (fingerprint.empty() ? "" : "@" + fingerprint) + ":" + part; }
 
   /// The examples at `index` (an int64 tensor), as a new dataset named `new_part`.
-  [[nodiscard]] Dataset subset(const at::Tensor& index, std::string new_part) const {
-    Dataset d = *this;
-    d.part = std::move(new_part);
-    d.inputs = inputs.index_select(0, index);
-    if (targets.defined()) d.targets = targets.index_select(0, index);  // a student's view has none
-    if (length.defined()) d.length = length.index_select(0, index);
-    if (pretrain_targets.defined()) d.pretrain_targets = pretrain_targets.index_select(0, index);
-    return d;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE Dataset subset(const at::Tensor& index, std::string new_part) const;
 };
 
 /// A fixed shuffle (seed 20231214, as the tables' split and the text datasets'; validation_bundle) of 0..n-1.
-inline std::vector<int64_t> fixed_order(int64_t n) {
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(20231214);
-  const auto p = at::randperm(n, gen, at::kLong);
-  return {p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + n};
-}
+W2S_ENGINE_INLINE std::vector<int64_t> fixed_order(int64_t n);
 
 /// What loading may depend on besides the dataset's name.
 struct DataOptions {
@@ -133,7 +122,50 @@ struct DataBundle {
 
 namespace detail {
 /// Adds `t`'s dtype, shape and bytes to `sum`.
-inline void add_tensor(Checksum& sum, const at::Tensor& t) {
+W2S_ENGINE_INLINE void add_tensor(Checksum& sum, const at::Tensor& t);
+
+/// Fails, naming the dataset, part, row and column, at the first non-finite value of `t`.
+W2S_ENGINE_INLINE void check_finite(const Dataset& d, const at::Tensor& t, const char* what);
+}  // namespace detail
+
+/// Sets the fingerprint of `train`, `test` and `pretrain` to one checksum of their
+/// inputs, targets, lengths, vocabulary and class names (a few GB/s: tenths of a second
+/// for Fashion-MNIST), after checking that no value is NaN or infinite.
+W2S_ENGINE_INLINE void fingerprint_bundle(DataBundle& bundle);
+
+/// The protocol's split (paper-facts.md, step 1): the training pool shuffled
+/// with the seed, cut into the weak supervisor's half and the transfer half;
+/// the test set is the same for every seed so that seeds are comparable.
+struct Splits {
+  Dataset weak_half;
+  Dataset transfer_half;
+  Dataset test;
+};
+
+/// Shuffles `bundle.train` with `seed`, keeps `train_size` examples (0 = all) and
+/// halves them; keeps the first `test_size` test examples (0 = all).
+W2S_ENGINE_INLINE Splits make_splits(const DataBundle& bundle, uint64_t seed, int64_t train_size, int64_t test_size);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE Dataset Dataset::subset(const at::Tensor& index, std::string new_part) const {
+  Dataset d = *this;
+  d.part = std::move(new_part);
+  d.inputs = inputs.index_select(0, index);
+  if (targets.defined()) d.targets = targets.index_select(0, index);  // a student's view has none
+  if (length.defined()) d.length = length.index_select(0, index);
+  if (pretrain_targets.defined()) d.pretrain_targets = pretrain_targets.index_select(0, index);
+  return d;
+}
+
+W2S_ENGINE_INLINE std::vector<int64_t> fixed_order(int64_t n) {
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(20231214);
+  const auto p = at::randperm(n, gen, at::kLong);
+  return {p.data_ptr<int64_t>(), p.data_ptr<int64_t>() + n};
+}
+
+W2S_ENGINE_INLINE void detail::add_tensor(Checksum& sum, const at::Tensor& t) {
   if (!t.defined()) {
     sum.add("undefined;");
     return;
@@ -145,8 +177,7 @@ inline void add_tensor(Checksum& sum, const at::Tensor& t) {
   sum.add(c.data_ptr(), c.numel() * c.element_size());
 }
 
-/// Fails, naming the dataset, part, row and column, at the first non-finite value of `t`.
-inline void check_finite(const Dataset& d, const at::Tensor& t, const char* what) {
+W2S_ENGINE_INLINE void detail::check_finite(const Dataset& d, const at::Tensor& t, const char* what) {
   if (!t.defined() || !at::isFloatingType(t.scalar_type())) return;
   const auto bad = t.isfinite().logical_not().reshape({t.size(0), -1});
   if (!bad.any().item<bool>()) return;
@@ -155,12 +186,8 @@ inline void check_finite(const Dataset& d, const at::Tensor& t, const char* what
   fail("dataset '", d.name, "' (", d.part, "): ", what, " row ", row, ", column ", col, " is ",
        t.reshape({t.size(0), -1})[row][col].item<double>(), "; expected a finite number");
 }
-}  // namespace detail
 
-/// Sets the fingerprint of `train`, `test` and `pretrain` to one checksum of their
-/// inputs, targets, lengths, vocabulary and class names (a few GB/s: tenths of a second
-/// for Fashion-MNIST), after checking that no value is NaN or infinite.
-inline void fingerprint_bundle(DataBundle& bundle) {
+W2S_ENGINE_INLINE void fingerprint_bundle(DataBundle& bundle) {
   Checksum sum;
   for (Dataset* d : {&bundle.train, &bundle.test, &bundle.pretrain}) {
     sum.add(d->name + ":" + d->part + ":" + std::to_string(d->classes) + ";");
@@ -179,19 +206,7 @@ inline void fingerprint_bundle(DataBundle& bundle) {
   for (Dataset* d : {&bundle.train, &bundle.test, &bundle.pretrain}) d->fingerprint = hex;
 }
 
-/// The protocol's split (paper-facts.md, step 1): the training pool shuffled
-/// with the seed, cut into the weak supervisor's half and the transfer half;
-/// the test set is the same for every seed so that seeds are comparable.
-struct Splits {
-  Dataset weak_half;
-  Dataset transfer_half;
-  Dataset test;
-};
-
-/// Shuffles `bundle.train` with `seed`, keeps `train_size` examples (0 = all) and
-/// halves them; keeps the first `test_size` test examples (0 = all).
-inline Splits make_splits(const DataBundle& bundle, uint64_t seed, int64_t train_size,
-                          int64_t test_size) {
+W2S_ENGINE_INLINE Splits make_splits(const DataBundle& bundle, uint64_t seed, int64_t train_size, int64_t test_size) {
   const int64_t n = bundle.train.size();
   const int64_t keep = train_size > 0 ? train_size : n;
   check(keep >= 4 && keep <= n, "--train-size: expected 4..", n, " for dataset '",
@@ -211,5 +226,6 @@ inline Splits make_splits(const DataBundle& bundle, uint64_t seed, int64_t train
   out.test = bundle.test.subset(at::arange(n_test, at::kLong), bundle.test.part + "/n" + std::to_string(n_test));
   return out;
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

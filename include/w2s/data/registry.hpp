@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/data/dataset.hpp"
 
@@ -27,16 +28,35 @@ struct DatasetEntry {
 };
 
 namespace detail {
-inline std::vector<DatasetEntry>& registered() {
-  static std::vector<DatasetEntry> all;  // constructed on first use: safe from any static initialiser
-  return all;
-}
+W2S_ENGINE_INLINE std::vector<DatasetEntry>& registered();
 }  // namespace detail
 
 /// Adds `entry`; refuses an empty name, a name ending in "-val" (the validation variant
 /// of every dataset is named so), a missing loader, and a name already taken. Returns
 /// true, so that a file can register from a static initialiser.
-inline bool register_dataset(DatasetEntry entry) {
+W2S_ENGINE_INLINE bool register_dataset(DatasetEntry entry);
+
+/// Every registered dataset, by name.
+W2S_ENGINE_INLINE std::vector<DatasetEntry> datasets();
+
+/// `bundle` without its test set: the training pool cut by a fixed shuffle into 80%
+/// "train" and 20% "test" (the validation examples), for choosing settings without
+/// touching test data (`--dataset NAME-val`, docs/results.md).
+W2S_ENGINE_INLINE DataBundle validation_bundle(DataBundle bundle);
+
+/// The dataset `name`, or for `NAME-val` the validation variant of NAME. Its `load`
+/// fingerprints what it read (fingerprint_bundle), so cache keys follow the content.
+W2S_ENGINE_INLINE DatasetEntry find_dataset(const std::string& name);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE std::vector<DatasetEntry>& detail::registered() {
+  static std::vector<DatasetEntry> all;  // constructed on first use: safe from any static initialiser
+  return all;
+}
+
+W2S_ENGINE_INLINE bool register_dataset(DatasetEntry entry) {
   check(!entry.name.empty(), "register_dataset: a dataset needs a name");
   check(!(entry.name.size() > 4 && entry.name.ends_with("-val")), "register_dataset: '", entry.name,
         "': names ending in -val are the validation variants of other datasets");
@@ -48,17 +68,13 @@ inline bool register_dataset(DatasetEntry entry) {
   return true;
 }
 
-/// Every registered dataset, by name.
-inline std::vector<DatasetEntry> datasets() {
+W2S_ENGINE_INLINE std::vector<DatasetEntry> datasets() {
   auto all = detail::registered();
   std::sort(all.begin(), all.end(), [](const DatasetEntry& a, const DatasetEntry& b) { return a.name < b.name; });
   return all;
 }
 
-/// `bundle` without its test set: the training pool cut by a fixed shuffle into 80%
-/// "train" and 20% "test" (the validation examples), for choosing settings without
-/// touching test data (`--dataset NAME-val`, docs/results.md).
-inline DataBundle validation_bundle(DataBundle bundle) {
+W2S_ENGINE_INLINE DataBundle validation_bundle(DataBundle bundle) {
   const auto order = at::tensor(fixed_order(bundle.train.size()), at::kLong);
   const int64_t cut = bundle.train.size() * 4 / 5;
   check(cut >= 4 && cut < bundle.train.size(), "dataset '", bundle.train.name, "' is too small for a validation split");
@@ -69,9 +85,7 @@ inline DataBundle validation_bundle(DataBundle bundle) {
   return bundle;
 }
 
-/// The dataset `name`, or for `NAME-val` the validation variant of NAME. Its `load`
-/// fingerprints what it read (fingerprint_bundle), so cache keys follow the content.
-inline DatasetEntry find_dataset(const std::string& name) {
+W2S_ENGINE_INLINE DatasetEntry find_dataset(const std::string& name) {
   std::string known;
   for (const auto& e : datasets()) {
     const auto fingerprinted = [load = e.load](const DataOptions& o) {
@@ -90,5 +104,6 @@ inline DatasetEntry find_dataset(const std::string& name) {
          "or register one: docs/architecture.md)");
   fail("--dataset: unknown dataset '", name, "'; expected one of: ", known, " (each also as NAME-val)");
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s::data

@@ -19,6 +19,7 @@
 #include "w2s/experiment/method.hpp"
 #include "w2s/experiment/protocol.hpp"
 #include "w2s/experiment/record.hpp"
+#include "w2s/experiment/seed_record.hpp"
 #include "w2s/experiment/task.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/losses/loss.hpp"
@@ -149,7 +150,7 @@ class Experiment {
           run_seed(cfg, seed, threads, start, bundle, weak_bb, strong_bb, cache, log, features, device, identity, path);
         } catch (const Diverged& d) {
           if (cfg.on_divergence != "record") throw;
-          write_record(path, diverged_record(cfg, seed, threads, identity, d));
+          write_record(path, diverged_record(cfg, seed, threads, identity.to_json(seed), d, policies()));
           std::cout << cfg.experiment << " seed " << seed << ": DIVERGED (" << d.what() << ")  -> " << path.string()
                     << std::endl;
         }
@@ -193,88 +194,15 @@ class Experiment {
     const StudentContext ctx{strong_seeded, s.train_config(false, "student " + strong_bb.size.name), log, features};
     const Fitted fitted = student.fit(ctx, for_student<StudentT>(labelled), loss);
     // 6. Evaluate all three on test, into one record.
-    auto record = make_record(cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
-                              runtime::seconds_since(seed_start), runtime::seconds_since(start));
+    auto record = seed_record<Task>({cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
+                                     runtime::seconds_since(seed_start), runtime::seconds_since(start), policies(),
+                                     needs_transfer_ground_truth<StudentT>()});
     Task::add_fields(record["metrics"], {splits, weak, ceiling, fitted});
     record["identity"] = identity.to_json(seed);
     if (!method_record.empty()) record["method"] = method_record;
     write_record(path, record);
     std::cout << cfg.experiment << " seed " << seed << ": " << Task::summary(record.at("metrics")) << "  -> "
               << path.string() << std::endl;
-  }
-
-  /// The record of a seed whose training diverged (--on-divergence record).
-  nlohmann::json diverged_record(const RunConfig& cfg, uint64_t seed, int threads, const RunIdentity& identity,
-                                 const Diverged& d) const {
-    return {{"experiment", cfg.experiment},
-            {"dataset", cfg.dataset},
-            {"weak", cfg.weak},
-            {"strong", cfg.strong},
-            {"seed", seed},
-            {"smoke", cfg.smoke},
-            {"identity", identity.to_json(seed)},
-            {"diverged", {{"stage", d.stage}, {"step", d.step}, {"loss", number_or_null(d.loss)}, {"message", d.what()}}},
-            {"policies", policies()},
-            {"config", cfg.to_json()},
-            {"runtime", runtime_record(cfg, threads)}};
-  }
-
-  /// Where and with what a record was made.
-  static nlohmann::json runtime_record(const RunConfig& cfg, int threads) {
-    return {{"threads", threads},           {"device", cfg.device},  {"versions", runtime::versions()},
-            {"revision", code::revision()}, {"host", host_name()}, {"finished_at", utc_now()}};
-  }
-
-  nlohmann::json make_record(const RunConfig& cfg, uint64_t seed, int threads, const Splits& splits,
-                             const PretrainedBackbone& weak_bb, const PretrainedBackbone& strong_bb,
-                             const StageResult& weak, const StageResult& ceiling, const FitResult& student_result,
-                             double seed_seconds, double total_seconds) const {
-    const auto& y = splits.test.targets;
-    const double w = Task::score(weak.test_probs, y), c = Task::score(ceiling.test_probs, y);
-    const double st = Task::score(student_result.test_probs, y);
-    const auto w_auc = metrics::binary_auc(weak.test_probs, y), c_auc = metrics::binary_auc(ceiling.test_probs, y);
-    const auto s_auc = metrics::binary_auc(student_result.test_probs, y);
-    std::optional<double> pgr_auc;
-    if (w_auc && c_auc && s_auc) pgr_auc = metrics::pgr(*w_auc, *s_auc, *c_auc);
-    nlohmann::json m = {{"weak", Task::model_metrics(weak.test_probs, y, &weak.curve)},
-                        {"ceiling", Task::model_metrics(ceiling.test_probs, y, &ceiling.curve)},
-                        {"student", Task::model_metrics(student_result.test_probs, y, &student_result.curve)},
-                        {"pgr", number_or_null(metrics::pgr(w, st, c))},
-                        // each model at its own best test step, not the student's best beside the others' final
-                        {"pgr_best", number_or_null(metrics::pgr(weak.curve.best(), student_result.curve.best(),
-                                                                 ceiling.curve.best()))},
-                        {"pgr_auc", number_or_null(pgr_auc)}};
-    // Which of the three models stopped early on held-out rows (--val-fraction), and where.
-    if (const auto stopping = student_result.early_stopping(); !stopping.is_null())
-      m["student"]["early_stopping"] = stopping;
-    if (!weak.early_stopping.is_null()) m["weak"]["early_stopping"] = weak.early_stopping;
-    if (!ceiling.early_stopping.is_null()) m["ceiling"]["early_stopping"] = ceiling.early_stopping;
-    return {
-        {"experiment", cfg.experiment},
-        {"dataset", cfg.dataset},
-        {"weak", cfg.weak},
-        {"strong", cfg.strong},
-        {"seed", seed},
-        {"smoke", cfg.smoke},
-        {"policies", policies()},
-        {"task", std::string(Task::name)},
-        {"student_capabilities", {{"transfer_ground_truth", needs_transfer_ground_truth<StudentT>()}}},
-        {"config", cfg.to_json()},
-        {"sizes", {{"weak", weak_bb.size.describe()}, {"strong", strong_bb.size.describe()}}},
-        {"n", {{"weak_half", splits.weak_half.size()}, {"transfer_half", splits.transfer_half.size()}, {"test", splits.test.size()}}},
-        {"metrics", m},
-        {"timings",
-         {{"pretrain_weak_s", weak_bb.meta.value("seconds", 0.0)},
-          {"pretrain_strong_s", strong_bb.meta.value("seconds", 0.0)},
-          {"weak_s", weak.seconds},
-          {"weak_cached", weak.cached},
-          {"ceiling_s", ceiling.seconds},
-          {"ceiling_cached", ceiling.cached},
-          {"student_s", student_result.seconds},
-          {"seed_s", seed_seconds},
-          {"process_s", total_seconds}}},
-        {"runtime", runtime_record(cfg, threads)},
-    };
   }
 };
 

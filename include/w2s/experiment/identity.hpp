@@ -24,6 +24,7 @@
 #include <set>
 #include <string>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/code.hpp"
 #include "w2s/core/config.hpp"
 #include "w2s/core/hash.hpp"
@@ -34,11 +35,7 @@ namespace w2s {
 /// Configuration keys that cannot change a result: seeds (the identity is per seed through
 /// `RunIdentity::run`), where records, cache and data live, logging, and what to do on
 /// divergence. `threads` is here because the identity holds the count actually used instead.
-inline const std::set<std::string>& placement_keys() {
-  static const std::set<std::string> keys{"seeds",  "out",           "cache_dir", "data_dir", "config",
-                                          "no_cache", "quiet", "on_divergence", "threads"};
-  return keys;
-}
+W2S_ENGINE_INLINE const std::set<std::string>& placement_keys();
 
 struct RunIdentity {
   nlohmann::json fields;  ///< the identity without the seed
@@ -47,26 +44,14 @@ struct RunIdentity {
   /// The identity of one seed's run, 16 hex digits.
   [[nodiscard]] std::string run(uint64_t seed) const { return stable_hash(group + "/seed" + std::to_string(seed)); }
 
-  [[nodiscard]] std::filesystem::path record_path(const std::filesystem::path& out, uint64_t seed) const {
-    const auto text = [&](const char* k) { return fields.at(k).get<std::string>(); };
-    return out / text("experiment") /
-           (text("dataset") + "_" + text("weak") + "_" + text("strong") + "_" + group.substr(0, 12) + "_seed" +
-            std::to_string(seed) + ".jsonl");
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE std::filesystem::path record_path(const std::filesystem::path& out,
+                                                                    uint64_t seed) const;
 
   /// What a record carries under "identity".
-  [[nodiscard]] nlohmann::json to_json(uint64_t seed) const {
-    return {{"run", run(seed)}, {"group", group}, {"seed", seed}, {"fields", fields}};
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json to_json(uint64_t seed) const;
 
   /// Whether `path` holds a whole record of this identity and seed (--skip-existing, w2s_sweep).
-  [[nodiscard]] bool recorded_at(const std::filesystem::path& path, uint64_t seed) const {
-    std::ifstream in(path);
-    std::string line;
-    if (!in || !std::getline(in, line)) return false;
-    const auto r = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
-    return r.is_object() && r.contains("identity") && r["identity"].value("run", "") == run(seed);
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE bool recorded_at(const std::filesystem::path& path, uint64_t seed) const;
 };
 
 /// What a result depends on besides its configuration, policies and data: the code (the
@@ -74,23 +59,59 @@ struct RunIdentity {
 /// force, the device and the libraries' versions. The run identity holds it with the source;
 /// cache keys (core/cache.hpp) without, so that every experiment binary of one library shares
 /// weak models and ceilings, but none made with other threads, device or libraries.
-inline nlohmann::json environment(int threads, const std::string& device, bool with_source) {
+W2S_ENGINE_INLINE nlohmann::json environment(int threads, const std::string& device, bool with_source);
+
+/// Cache keys' part of the environment (Cache's `environment`).
+W2S_ENGINE_INLINE nlohmann::json cache_environment(int threads, const std::string& device);
+
+/// The identity of `cfg`'s runs: `cfg` after the sizes are resolved, `policies` as the
+/// experiment describes them, `threads` in force, and `data` = the data's fingerprint and
+/// the backbones' keys.
+W2S_ENGINE_INLINE RunIdentity run_identity(const RunConfig& cfg, const nlohmann::json& policies, int threads,
+                                           const nlohmann::json& data);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE const std::set<std::string>& placement_keys() {
+  static const std::set<std::string> keys{"seeds",    "out",   "cache_dir",     "data_dir", "config",
+                                          "no_cache", "quiet", "on_divergence", "threads"};
+  return keys;
+}
+
+W2S_ENGINE_INLINE std::filesystem::path RunIdentity::record_path(const std::filesystem::path& out,
+                                                                 uint64_t seed) const {
+  const auto text = [&](const char* k) { return fields.at(k).get<std::string>(); };
+  return out / text("experiment") /
+         (text("dataset") + "_" + text("weak") + "_" + text("strong") + "_" + group.substr(0, 12) + "_seed" +
+          std::to_string(seed) + ".jsonl");
+}
+
+W2S_ENGINE_INLINE nlohmann::json RunIdentity::to_json(uint64_t seed) const {
+  return {{"run", run(seed)}, {"group", group}, {"seed", seed}, {"fields", fields}};
+}
+
+W2S_ENGINE_INLINE bool RunIdentity::recorded_at(const std::filesystem::path& path, uint64_t seed) const {
+  std::ifstream in(path);
+  std::string line;
+  if (!in || !std::getline(in, line)) return false;
+  const auto r = nlohmann::json::parse(line, nullptr, /*allow_exceptions=*/false);
+  return r.is_object() && r.contains("identity") && r["identity"].value("run", "") == run(seed);
+}
+
+W2S_ENGINE_INLINE nlohmann::json environment(int threads, const std::string& device, bool with_source) {
   return {{"code", with_source ? code::fingerprint() : code::library_fingerprint()},
           {"threads", threads},
           {"device", device},
           {"versions", runtime::versions()}};
 }
 
-/// Cache keys' part of the environment (Cache's `environment`).
-inline nlohmann::json cache_environment(int threads, const std::string& device) {
+W2S_ENGINE_INLINE nlohmann::json cache_environment(int threads, const std::string& device) {
   return environment(threads, device, false);
 }
 
-/// The identity of `cfg`'s runs: `cfg` after the sizes are resolved, `policies` as the
-/// experiment describes them, `threads` in force, and `data` = the data's fingerprint and
-/// the backbones' keys.
-inline RunIdentity run_identity(const RunConfig& cfg, const nlohmann::json& policies, int threads,
-                                const nlohmann::json& data) {
+W2S_ENGINE_INLINE RunIdentity run_identity(const RunConfig& cfg, const nlohmann::json& policies, int threads,
+                                           const nlohmann::json& data) {
   nlohmann::json config = cfg.to_json();
   for (const auto& k : placement_keys()) config.erase(k);
   RunIdentity id;
@@ -105,5 +126,6 @@ inline RunIdentity run_identity(const RunConfig& cfg, const nlohmann::json& poli
   id.group = stable_hash(id.fields.dump());
   return id;
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

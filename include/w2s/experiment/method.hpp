@@ -11,6 +11,7 @@
 
 #include <functional>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/experiment/protocol.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/models/pretrain.hpp"
@@ -31,23 +32,9 @@ struct Direct {
 /// with (`seed`, `step`) and halved; `fit_and_predict(train_rows, held_rows)` trains on one
 /// half and returns its predictions (rows × C) on the other. Each row's label thus comes
 /// from a model that never trained on it. Returns all n predictions in row order.
-inline at::Tensor cross_fit(int64_t n, uint64_t seed, uint64_t step,
-                            const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& fit_and_predict) {
-  check(n >= 4, "bootstrap: ", n, " transfer rows are too few for two folds");
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 1000003ull + step * 7919ull + 11);
-  const auto perm = at::randperm(n, gen, at::kLong);
-  const at::Tensor folds[2] = {perm.slice(0, 0, n / 2), perm.slice(0, n / 2)};
-  at::Tensor out;
-  for (int k = 0; k < 2; ++k) {
-    const auto& held = folds[1 - k];
-    const auto probs = fit_and_predict(folds[k], held);
-    check(probs.dim() == 2 && probs.size(0) == held.size(0), "bootstrap: predictions of shape ", probs.sizes(),
-          " for ", held.size(0), " held-out rows");
-    if (!out.defined()) out = at::zeros({n, probs.size(1)}, probs.options());
-    out.index_copy_(0, held, probs);
-  }
-  return out;
-}
+W2S_ENGINE_INLINE at::Tensor cross_fit(
+    int64_t n, uint64_t seed, uint64_t step,
+    const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& fit_and_predict);
 
 /// The student one bootstrapping step trains on `size`: the experiment's, except that a
 /// layer split (`--train-layers k >= 0`) belongs to pretrained encoders; an intermediate size
@@ -118,5 +105,28 @@ struct Bootstrap {
     return source.make(c);
   }
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE at::Tensor cross_fit(
+    int64_t n, uint64_t seed, uint64_t step,
+    const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& fit_and_predict) {
+  check(n >= 4, "bootstrap: ", n, " transfer rows are too few for two folds");
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 1000003ull + step * 7919ull + 11);
+  const auto perm = at::randperm(n, gen, at::kLong);
+  const at::Tensor folds[2] = {perm.slice(0, 0, n / 2), perm.slice(0, n / 2)};
+  at::Tensor out;
+  for (int k = 0; k < 2; ++k) {
+    const auto& held = folds[1 - k];
+    const auto probs = fit_and_predict(folds[k], held);
+    check(probs.dim() == 2 && probs.size(0) == held.size(0), "bootstrap: predictions of shape ", probs.sizes(), " for ",
+          held.size(0), " held-out rows");
+    if (!out.defined()) out = at::zeros({n, probs.size(1)}, probs.options());
+    out.index_copy_(0, held, probs);
+  }
+  return out;
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/cache.hpp"
 #include "w2s/core/config.hpp"
 #include "w2s/labels/label_source.hpp"
@@ -31,20 +32,7 @@ struct SeedState {
   torch::Device device;
   const Dataset& pretrain_pool;  ///< unlabelled inputs other ladder sizes pretrain on (bootstrapping)
 
-  [[nodiscard]] TrainConfig train_config(bool weak, const std::string& label) const {
-    TrainConfig t;
-    t.epochs = weak ? config.weak_epochs : config.epochs;
-    t.lr = weak ? config.weak_lr : config.lr;
-    t.batch_size = config.batch_size;
-    t.minibatch = config.minibatch;
-    t.amp = config.amp;
-    t.eval_points = config.eval_points;
-    t.seed = seed;
-    t.device = device;
-    t.label = label + " seed " + std::to_string(seed);
-    t.log = &log;
-    return t;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE TrainConfig train_config(bool weak, const std::string& label) const;
 };
 
 /// A trained model's predictions and training record, as cached.
@@ -57,16 +45,7 @@ struct StageResult {
   nlohmann::json early_stopping;  ///< FitResult::early_stopping(): null unless it held rows out
 };
 
-inline StageResult stage_from(const Artifact& a, bool cached) {
-  StageResult r;
-  r.test_probs = a.tensors.at(0);
-  if (a.tensors.size() > 1) r.transfer_probs = a.tensors.at(1);
-  r.curve = Curve::from_json(a.meta.at("curve"));
-  r.seconds = a.meta.at("seconds").get<double>();
-  r.early_stopping = a.meta.value("early_stopping", nlohmann::json());
-  r.cached = cached;
-  return r;
-}
+W2S_ENGINE_INLINE StageResult stage_from(const Artifact& a, bool cached);
 
 /// Trains `student` with the Task's stage loss (cross entropy; squared error for regression) on
 /// ground truth of `half`, or loads it from the cache. With `predict_transfer`, also returns its
@@ -161,5 +140,35 @@ StageResult strong_ceiling(const SeedState& s, const S& student) {
   const auto& half = s.config.ceiling_half == "weak" ? s.splits.weak_half : s.splits.transfer_half;
   return ground_truth_stage<Task>(s, student, s.strong_backbone, half, false, "ceiling", true);
 }
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE TrainConfig SeedState::train_config(bool weak, const std::string& label) const {
+  TrainConfig t;
+  t.epochs = weak ? config.weak_epochs : config.epochs;
+  t.lr = weak ? config.weak_lr : config.lr;
+  t.batch_size = config.batch_size;
+  t.minibatch = config.minibatch;
+  t.amp = config.amp;
+  t.eval_points = config.eval_points;
+  t.seed = seed;
+  t.device = device;
+  t.label = label + " seed " + std::to_string(seed);
+  t.log = &log;
+  return t;
+}
+
+W2S_ENGINE_INLINE StageResult stage_from(const Artifact& a, bool cached) {
+  StageResult r;
+  r.test_probs = a.tensors.at(0);
+  if (a.tensors.size() > 1) r.transfer_probs = a.tensors.at(1);
+  r.curve = Curve::from_json(a.meta.at("curve"));
+  r.seconds = a.meta.at("seconds").get<double>();
+  r.early_stopping = a.meta.value("early_stopping", nlohmann::json());
+  r.cached = cached;
+  return r;
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -6,6 +6,7 @@
 
 #include <concepts>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/policy.hpp"
 #include "w2s/data/dataset.hpp"
 
@@ -97,19 +98,29 @@ template <class L>
 concept LabelSource = Named<L> && LabelMaker<L>;
 
 /// One-hot distributions of int64 class ids.
-inline at::Tensor one_hot_targets(const at::Tensor& ids, int64_t classes) {
+W2S_ENGINE_INLINE at::Tensor one_hot_targets(const at::Tensor& ids, int64_t classes);
+
+/// What a model trains on for ground truth of `d`: one-hot classes, or the regression targets.
+W2S_ENGINE_INLINE at::Tensor ground_truth_targets(const Dataset& d);
+
+/// Label sources that only make sense with classes call this first.
+W2S_ENGINE_INLINE void require_classes(const Dataset& d, std::string_view source);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE at::Tensor one_hot_targets(const at::Tensor& ids, int64_t classes) {
   return at::one_hot(ids, classes).to(at::kFloat);
 }
 
-/// What a model trains on for ground truth of `d`: one-hot classes, or the regression targets.
-inline at::Tensor ground_truth_targets(const Dataset& d) {
+W2S_ENGINE_INLINE at::Tensor ground_truth_targets(const Dataset& d) {
   return d.regression() ? d.targets.to(at::kFloat) : one_hot_targets(d.targets, d.classes);
 }
 
-/// Label sources that only make sense with classes call this first.
-inline void require_classes(const Dataset& d, std::string_view source) {
+W2S_ENGINE_INLINE void require_classes(const Dataset& d, std::string_view source) {
   check(!d.regression(), source, ": dataset '", d.name, "' is regression data (real-valued targets); this label ",
         "source needs classes");
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -9,21 +9,65 @@
 #include <string>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 
 namespace w2s::metrics {
 
 /// Share of rows of `probs` (N×C) whose argmax equals `labels` (N int64).
-inline double accuracy(const at::Tensor& probs, const at::Tensor& labels) {
-  check(probs.size(0) == labels.size(0), "accuracy: ", probs.size(0), " predictions for ", labels.size(0), " labels");
-  return probs.argmax(1).eq(labels).to(at::kDouble).mean().item<double>();
-}
+W2S_ENGINE_INLINE double accuracy(const at::Tensor& probs, const at::Tensor& labels);
 
 /// Regression targets are real-valued; classification targets are int64 class ids.
 /// Per test example, whether argmax(probs) is the label, packed as hexadecimal digits
 /// (4 examples each, the first in the highest bit; the last digit padded with zeros): what
 /// the report's two-level bootstrap resamples (report/aggregate.hpp, decode_correct).
-inline std::string correct_hex(const at::Tensor& probs, const at::Tensor& labels) {
+W2S_ENGINE_INLINE std::string correct_hex(const at::Tensor& probs, const at::Tensor& labels);
+
+inline bool is_regression(const at::Tensor& targets) { return at::isFloatingType(targets.scalar_type()); }
+
+/// Mean squared error of `predictions` (N×k) against real `targets` (N×k), over all entries.
+W2S_ENGINE_INLINE double mse(const at::Tensor& predictions, const at::Tensor& targets);
+
+/// The number every comparison uses (curves, best step, PGR): accuracy for
+/// classification, −MSE for regression, so that higher is better in both and
+/// PGR = (err_weak − err_student) / (err_weak − err_ceiling) for regression.
+inline double score(const at::Tensor& predictions, const at::Tensor& targets) {
+  return is_regression(targets) ? -mse(predictions, targets) : accuracy(predictions, targets);
+}
+
+/// ROC AUC of `scores` (higher = class 1) against binary `labels`: the chance that
+/// a random positive outscores a random negative, ties counting ½ (Mann–Whitney U
+/// with mid-ranks). NaN when one class is absent.
+W2S_ENGINE_INLINE double roc_auc(const at::Tensor& scores, const at::Tensor& labels);
+
+/// ROC AUC of the class-1 probability for binary tasks; nullopt otherwise.
+W2S_ENGINE_INLINE std::optional<double> binary_auc(const at::Tensor& probs, const at::Tensor& labels);
+
+/// Performance gap recovered (paper §3): (student − weak) / (ceiling − weak).
+/// nullopt when the ceiling is not above the weak model (openai drops such pairs).
+inline std::optional<double> pgr(double weak, double student, double ceiling) {
+  if (!(ceiling > weak)) return std::nullopt;
+  return (student - weak) / (ceiling - weak);
+}
+
+/// Share of test inputs where the student predicts what the supervisor predicts,
+/// overall and on the inputs the supervisor gets right / wrong (paper Fig. 8).
+struct Agreement {
+  double all = NAN, supervisor_right = NAN, supervisor_wrong = NAN;
+};
+
+W2S_ENGINE_INLINE Agreement agreement(const at::Tensor& student_probs, const at::Tensor& weak_probs,
+                                      const at::Tensor& labels);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE double accuracy(const at::Tensor& probs, const at::Tensor& labels) {
+  check(probs.size(0) == labels.size(0), "accuracy: ", probs.size(0), " predictions for ", labels.size(0), " labels");
+  return probs.argmax(1).eq(labels).to(at::kDouble).mean().item<double>();
+}
+
+W2S_ENGINE_INLINE std::string correct_hex(const at::Tensor& probs, const at::Tensor& labels) {
   const auto ok = probs.argmax(1).eq(labels).to(at::kByte).contiguous().cpu();
   const auto* v = ok.data_ptr<uint8_t>();
   const int64_t n = ok.numel();
@@ -37,26 +81,13 @@ inline std::string correct_hex(const at::Tensor& probs, const at::Tensor& labels
   return out;
 }
 
-inline bool is_regression(const at::Tensor& targets) { return at::isFloatingType(targets.scalar_type()); }
-
-/// Mean squared error of `predictions` (N×k) against real `targets` (N×k), over all entries.
-inline double mse(const at::Tensor& predictions, const at::Tensor& targets) {
+W2S_ENGINE_INLINE double mse(const at::Tensor& predictions, const at::Tensor& targets) {
   check(predictions.sizes() == targets.sizes(), "mse: predictions of shape ", predictions.sizes(), " for targets of shape ",
         targets.sizes());
   return (predictions.to(at::kDouble) - targets.to(at::kDouble)).pow(2).mean().item<double>();
 }
 
-/// The number every comparison uses (curves, best step, PGR): accuracy for
-/// classification, −MSE for regression, so that higher is better in both and
-/// PGR = (err_weak − err_student) / (err_weak − err_ceiling) for regression.
-inline double score(const at::Tensor& predictions, const at::Tensor& targets) {
-  return is_regression(targets) ? -mse(predictions, targets) : accuracy(predictions, targets);
-}
-
-/// ROC AUC of `scores` (higher = class 1) against binary `labels`: the chance that
-/// a random positive outscores a random negative, ties counting ½ (Mann–Whitney U
-/// with mid-ranks). NaN when one class is absent.
-inline double roc_auc(const at::Tensor& scores, const at::Tensor& labels) {
+W2S_ENGINE_INLINE double roc_auc(const at::Tensor& scores, const at::Tensor& labels) {
   const auto s = scores.to(at::kDouble).contiguous();
   const auto y = labels.to(at::kLong).contiguous();
   const int64_t n = s.size(0);
@@ -79,26 +110,13 @@ inline double roc_auc(const at::Tensor& scores, const at::Tensor& labels) {
   return (rank_sum - double(pos) * double(pos + 1) / 2.0) / (double(pos) * double(neg));
 }
 
-/// ROC AUC of the class-1 probability for binary tasks; nullopt otherwise.
-inline std::optional<double> binary_auc(const at::Tensor& probs, const at::Tensor& labels) {
+W2S_ENGINE_INLINE std::optional<double> binary_auc(const at::Tensor& probs, const at::Tensor& labels) {
   if (probs.size(1) != 2 || is_regression(labels)) return std::nullopt;
   return roc_auc(probs.select(1, 1), labels);
 }
 
-/// Performance gap recovered (paper §3): (student − weak) / (ceiling − weak).
-/// nullopt when the ceiling is not above the weak model (openai drops such pairs).
-inline std::optional<double> pgr(double weak, double student, double ceiling) {
-  if (!(ceiling > weak)) return std::nullopt;
-  return (student - weak) / (ceiling - weak);
-}
-
-/// Share of test inputs where the student predicts what the supervisor predicts,
-/// overall and on the inputs the supervisor gets right / wrong (paper Fig. 8).
-struct Agreement {
-  double all = NAN, supervisor_right = NAN, supervisor_wrong = NAN;
-};
-
-inline Agreement agreement(const at::Tensor& student_probs, const at::Tensor& weak_probs, const at::Tensor& labels) {
+W2S_ENGINE_INLINE Agreement agreement(const at::Tensor& student_probs, const at::Tensor& weak_probs,
+                                      const at::Tensor& labels) {
   const auto s = student_probs.argmax(1), w = weak_probs.argmax(1);
   const auto same = s.eq(w).to(at::kDouble);
   const auto right = w.eq(labels);
@@ -108,5 +126,6 @@ inline Agreement agreement(const at::Tensor& student_probs, const at::Tensor& we
   };
   return {same.mean().item<double>(), mean_where(right), mean_where(right.logical_not())};
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s::metrics

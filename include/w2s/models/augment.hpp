@@ -7,10 +7,21 @@
 
 #include <cmath>
 
+#include "w2s/core/engine.hpp"
+
 namespace w2s {
 
 /// A random view of each image of `x` (N×C×H×W, values in [0,1]).
-inline at::Tensor random_view(const at::Tensor& x, at::Generator& gen, bool cutout = false) {
+W2S_ENGINE_INLINE at::Tensor random_view(const at::Tensor& x, at::Generator& gen, bool cutout = false);
+
+/// NT-Xent (SimCLR): rows i and i+N of `z` (2N×d) are views of one input; each
+/// must pick its partner out of the other 2N−1 rows by cosine similarity / τ.
+W2S_ENGINE_INLINE at::Tensor nt_xent(const at::Tensor& z, double temperature);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE at::Tensor random_view(const at::Tensor& x, at::Generator& gen, bool cutout) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const auto opts = at::TensorOptions().dtype(at::kFloat);
   const auto u = [&](double lo, double hi) { return at::rand({n}, gen, opts) * (hi - lo) + lo; };
@@ -33,9 +44,7 @@ inline at::Tensor random_view(const at::Tensor& x, at::Generator& gen, bool cuto
   return v.clamp(0, 1);
 }
 
-/// NT-Xent (SimCLR): rows i and i+N of `z` (2N×d) are views of one input; each
-/// must pick its partner out of the other 2N−1 rows by cosine similarity / τ.
-inline at::Tensor nt_xent(const at::Tensor& z, double temperature) {
+W2S_ENGINE_INLINE at::Tensor nt_xent(const at::Tensor& z, double temperature) {
   const int64_t n2 = z.size(0), n = n2 / 2;
   const auto unit = z / z.norm(2, 1, true).clamp_min(1e-8);
   auto sim = unit.matmul(unit.t()) / temperature;
@@ -44,5 +53,6 @@ inline at::Tensor nt_xent(const at::Tensor& z, double temperature) {
   const auto partner = at::where(idx.lt(n), idx + n, idx - n);
   return at::cross_entropy_loss(sim, partner);
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/io/safetensors.hpp"
@@ -31,24 +32,60 @@ struct Pooling {
   bool normalize = false;
 
   /// hidden N×T×H, attention_mask N×T (1 = real token) → N×H.
-  [[nodiscard]] at::Tensor apply(const at::Tensor& hidden, const at::Tensor& attention_mask) const {
-    const auto mask = attention_mask.to(hidden.scalar_type()).unsqueeze(2);
-    at::Tensor pooled;
-    if (mode == "cls")
-      pooled = hidden.select(1, 0);
-    else if (mode == "max")
-      pooled = std::get<0>(hidden.masked_fill(mask.eq(0), -1e9).max(1));  // sentence-transformers' fill value
-    else  // sentence-transformers clamps the token count at 1e-9
-      pooled = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9);
-    if (normalize) pooled = pooled / pooled.norm(2, 1, true).clamp_min(1e-12);  // torch's F.normalize eps
-    return pooled;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE at::Tensor apply(const at::Tensor& hidden, const at::Tensor& attention_mask) const;
   [[nodiscard]] nlohmann::json describe() const { return {{"mode", mode}, {"normalize", normalize}}; }
 };
 
 /// The pooling a sentence-transformers folder declares; a folder without modules.json
 /// gets mean pooling without normalisation (how sentence-transformers wraps a plain HF model).
-inline Pooling read_pooling(const std::filesystem::path& dir) {
+W2S_ENGINE_INLINE Pooling read_pooling(const std::filesystem::path& dir);
+
+/// Number of lines of a vocab.txt (one token per line).
+W2S_ENGINE_INLINE int64_t count_vocab_lines(const std::filesystem::path& vocab_txt);
+
+/// Copies every parameter of `model` from a safetensors file of HF BertModel names
+/// (optionally prefixed `bert.`); the pooler and the position_ids buffer are skipped.
+W2S_ENGINE_INLINE void load_bert_weights(BertModelImpl& model, const std::filesystem::path& file_path);
+
+/// Every file of checkpoint folder `dir` that load_bert and the WordPiece tokenizer read, in a
+/// fixed order: config.json, model.safetensors, vocab.txt, modules.json and the config of each
+/// module it lists (the pooling's, wherever its folder is). What names the encoder in cache keys
+/// (models/pretrain.hpp): a file the encoder reads and the key does not hash could change the
+/// features without changing their key.
+W2S_ENGINE_INLINE std::vector<std::filesystem::path> bert_files(const std::filesystem::path& dir);
+
+/// A BERT-family checkpoint folder, loaded: the encoder (eval mode), its pooling.
+struct BertCheckpoint {
+  BertModel model{nullptr};
+  Pooling pooling;
+  std::filesystem::path vocab;  ///< the folder's vocab.txt (text/wordpiece.hpp reads it)
+};
+
+/// Loads `dir` (config.json, model.safetensors, vocab.txt; modules.json optional). Every
+/// missing or inconsistent file is one error naming it.
+W2S_ENGINE_INLINE BertCheckpoint load_bert(const std::filesystem::path& dir);
+
+/// Writes `dir`/config.json and `dir`/model.safetensors (BertModel names, F32), each
+/// atomically; the folder still needs a vocab.txt of vocab_size lines to load back.
+W2S_ENGINE_INLINE void save_bert(const BertModelImpl& model, const std::filesystem::path& dir);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE at::Tensor Pooling::apply(const at::Tensor& hidden, const at::Tensor& attention_mask) const {
+  const auto mask = attention_mask.to(hidden.scalar_type()).unsqueeze(2);
+  at::Tensor pooled;
+  if (mode == "cls")
+    pooled = hidden.select(1, 0);
+  else if (mode == "max")
+    pooled = std::get<0>(hidden.masked_fill(mask.eq(0), -1e9).max(1));  // sentence-transformers' fill value
+  else  // sentence-transformers clamps the token count at 1e-9
+    pooled = (hidden * mask).sum(1) / mask.sum(1).clamp_min(1e-9);
+  if (normalize) pooled = pooled / pooled.norm(2, 1, true).clamp_min(1e-12);  // torch's F.normalize eps
+  return pooled;
+}
+
+W2S_ENGINE_INLINE Pooling read_pooling(const std::filesystem::path& dir) {
   Pooling p;
   const auto modules_json = dir / "modules.json";
   if (!std::filesystem::exists(modules_json)) return p;
@@ -84,8 +121,7 @@ inline Pooling read_pooling(const std::filesystem::path& dir) {
   return p;
 }
 
-/// Number of lines of a vocab.txt (one token per line).
-inline int64_t count_vocab_lines(const std::filesystem::path& vocab_txt) {
+W2S_ENGINE_INLINE int64_t count_vocab_lines(const std::filesystem::path& vocab_txt) {
   std::ifstream in(vocab_txt, std::ios::binary);
   check(in.good(), vocab_txt.string(), ": missing (a BERT checkpoint folder needs its WordPiece vocab.txt)");
   int64_t lines = 0;
@@ -93,9 +129,7 @@ inline int64_t count_vocab_lines(const std::filesystem::path& vocab_txt) {
   return lines;
 }
 
-/// Copies every parameter of `model` from a safetensors file of HF BertModel names
-/// (optionally prefixed `bert.`); the pooler and the position_ids buffer are skipped.
-inline void load_bert_weights(BertModelImpl& model, const std::filesystem::path& file_path) {
+W2S_ENGINE_INLINE void load_bert_weights(BertModelImpl& model, const std::filesystem::path& file_path) {
   using gpt2_detail::shape_text;
   using gpt2_detail::some_names;
   const std::string where = file_path.string();
@@ -135,12 +169,7 @@ inline void load_bert_weights(BertModelImpl& model, const std::filesystem::path&
   }
 }
 
-/// Every file of checkpoint folder `dir` that load_bert and the WordPiece tokenizer read, in a
-/// fixed order: config.json, model.safetensors, vocab.txt, modules.json and the config of each
-/// module it lists (the pooling's, wherever its folder is). What names the encoder in cache keys
-/// (models/pretrain.hpp): a file the encoder reads and the key does not hash could change the
-/// features without changing their key.
-inline std::vector<std::filesystem::path> bert_files(const std::filesystem::path& dir) {
+W2S_ENGINE_INLINE std::vector<std::filesystem::path> bert_files(const std::filesystem::path& dir) {
   std::vector<std::filesystem::path> files;
   for (const char* f : {"config.json", "model.safetensors", "vocab.txt", "modules.json"})
     if (std::filesystem::exists(dir / f)) files.push_back(dir / f);
@@ -161,16 +190,7 @@ inline std::vector<std::filesystem::path> bert_files(const std::filesystem::path
   return files;
 }
 
-/// A BERT-family checkpoint folder, loaded: the encoder (eval mode), its pooling.
-struct BertCheckpoint {
-  BertModel model{nullptr};
-  Pooling pooling;
-  std::filesystem::path vocab;  ///< the folder's vocab.txt (text/wordpiece.hpp reads it)
-};
-
-/// Loads `dir` (config.json, model.safetensors, vocab.txt; modules.json optional). Every
-/// missing or inconsistent file is one error naming it.
-inline BertCheckpoint load_bert(const std::filesystem::path& dir) {
+W2S_ENGINE_INLINE BertCheckpoint load_bert(const std::filesystem::path& dir) {
   namespace fs = std::filesystem;
   check(fs::is_directory(dir), dir.string(),
         ": not a folder (expected a BERT checkpoint: config.json, model.safetensors, vocab.txt)");
@@ -190,9 +210,7 @@ inline BertCheckpoint load_bert(const std::filesystem::path& dir) {
   return c;
 }
 
-/// Writes `dir`/config.json and `dir`/model.safetensors (BertModel names, F32), each
-/// atomically; the folder still needs a vocab.txt of vocab_size lines to load back.
-inline void save_bert(const BertModelImpl& model, const std::filesystem::path& dir) {
+W2S_ENGINE_INLINE void save_bert(const BertModelImpl& model, const std::filesystem::path& dir) {
   std::filesystem::create_directories(dir);
   std::vector<safetensors::TensorData> tensors;
   for (const auto& p : model.named_parameters(/*recurse=*/true)) {
@@ -203,5 +221,6 @@ inline void save_bert(const BertModelImpl& model, const std::filesystem::path& d
   safetensors::write(dir / "model.safetensors", tensors, {{"format", "pt"}});
   atomic_write_text(dir / "config.json", model.config().to_json().dump(2) + "\n");
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

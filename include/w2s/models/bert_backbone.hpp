@@ -15,6 +15,7 @@
 #include <utility>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/models/backbone.hpp"
 #include "w2s/models/bert.hpp"
 
@@ -22,50 +23,26 @@ namespace w2s {
 
 class BertBackbone : public BackboneImpl {
  public:
-  BertBackbone(BertCheckpoint checkpoint, int64_t first_column)
-      : model_(register_module("bert", std::move(checkpoint.model))),
-        pooling_(checkpoint.pooling),
-        first_column_(first_column) {
-    const auto& c = model_->config();
-    features_ = c.hidden_size;
-    // Per token: 2 × (4·H² attention projections + 2·H·I MLP) multiply-adds per layer, attention scores excluded.
-    flops_ = 2.0 * double(c.num_hidden_layers) *
-             (4.0 * double(c.hidden_size) * double(c.hidden_size) + 2.0 * double(c.hidden_size) * double(c.intermediate_size));
-  }
+  W2S_ENGINE_INLINE BertBackbone(BertCheckpoint checkpoint, int64_t first_column);
 
   /// Pooled sentence vectors N×H of token-id rows N×T.
-  at::Tensor forward(const at::Tensor& x) override {
-    return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
-      return pooling_.apply(model_->forward(ids, mask), mask);
-    });
-  }
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x) override;
 
   /// Hidden states after the first `layers` layers (0: the embeddings) packed with the
   /// attention mask as one more channel: N×T×(H+1), T the longest input of `x`, or
   /// `pad_to` when larger (slices of one dataset run apart must share their T to be
   /// concatenated). Frozen, no gradient.
-  at::Tensor lower(const at::Tensor& x, int64_t layers, int64_t pad_to = 0) {
-    at::NoGradGuard no_grad;
-    const int64_t t = std::max(pad_to, longest(x));
-    return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
-      auto h = model_->run_layers(model_->embed(ids), mask, 0, layers);
-      auto packed = at::cat({h, mask.unsqueeze(2).to(h.scalar_type())}, 2);
-      return at::constant_pad_nd(packed, {0, 0, 0, t - packed.size(1)});  // every chunk to the same T
-    });
-  }
+  W2S_ENGINE_INLINE at::Tensor lower(const at::Tensor& x, int64_t layers, int64_t pad_to = 0);
 
-  /// The layers from `from` on, and the pooling, on lower()'s packed states.
-  at::Tensor upper(const at::Tensor& packed, int64_t from) {
-    const int64_t h = packed.size(2) - 1;
-    const auto mask = packed.select(2, h);
-    const int64_t used = std::max<int64_t>(1, mask.sum(1).max().item<int64_t>());  // cut columns no row uses
-    const auto m = mask.slice(1, 0, used);
-    const auto states = packed.slice(1, 0, used).slice(2, 0, h);
-    return pooling_.apply(model_->run_layers(states, m, from, model_->config().num_hidden_layers), m);
-  }
+  /// The layers from `from` on, and the pooling, on lower()'s packed states. Rows run in
+  /// chunks of `chunk` sorted by length, each chunk cut to its own longest row, with or without
+  /// gradients (the chunks join in the graph; the encoder has no dropout, so this is the batch's
+  /// own computation): a batch of 100 Brown sentences holds one near the 128-piece cap and a mean
+  /// near 30, so padding every row to the longest would triple the cost of a step.
+  W2S_ENGINE_INLINE at::Tensor upper(const at::Tensor& packed, int64_t from, int64_t chunk = 32);
 
   /// The most WordPiece ids (with [CLS] and [SEP]) any row of `x` holds.
-  [[nodiscard]] int64_t longest(const at::Tensor& x) const { return pieces(x).ne(0).sum(1).max().item<int64_t>(); }
+  [[nodiscard]] W2S_ENGINE_INLINE int64_t longest(const at::Tensor& x) const;
 
   [[nodiscard]] BertModelImpl& model() { return *model_; }
   [[nodiscard]] int64_t layers() const { return model_->config().num_hidden_layers; }
@@ -104,5 +81,59 @@ class BertBackbone : public BackboneImpl {
   Pooling pooling_;
   int64_t first_column_;
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE BertBackbone::BertBackbone(BertCheckpoint checkpoint, int64_t first_column)
+    : model_(register_module("bert", std::move(checkpoint.model))),
+      pooling_(checkpoint.pooling),
+      first_column_(first_column) {
+  const auto& c = model_->config();
+  features_ = c.hidden_size;
+  // Per token: 2 × (4·H² attention projections + 2·H·I MLP) multiply-adds per layer, attention scores excluded.
+  flops_ =
+      2.0 * double(c.num_hidden_layers) *
+      (4.0 * double(c.hidden_size) * double(c.hidden_size) + 2.0 * double(c.hidden_size) * double(c.intermediate_size));
+}
+
+W2S_ENGINE_INLINE at::Tensor BertBackbone::forward(const at::Tensor& x) {
+  return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
+    return pooling_.apply(model_->forward(ids, mask), mask);
+  });
+}
+
+W2S_ENGINE_INLINE at::Tensor BertBackbone::lower(const at::Tensor& x, int64_t layers, int64_t pad_to) {
+  at::NoGradGuard no_grad;
+  const int64_t t = std::max(pad_to, longest(x));
+  return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
+    auto h = model_->run_layers(model_->embed(ids), mask, 0, layers);
+    auto packed = at::cat({h, mask.unsqueeze(2).to(h.scalar_type())}, 2);
+    return at::constant_pad_nd(packed, {0, 0, 0, t - packed.size(1)});  // every chunk to the same T
+  });
+}
+
+W2S_ENGINE_INLINE at::Tensor BertBackbone::upper(const at::Tensor& packed, int64_t from, int64_t chunk) {
+  const int64_t h = packed.size(2) - 1;
+  const auto run = [&](const at::Tensor& rows) {
+    const auto mask = rows.select(2, h);
+    const int64_t used = std::max<int64_t>(1, mask.sum(1).max().item<int64_t>());  // cut columns no row uses
+    const auto m = mask.slice(1, 0, used);
+    const auto states = rows.slice(1, 0, used).slice(2, 0, h);
+    return pooling_.apply(model_->run_layers(states, m, from, model_->config().num_hidden_layers), m);
+  };
+  if (packed.size(0) <= chunk) return run(packed);
+  const auto order = at::argsort(packed.select(2, h).sum(1));
+  const auto sorted = packed.index_select(0, order);
+  std::vector<at::Tensor> parts;
+  for (int64_t i = 0; i < sorted.size(0); i += chunk)
+    parts.push_back(run(sorted.slice(0, i, std::min(sorted.size(0), i + chunk))));
+  return at::cat(parts).index_select(0, at::argsort(order));  // back to the rows' order
+}
+
+W2S_ENGINE_INLINE int64_t BertBackbone::longest(const at::Tensor& x) const {
+  return pieces(x).ne(0).sum(1).max().item<int64_t>();
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -26,6 +26,7 @@
 #include <memory>
 #include <string>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/models/gpt2_model.hpp"
 
@@ -40,95 +41,20 @@ struct BertConfig {
 
   /// Reads an HF config.json; every size is required. Settings this module does not
   /// implement (relative position embeddings, another model type) are rejected by name.
-  static BertConfig from_json_file(const std::filesystem::path& config_json) {
-    const std::string where = config_json.string();
-    std::ifstream in(config_json);
-    check(in.good(), where, ": cannot open (a BERT checkpoint folder needs Hugging Face's config.json)");
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(in);
-    } catch (const nlohmann::json::exception& e) {
-      fail(where, ": not valid JSON (", e.what(), ")");
-    }
-    check(j.is_object(), where, ": expected a JSON object");
-    check(j.value("model_type", "") == "bert", where, ": model_type ", j.value("model_type", nlohmann::json()).dump(),
-          " is not \"bert\" (supported encoders: BERT family, e.g. sentence-transformers all-MiniLM-L6-v2)");
-    const auto integer = [&](const char* key) -> int64_t {
-      check(j.contains(key) && j[key].is_number_integer() && j[key].get<int64_t>() > 0, where, ": '", key,
-            "' must be a positive integer, got ", j.contains(key) ? j[key].dump() : "nothing");
-      return j[key].get<int64_t>();
-    };
-    BertConfig c;
-    c.vocab_size = integer("vocab_size"), c.hidden_size = integer("hidden_size");
-    c.num_hidden_layers = integer("num_hidden_layers"), c.num_attention_heads = integer("num_attention_heads");
-    c.intermediate_size = integer("intermediate_size"), c.max_position_embeddings = integer("max_position_embeddings");
-    c.type_vocab_size = integer("type_vocab_size");
-    if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"];
-    if (j.contains("layer_norm_eps")) {
-      check(j["layer_norm_eps"].is_number() && j["layer_norm_eps"].get<double>() > 0, where,
-            ": 'layer_norm_eps' must be a positive number");
-      c.layer_norm_eps = j["layer_norm_eps"];
-    }
-    c.hidden_act = j.value("hidden_act", c.hidden_act);
-    check(c.hidden_act == "gelu" || c.hidden_act == "gelu_new" || c.hidden_act == "relu", where, ": hidden_act '",
-          c.hidden_act, "' is not supported; expected gelu, gelu_new or relu");
-    check(j.value("position_embedding_type", "absolute") == "absolute", where, ": position_embedding_type ",
-          j["position_embedding_type"].dump(), " is not supported (absolute only)");
-    check(c.hidden_size % c.num_attention_heads == 0, where, ": hidden_size (", c.hidden_size,
-          ") is not divisible by num_attention_heads (", c.num_attention_heads, ")");
-    check(c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size, where, ": pad_token_id ", c.pad_token_id,
-          " is outside the vocabulary (0..", c.vocab_size - 1, ")");
-    return c;
-  }
+  W2S_ENGINE_INLINE static BertConfig from_json_file(const std::filesystem::path& config_json);
 
   /// The config as HF writes it (BertModel.from_pretrained loads it).
-  [[nodiscard]] nlohmann::json to_json() const {
-    return {{"model_type", "bert"}, {"architectures", {"BertModel"}}, {"vocab_size", vocab_size},
-            {"hidden_size", hidden_size}, {"num_hidden_layers", num_hidden_layers},
-            {"num_attention_heads", num_attention_heads}, {"intermediate_size", intermediate_size},
-            {"max_position_embeddings", max_position_embeddings}, {"type_vocab_size", type_vocab_size},
-            {"pad_token_id", pad_token_id}, {"layer_norm_eps", layer_norm_eps}, {"hidden_act", hidden_act},
-            {"position_embedding_type", "absolute"}};
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json to_json() const;
 };
 
 /// One post-LN encoder layer with HF's names: attention.self.{query,key,value},
 /// attention.output.{dense,LayerNorm}, intermediate.dense, output.{dense,LayerNorm}.
 class BertLayerImpl : public torch::nn::Module {
  public:
-  explicit BertLayerImpl(const BertConfig& c) : heads_(c.num_attention_heads) {
-    const int64_t h = c.hidden_size;
-    const auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({h}).eps(c.layer_norm_eps)); };
-    auto attention = register_module("attention", std::make_shared<torch::nn::Module>());
-    auto self = attention->register_module("self", std::make_shared<torch::nn::Module>());
-    query = self->register_module("query", torch::nn::Linear(h, h));
-    key = self->register_module("key", torch::nn::Linear(h, h));
-    value = self->register_module("value", torch::nn::Linear(h, h));
-    auto attention_output = attention->register_module("output", std::make_shared<torch::nn::Module>());
-    attention_dense = attention_output->register_module("dense", torch::nn::Linear(h, h));
-    attention_norm = attention_output->register_module("LayerNorm", ln());
-    auto intermediate = register_module("intermediate", std::make_shared<torch::nn::Module>());
-    intermediate_dense = intermediate->register_module("dense", torch::nn::Linear(h, c.intermediate_size));
-    auto output = register_module("output", std::make_shared<torch::nn::Module>());
-    output_dense = output->register_module("dense", torch::nn::Linear(c.intermediate_size, h));
-    output_norm = output->register_module("LayerNorm", ln());
-    activation_ = c.hidden_act == "relu"       ? +[](const at::Tensor& x) { return at::relu(x); }
-                  : c.hidden_act == "gelu_new" ? +[](const at::Tensor& x) { return gelu_new(x); }
-                                               : +[](const at::Tensor& x) { return at::gelu(x); };
-  }
+  W2S_ENGINE_INLINE explicit BertLayerImpl(const BertConfig& c);
 
   /// x: N×T×H; keep: bool N×1×1×T, true at real (non-padding) keys.
-  at::Tensor forward(const at::Tensor& x, const at::Tensor& keep) {
-    const int64_t n = x.size(0), t = x.size(1), e = x.size(2), d = e / heads_;
-    const auto split = [&](const at::Tensor& y) { return y.view({n, t, heads_, d}).transpose(1, 2); };
-    const auto q = split(query(x)), k = split(key(x)), v = split(value(x));
-    // The most negative finite value, as HF adds, rather than -inf: a row of padding stays finite.
-    const auto scores = (at::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(d)))
-                            .masked_fill(keep.logical_not(), std::numeric_limits<float>::lowest());
-    const auto context = at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({n, t, e});
-    const auto y = attention_norm(x + attention_dense(context));
-    return output_norm(y + output_dense(activation_(intermediate_dense(y))));
-  }
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x, const at::Tensor& keep);
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_dense{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
@@ -146,48 +72,16 @@ TORCH_MODULE(BertLayer);
 /// token_type}_embeddings.weight, embeddings.LayerNorm.*, encoder.layer.{i}.…
 class BertModelImpl : public torch::nn::Module {
  public:
-  explicit BertModelImpl(BertConfig config) : config_(std::move(config)) {
-    const auto& c = config_;
-    auto embeddings = register_module("embeddings", std::make_shared<torch::nn::Module>());
-    word_embeddings = embeddings->register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
-    position_embeddings =
-        embeddings->register_module("position_embeddings", torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
-    token_type_embeddings =
-        embeddings->register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
-    embedding_norm = embeddings->register_module(
-        "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)));
-    auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
-    layer = encoder->register_module("layer", torch::nn::ModuleList());
-    for (int64_t i = 0; i < c.num_hidden_layers; ++i) layer->push_back(BertLayer(c));
-  }
+  W2S_ENGINE_INLINE explicit BertModelImpl(BertConfig config);
 
   /// The embedding output N×T×H of ids N×T (single-segment inputs: token type 0).
-  at::Tensor embed(const at::Tensor& ids) {
-    check(ids.dim() == 2 && at::isIntegralType(ids.scalar_type(), /*includeBool=*/false),
-          "bert: ids must be an N×T integer tensor, got ", ids.sizes(), " of ", ids.scalar_type());
-    const int64_t t = ids.size(1);
-    check(t >= 1 && t <= config_.max_position_embeddings, "bert: sequence length ", t,
-          " must be in 1..max_position_embeddings (", config_.max_position_embeddings, ")");
-    const auto positions = at::arange(t, ids.options().dtype(at::kLong));
-    return embedding_norm(word_embeddings(ids.to(at::kLong)) + position_embeddings(positions) +
-                          token_type_embeddings->weight[0]);
-  }
+  W2S_ENGINE_INLINE at::Tensor embed(const at::Tensor& ids);
 
   /// Layers [from, to) on hidden states x (N×T×H) with attention_mask N×T (1 = real token).
-  at::Tensor run_layers(at::Tensor x, const at::Tensor& attention_mask, int64_t from, int64_t to) {
-    check(0 <= from && from <= to && to <= config_.num_hidden_layers, "bert: layers [", from, ", ", to,
-          ") outside 0..", config_.num_hidden_layers);
-    const auto keep = attention_mask.to(at::kBool).view({x.size(0), 1, 1, x.size(1)});
-    for (int64_t i = from; i < to; ++i) x = layer->at<BertLayerImpl>(i).forward(x, keep);
-    return x;
-  }
+  W2S_ENGINE_INLINE at::Tensor run_layers(at::Tensor x, const at::Tensor& attention_mask, int64_t from, int64_t to);
 
   /// Last hidden state N×T×H; attention_mask N×T (1 = real token, 0 = padding).
-  at::Tensor forward(const at::Tensor& ids, const at::Tensor& attention_mask) {
-    check(attention_mask.sizes() == ids.sizes(), "bert: attention_mask must have the shape of ids ", ids.sizes(),
-          ", got ", attention_mask.sizes());
-    return run_layers(embed(ids), attention_mask, 0, config_.num_hidden_layers);
-  }
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& ids, const at::Tensor& attention_mask);
 
   [[nodiscard]] const BertConfig& config() const { return config_; }
 
@@ -199,5 +93,140 @@ class BertModelImpl : public torch::nn::Module {
   BertConfig config_;
 };
 TORCH_MODULE(BertModel);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE BertConfig BertConfig::from_json_file(const std::filesystem::path& config_json) {
+  const std::string where = config_json.string();
+  std::ifstream in(config_json);
+  check(in.good(), where, ": cannot open (a BERT checkpoint folder needs Hugging Face's config.json)");
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail(where, ": not valid JSON (", e.what(), ")");
+  }
+  check(j.is_object(), where, ": expected a JSON object");
+  check(j.value("model_type", "") == "bert", where, ": model_type ", j.value("model_type", nlohmann::json()).dump(),
+        " is not \"bert\" (supported encoders: BERT family, e.g. sentence-transformers all-MiniLM-L6-v2)");
+  const auto integer = [&](const char* key) -> int64_t {
+    check(j.contains(key) && j[key].is_number_integer() && j[key].get<int64_t>() > 0, where, ": '", key,
+          "' must be a positive integer, got ", j.contains(key) ? j[key].dump() : "nothing");
+    return j[key].get<int64_t>();
+  };
+  BertConfig c;
+  c.vocab_size = integer("vocab_size"), c.hidden_size = integer("hidden_size");
+  c.num_hidden_layers = integer("num_hidden_layers"), c.num_attention_heads = integer("num_attention_heads");
+  c.intermediate_size = integer("intermediate_size"), c.max_position_embeddings = integer("max_position_embeddings");
+  c.type_vocab_size = integer("type_vocab_size");
+  if (j.contains("pad_token_id") && j["pad_token_id"].is_number_integer()) c.pad_token_id = j["pad_token_id"];
+  if (j.contains("layer_norm_eps")) {
+    check(j["layer_norm_eps"].is_number() && j["layer_norm_eps"].get<double>() > 0, where,
+          ": 'layer_norm_eps' must be a positive number");
+    c.layer_norm_eps = j["layer_norm_eps"];
+  }
+  c.hidden_act = j.value("hidden_act", c.hidden_act);
+  check(c.hidden_act == "gelu" || c.hidden_act == "gelu_new" || c.hidden_act == "relu", where, ": hidden_act '",
+        c.hidden_act, "' is not supported; expected gelu, gelu_new or relu");
+  check(j.value("position_embedding_type", "absolute") == "absolute", where, ": position_embedding_type ",
+        j["position_embedding_type"].dump(), " is not supported (absolute only)");
+  check(c.hidden_size % c.num_attention_heads == 0, where, ": hidden_size (", c.hidden_size,
+        ") is not divisible by num_attention_heads (", c.num_attention_heads, ")");
+  check(c.pad_token_id >= 0 && c.pad_token_id < c.vocab_size, where, ": pad_token_id ", c.pad_token_id,
+        " is outside the vocabulary (0..", c.vocab_size - 1, ")");
+  return c;
+}
+
+W2S_ENGINE_INLINE nlohmann::json BertConfig::to_json() const {
+  return {{"model_type", "bert"},
+          {"architectures", {"BertModel"}},
+          {"vocab_size", vocab_size},
+          {"hidden_size", hidden_size},
+          {"num_hidden_layers", num_hidden_layers},
+          {"num_attention_heads", num_attention_heads},
+          {"intermediate_size", intermediate_size},
+          {"max_position_embeddings", max_position_embeddings},
+          {"type_vocab_size", type_vocab_size},
+          {"pad_token_id", pad_token_id},
+          {"layer_norm_eps", layer_norm_eps},
+          {"hidden_act", hidden_act},
+          {"position_embedding_type", "absolute"}};
+}
+
+W2S_ENGINE_INLINE BertLayerImpl::BertLayerImpl(const BertConfig& c) : heads_(c.num_attention_heads) {
+  const int64_t h = c.hidden_size;
+  const auto ln = [&] { return torch::nn::LayerNorm(torch::nn::LayerNormOptions({h}).eps(c.layer_norm_eps)); };
+  auto attention = register_module("attention", std::make_shared<torch::nn::Module>());
+  auto self = attention->register_module("self", std::make_shared<torch::nn::Module>());
+  query = self->register_module("query", torch::nn::Linear(h, h));
+  key = self->register_module("key", torch::nn::Linear(h, h));
+  value = self->register_module("value", torch::nn::Linear(h, h));
+  auto attention_output = attention->register_module("output", std::make_shared<torch::nn::Module>());
+  attention_dense = attention_output->register_module("dense", torch::nn::Linear(h, h));
+  attention_norm = attention_output->register_module("LayerNorm", ln());
+  auto intermediate = register_module("intermediate", std::make_shared<torch::nn::Module>());
+  intermediate_dense = intermediate->register_module("dense", torch::nn::Linear(h, c.intermediate_size));
+  auto output = register_module("output", std::make_shared<torch::nn::Module>());
+  output_dense = output->register_module("dense", torch::nn::Linear(c.intermediate_size, h));
+  output_norm = output->register_module("LayerNorm", ln());
+  activation_ = c.hidden_act == "relu"       ? +[](const at::Tensor& x) { return at::relu(x); }
+                : c.hidden_act == "gelu_new" ? +[](const at::Tensor& x) { return gelu_new(x); }
+                                             : +[](const at::Tensor& x) { return at::gelu(x); };
+}
+
+W2S_ENGINE_INLINE at::Tensor BertLayerImpl::forward(const at::Tensor& x, const at::Tensor& keep) {
+  const int64_t n = x.size(0), t = x.size(1), e = x.size(2), d = e / heads_;
+  const auto split = [&](const at::Tensor& y) { return y.view({n, t, heads_, d}).transpose(1, 2); };
+  const auto q = split(query(x)), k = split(key(x)), v = split(value(x));
+  // The most negative finite value, as HF adds, rather than -inf: a row of padding stays finite.
+  const auto scores = (at::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(d)))
+                          .masked_fill(keep.logical_not(), std::numeric_limits<float>::lowest());
+  const auto context = at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({n, t, e});
+  const auto y = attention_norm(x + attention_dense(context));
+  return output_norm(y + output_dense(activation_(intermediate_dense(y))));
+}
+
+W2S_ENGINE_INLINE BertModelImpl::BertModelImpl(BertConfig config) : config_(std::move(config)) {
+  const auto& c = config_;
+  auto embeddings = register_module("embeddings", std::make_shared<torch::nn::Module>());
+  word_embeddings = embeddings->register_module("word_embeddings", torch::nn::Embedding(c.vocab_size, c.hidden_size));
+  position_embeddings = embeddings->register_module("position_embeddings",
+                                                    torch::nn::Embedding(c.max_position_embeddings, c.hidden_size));
+  token_type_embeddings =
+      embeddings->register_module("token_type_embeddings", torch::nn::Embedding(c.type_vocab_size, c.hidden_size));
+  embedding_norm = embeddings->register_module(
+      "LayerNorm", torch::nn::LayerNorm(torch::nn::LayerNormOptions({c.hidden_size}).eps(c.layer_norm_eps)));
+  auto encoder = register_module("encoder", std::make_shared<torch::nn::Module>());
+  layer = encoder->register_module("layer", torch::nn::ModuleList());
+  for (int64_t i = 0; i < c.num_hidden_layers; ++i) layer->push_back(BertLayer(c));
+}
+
+W2S_ENGINE_INLINE at::Tensor BertModelImpl::embed(const at::Tensor& ids) {
+  check(ids.dim() == 2 && at::isIntegralType(ids.scalar_type(), /*includeBool=*/false),
+        "bert: ids must be an N×T integer tensor, got ", ids.sizes(), " of ", ids.scalar_type());
+  const int64_t t = ids.size(1);
+  check(t >= 1 && t <= config_.max_position_embeddings, "bert: sequence length ", t,
+        " must be in 1..max_position_embeddings (", config_.max_position_embeddings, ")");
+  const auto positions = at::arange(t, ids.options().dtype(at::kLong));
+  return embedding_norm(word_embeddings(ids.to(at::kLong)) + position_embeddings(positions) +
+                        token_type_embeddings->weight[0]);
+}
+
+W2S_ENGINE_INLINE at::Tensor BertModelImpl::run_layers(at::Tensor x, const at::Tensor& attention_mask, int64_t from,
+                                                       int64_t to) {
+  check(0 <= from && from <= to && to <= config_.num_hidden_layers, "bert: layers [", from, ", ", to, ") outside 0..",
+        config_.num_hidden_layers);
+  const auto keep = attention_mask.to(at::kBool).view({x.size(0), 1, 1, x.size(1)});
+  for (int64_t i = from; i < to; ++i) x = layer->at<BertLayerImpl>(i).forward(x, keep);
+  return x;
+}
+
+W2S_ENGINE_INLINE at::Tensor BertModelImpl::forward(const at::Tensor& ids, const at::Tensor& attention_mask) {
+  check(attention_mask.sizes() == ids.sizes(), "bert: attention_mask must have the shape of ids ", ids.sizes(),
+        ", got ", attention_mask.sizes());
+  return run_layers(embed(ids), attention_mask, 0, config_.num_hidden_layers);
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

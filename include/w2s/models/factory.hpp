@@ -6,6 +6,7 @@
 #include <sstream>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/models/backbone.hpp"
 #include "w2s/models/bert_backbone.hpp"
 #include "w2s/models/gpt2_backbone.hpp"
@@ -16,8 +17,16 @@ namespace w2s {
 
 /// A freshly initialised backbone of `spec` for inputs of `input_shape` (one
 /// example); text backbones also need the dataset's vocabulary.
-inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec, const std::vector<int64_t>& input_shape,
-                                                   const Vocabulary* vocab = nullptr) {
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec,
+                                                              const std::vector<int64_t>& input_shape,
+                                                              const Vocabulary* vocab = nullptr);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec,
+                                                              const std::vector<int64_t>& input_shape,
+                                                              const Vocabulary* vocab) {
   int64_t numel = 1;
   for (auto d : input_shape) numel *= d;
   if (spec.kind == "mlp") return std::make_shared<MlpBackbone>(numel, spec.widths);
@@ -46,5 +55,6 @@ inline std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec, con
   if (spec.kind == "glove-transformer") return std::make_shared<GloveTransformerBackbone>(*vocab, spec.widths);
   fail("backbone kind '", spec.kind, "' unknown; expected mlp, conv, bow, glove-mlp, glove-transformer, gpt2 or bert");
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/io/safetensors.hpp"
@@ -60,7 +61,22 @@ inline std::string some_names(const std::vector<std::string>& names, size_t show
 /// Copies every parameter of `model` from an HF GPT-2 safetensors file (F32, F16, BF16 or
 /// F64 data, converted to each parameter's dtype and device). `lm_head.weight` is accepted
 /// when it has the shape of wte.weight and otherwise ignored (the LM head is tied to wte).
-inline void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesystem::path& safetensors_file) {
+W2S_ENGINE_INLINE void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesystem::path& safetensors_file);
+
+/// Loads an HF GPT-2 folder (config.json + model.safetensors) into a new Gpt2Model, in eval
+/// mode like HF's from_pretrained (the trainer switches to train mode). Convert a
+/// pytorch_model.bin or a sharded checkpoint to one model.safetensors first.
+W2S_ENGINE_INLINE Gpt2Model load_gpt2(const std::filesystem::path& dir, bool dropout = true);
+
+/// Writes `dir`/config.json and `dir`/model.safetensors (GPT2Model names, no prefix; the
+/// `format: pt` metadata HF's loader requires), each atomically. `dtype`: F32, F16 or BF16.
+W2S_ENGINE_INLINE void save_gpt2(const Gpt2ModelImpl& model, const std::filesystem::path& dir,
+                                 safetensors::DType dtype = safetensors::DType::F32);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesystem::path& safetensors_file) {
   using namespace gpt2_detail;
   const std::string where = safetensors_file.string();
   const safetensors::File file(safetensors_file);
@@ -111,10 +127,7 @@ inline void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesystem::path&
   }
 }
 
-/// Loads an HF GPT-2 folder (config.json + model.safetensors) into a new Gpt2Model, in eval
-/// mode like HF's from_pretrained (the trainer switches to train mode). Convert a
-/// pytorch_model.bin or a sharded checkpoint to one model.safetensors first.
-inline Gpt2Model load_gpt2(const std::filesystem::path& dir, bool dropout = true) {
+W2S_ENGINE_INLINE Gpt2Model load_gpt2(const std::filesystem::path& dir, bool dropout) {
   namespace fs = std::filesystem;
   check(fs::is_directory(dir), dir.string(),
         ": not a folder (expected a Hugging Face GPT-2 checkpoint: config.json and model.safetensors)");
@@ -159,10 +172,8 @@ inline Gpt2Model load_gpt2(const std::filesystem::path& dir, bool dropout = true
   return model;
 }
 
-/// Writes `dir`/config.json and `dir`/model.safetensors (GPT2Model names, no prefix; the
-/// `format: pt` metadata HF's loader requires), each atomically. `dtype`: F32, F16 or BF16.
-inline void save_gpt2(const Gpt2ModelImpl& model, const std::filesystem::path& dir,
-                      safetensors::DType dtype = safetensors::DType::F32) {
+W2S_ENGINE_INLINE void save_gpt2(const Gpt2ModelImpl& model, const std::filesystem::path& dir,
+                                 safetensors::DType dtype) {
   std::filesystem::create_directories(dir);
   std::vector<safetensors::TensorData> tensors;
   for (const auto& p : model.named_parameters(/*recurse=*/true)) {
@@ -173,5 +184,6 @@ inline void save_gpt2(const Gpt2ModelImpl& model, const std::filesystem::path& d
   safetensors::write(dir / "model.safetensors", tensors, {{"format", "pt"}});
   atomic_write_text(dir / "config.json", model.config().to_json().dump(2) + "\n");
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

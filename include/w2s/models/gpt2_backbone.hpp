@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/models/backbone.hpp"
 #include "w2s/models/gpt2.hpp"
 
@@ -19,22 +20,11 @@ namespace w2s {
 
 class Gpt2Backbone : public BackboneImpl {
  public:
-  explicit Gpt2Backbone(Gpt2Model model) : model_(register_module("transformer", std::move(model))) {
-    features_ = model_->config().n_embd;
-    const auto& c = model_->config();
-    // One example = one token here (lengths vary): 2 × 12·n_layer·n_embd² multiply-adds, attention excluded.
-    flops_ = 2.0 * double(c.n_layer) * 12.0 * double(c.n_embd) * double(c.n_embd);
-  }
+  W2S_ENGINE_INLINE explicit Gpt2Backbone(Gpt2Model model);
   /// ids: N × T, −1 = padding on the right.
-  at::Tensor forward(const at::Tensor& ids) override {
-    return in_chunks(ids, [&](const at::Tensor& hidden, const at::Tensor&) { return hidden; });
-  }
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& ids) override;
   /// Next-token log-probabilities at each input's last real token (N × vocab), for prompting.
-  at::Tensor next_token_log_probs(const at::Tensor& ids) {
-    return in_chunks(ids, [&](const at::Tensor& hidden, const at::Tensor&) {
-      return at::log_softmax(model_->lm_logits(hidden).to(at::kFloat), 1);
-    });
-  }
+  W2S_ENGINE_INLINE at::Tensor next_token_log_probs(const at::Tensor& ids);
   [[nodiscard]] Gpt2ModelImpl& model() { return *model_; }
 
  private:
@@ -67,5 +57,27 @@ class Gpt2Backbone : public BackboneImpl {
 
   Gpt2Model model_;
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE Gpt2Backbone::Gpt2Backbone(Gpt2Model model)
+    : model_(register_module("transformer", std::move(model))) {
+  features_ = model_->config().n_embd;
+  const auto& c = model_->config();
+  // One example = one token here (lengths vary): 2 × 12·n_layer·n_embd² multiply-adds, attention excluded.
+  flops_ = 2.0 * double(c.n_layer) * 12.0 * double(c.n_embd) * double(c.n_embd);
+}
+
+W2S_ENGINE_INLINE at::Tensor Gpt2Backbone::forward(const at::Tensor& ids) {
+  return in_chunks(ids, [&](const at::Tensor& hidden, const at::Tensor&) { return hidden; });
+}
+
+W2S_ENGINE_INLINE at::Tensor Gpt2Backbone::next_token_log_probs(const at::Tensor& ids) {
+  return in_chunks(ids, [&](const at::Tensor& hidden, const at::Tensor&) {
+    return at::log_softmax(model_->lm_logits(hidden).to(at::kFloat), 1);
+  });
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

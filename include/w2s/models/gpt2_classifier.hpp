@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <utility>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/models/gpt2.hpp"
 
@@ -66,10 +67,16 @@ class Gpt2ClassifierImpl : public torch::nn::Module {
 TORCH_MODULE(Gpt2Classifier);
 
 /// A classifier on an HF GPT-2 checkpoint folder (see load_gpt2), with a zero head; eval mode.
-inline Gpt2Classifier load_gpt2_classifier(const std::filesystem::path& dir, int64_t classes) {
+W2S_ENGINE_INLINE Gpt2Classifier load_gpt2_classifier(const std::filesystem::path& dir, int64_t classes);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE Gpt2Classifier load_gpt2_classifier(const std::filesystem::path& dir, int64_t classes) {
   Gpt2Classifier classifier(load_gpt2(dir), classes);
   classifier->eval();
   return classifier;
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/data/dataset.hpp"
 #include "w2s/models/backbone.hpp"
@@ -54,7 +55,29 @@ struct LadderSize {
 };
 
 /// The ladder of a modality, smallest first.
-inline const std::vector<LadderSize>& ladder(Modality modality) {
+W2S_ENGINE_INLINE const std::vector<LadderSize>& ladder(Modality modality);
+
+/// The size called `name`; "" means the smallest (`smallest = true`) or largest.
+W2S_ENGINE_INLINE const LadderSize& find_size(Modality modality, const std::string& name, bool smallest,
+                                              const std::string& option);
+
+/// On language-model data a size is a GPT-2 checkpoint folder (config.json +
+/// model.safetensors): `name` is a path, or a folder name under `<data>/models`
+/// (e.g. `--weak gpt2 --strong gpt2-large`), docs/gpt2.md.
+W2S_ENGINE_INLINE LadderSize checkpoint_size(const std::string& name, const std::filesystem::path& data_dir,
+                                             const std::string& option);
+
+/// The size `name` for models of dataset `d`: a ladder size, or a checkpoint for
+/// language-model data. A text ladder's encoder sizes name their folder under
+/// `<data>/models`; on text data `name` may also be the path of any BERT checkpoint folder
+/// (a ladder size's name wins over a folder of that name).
+W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest,
+                                           const std::string& option, const std::filesystem::path& data_dir);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE const std::vector<LadderSize>& ladder(Modality modality) {
   // Masked denoising autoencoders: at this compute budget their features probed
   // better than SimCLR's (docs/models.md has both measurements).
   static const std::vector<LadderSize> image = {
@@ -99,9 +122,8 @@ inline const std::vector<LadderSize>& ladder(Modality modality) {
   fail("no model ladder for modality '", to_string(modality), "'");
 }
 
-/// The size called `name`; "" means the smallest (`smallest = true`) or largest.
-inline const LadderSize& find_size(Modality modality, const std::string& name, bool smallest,
-                                   const std::string& option) {
+W2S_ENGINE_INLINE const LadderSize& find_size(Modality modality, const std::string& name, bool smallest,
+                                              const std::string& option) {
   const auto& sizes = ladder(modality);
   // The default strong size is the largest one trained here: a pretrained encoder (text)
   // costs minutes of CPU per thousand texts, so it is chosen by name (--strong minilm-l6).
@@ -117,11 +139,8 @@ inline const LadderSize& find_size(Modality modality, const std::string& name, b
   fail(option, ": unknown model size '", name, "' for ", to_string(modality), " data; expected one of: ", known);
 }
 
-/// On language-model data a size is a GPT-2 checkpoint folder (config.json +
-/// model.safetensors): `name` is a path, or a folder name under `<data>/models`
-/// (e.g. `--weak gpt2 --strong gpt2-large`), docs/gpt2.md.
-inline LadderSize checkpoint_size(const std::string& name, const std::filesystem::path& data_dir,
-                                  const std::string& option) {
+W2S_ENGINE_INLINE LadderSize checkpoint_size(const std::string& name, const std::filesystem::path& data_dir,
+                                             const std::string& option) {
   check(!name.empty(), option, ": language-model datasets need a GPT-2 checkpoint folder (config.json + ",
         "model.safetensors), as a path or a folder name under ", (data_dir / "models").string());
   std::filesystem::path dir = name;
@@ -134,12 +153,8 @@ inline LadderSize checkpoint_size(const std::string& name, const std::filesystem
   return s;
 }
 
-/// The size `name` for models of dataset `d`: a ladder size, or a checkpoint for
-/// language-model data. A text ladder's encoder sizes name their folder under
-/// `<data>/models`; on text data `name` may also be the path of any BERT checkpoint folder
-/// (a ladder size's name wins over a folder of that name).
-inline LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest, const std::string& option,
-                                const std::filesystem::path& data_dir) {
+W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest,
+                                           const std::string& option, const std::filesystem::path& data_dir) {
   if (d.language_model_tokens()) return checkpoint_size(name, data_dir, option);
   const auto& sizes = ladder(d.modality);
   const bool ladder_name = std::any_of(sizes.begin(), sizes.end(), [&](const LadderSize& s) { return s.name == name; });
@@ -157,5 +172,6 @@ inline LadderSize find_size_for(const Dataset& d, const std::string& name, bool 
   }
   return size;
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/cache.hpp"
 #include "w2s/core/log.hpp"
 #include "w2s/data/dataset.hpp"
@@ -41,37 +42,7 @@ struct PretrainedBackbone {
   /// the pretrained weights fill the leading block of the first layer and the new
   /// inputs' weights keep a fresh layer's random initialisation, so frozen
   /// features still carry them.
-  [[nodiscard]] std::shared_ptr<BackboneImpl> make(const std::vector<int64_t>& shape = {}) const {
-    if (size.backbone.kind == "gpt2" || size.backbone.kind == "bert")  // weights: the checkpoint
-      return make_backbone(size.backbone, input_shape, vocab.get());
-    const bool widen = !shape.empty() && shape != input_shape && size.backbone.kind == "mlp";
-    auto b = make_backbone(size.backbone, widen ? shape : input_shape, vocab.get());
-    auto params = b->parameters();
-    auto buffers = b->buffers();
-    check(state.size() == params.size() + buffers.size(), "pretrained backbone '", size.name,
-          "': cached state has ", state.size(), " tensors, expected ", params.size() + buffers.size());
-    torch::NoGradGuard no_grad;
-    size_t i = 0;
-    const auto load = [&](at::Tensor& target, const at::Tensor& source) {
-      if (target.sizes() == source.sizes()) return void(target.copy_(source));
-      check(widen && target.dim() == 2 && source.dim() == 2 && target.size(0) == source.size(0) &&
-                target.size(1) >= source.size(1),
-            "pretrained backbone '", size.name, "': weights of shape ", source.sizes(), " do not fit inputs of shape ",
-            at::IntArrayRef(shape), " (pretrained on ", at::IntArrayRef(input_shape), ")");
-      target.slice(1, 0, source.size(1)).copy_(source);
-      // The new inputs' weights: a fresh layer's U(±1/√fan_in), drawn from a generator
-      // seeded by the weights and the shape, so every copy (train and test features,
-      // the student's model) reads the appended inputs the same way.
-      auto gen = at::make_generator<at::CPUGeneratorImpl>(
-          std::stoull(stable_hash(key + nlohmann::json(shape).dump()).substr(0, 12), nullptr, 16));
-      const double bound = 1.0 / std::sqrt(static_cast<double>(target.size(1)));
-      target.slice(1, source.size(1)).copy_(at::empty({target.size(0), target.size(1) - source.size(1)})
-                                                .uniform_(-bound, bound, gen));
-    };
-    for (auto& p : params) load(p, state[i++]);
-    for (auto& p : buffers) load(p, state[i++]);
-    return b;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make(const std::vector<int64_t>& shape = {}) const;
 
   /// The weights a run of `seed` starts from. A size with no pretraining of its own (objective
   /// "none": the bag of words, the GloVe models' layers above their given word vectors) has a
@@ -79,28 +50,71 @@ struct PretrainedBackbone {
   /// samples: a copy with those weights drawn afresh from `seed` (the GloVe rows as given), under
   /// a key of its own. Pretrained sizes (an objective of their own, a checkpoint) are one fixed
   /// model, as the paper's checkpoints are: itself (docs/results.md, "What an interval covers").
-  [[nodiscard]] PretrainedBackbone for_seed(uint64_t seed) const {
-    if (size.pretrain.objective != "none" || size.backbone.kind == "gpt2" || size.backbone.kind == "bert") return *this;
-    PretrainedBackbone out = *this;
-    torch::manual_seed(seed * 1000003ull + 1234);  // the global generator: the student seeds it again before use
-    auto fresh = make_backbone(size.backbone, input_shape, vocab.get());
-    out.state.clear();
-    for (auto& p : fresh->parameters()) out.state.push_back(p.detach().clone());
-    for (auto& b : fresh->buffers()) out.state.push_back(b.detach().clone());
-    out.key = key + "-init" + std::to_string(seed);
-    return out;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE PretrainedBackbone for_seed(uint64_t seed) const;
 };
 
-inline std::vector<int64_t> example_shape(const Dataset& d) {
+W2S_ENGINE_INLINE std::vector<int64_t> example_shape(const Dataset& d);
+
+/// Trains `size`'s backbone without labels on `pool.inputs` (PretrainSpec). Smoke runs use the first 2,000 inputs for
+/// one epoch.
+W2S_ENGINE_INLINE PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, const Cache& cache,
+                                              bool smoke, torch::Device device, const Log& log);
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> PretrainedBackbone::make(const std::vector<int64_t>& shape) const {
+  if (size.backbone.kind == "gpt2" || size.backbone.kind == "bert")  // weights: the checkpoint
+    return make_backbone(size.backbone, input_shape, vocab.get());
+  const bool widen = !shape.empty() && shape != input_shape && size.backbone.kind == "mlp";
+  auto b = make_backbone(size.backbone, widen ? shape : input_shape, vocab.get());
+  auto params = b->parameters();
+  auto buffers = b->buffers();
+  check(state.size() == params.size() + buffers.size(), "pretrained backbone '", size.name, "': cached state has ",
+        state.size(), " tensors, expected ", params.size() + buffers.size());
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  const auto load = [&](at::Tensor& target, const at::Tensor& source) {
+    if (target.sizes() == source.sizes()) return void(target.copy_(source));
+    check(widen && target.dim() == 2 && source.dim() == 2 && target.size(0) == source.size(0) &&
+              target.size(1) >= source.size(1),
+          "pretrained backbone '", size.name, "': weights of shape ", source.sizes(), " do not fit inputs of shape ",
+          at::IntArrayRef(shape), " (pretrained on ", at::IntArrayRef(input_shape), ")");
+    target.slice(1, 0, source.size(1)).copy_(source);
+    // The new inputs' weights: a fresh layer's U(±1/√fan_in), drawn from a generator
+    // seeded by the weights and the shape, so every copy (train and test features,
+    // the student's model) reads the appended inputs the same way.
+    auto gen = at::make_generator<at::CPUGeneratorImpl>(
+        std::stoull(stable_hash(key + nlohmann::json(shape).dump()).substr(0, 12), nullptr, 16));
+    const double bound = 1.0 / std::sqrt(static_cast<double>(target.size(1)));
+    target.slice(1, source.size(1))
+        .copy_(at::empty({target.size(0), target.size(1) - source.size(1)}).uniform_(-bound, bound, gen));
+  };
+  for (auto& p : params) load(p, state[i++]);
+  for (auto& p : buffers) load(p, state[i++]);
+  return b;
+}
+
+W2S_ENGINE_INLINE PretrainedBackbone PretrainedBackbone::for_seed(uint64_t seed) const {
+  if (size.pretrain.objective != "none" || size.backbone.kind == "gpt2" || size.backbone.kind == "bert") return *this;
+  PretrainedBackbone out = *this;
+  torch::manual_seed(seed * 1000003ull + 1234);  // the global generator: the student seeds it again before use
+  auto fresh = make_backbone(size.backbone, input_shape, vocab.get());
+  out.state.clear();
+  for (auto& p : fresh->parameters()) out.state.push_back(p.detach().clone());
+  for (auto& b : fresh->buffers()) out.state.push_back(b.detach().clone());
+  out.key = key + "-init" + std::to_string(seed);
+  return out;
+}
+
+W2S_ENGINE_INLINE std::vector<int64_t> example_shape(const Dataset& d) {
   auto s = d.inputs.sizes().vec();
   s.erase(s.begin());
   return s;
 }
 
-/// Trains `size`'s backbone without labels on `pool.inputs` (PretrainSpec). Smoke runs use the first 2,000 inputs for one epoch.
-inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, const Cache& cache, bool smoke,
-                                   torch::Device device, const Log& log) {
+W2S_ENGINE_INLINE PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, const Cache& cache,
+                                              bool smoke, torch::Device device, const Log& log) {
   PretrainSpec spec = size.pretrain;
   int64_t n = pool.size();
   if (smoke) {
@@ -223,5 +237,6 @@ inline PretrainedBackbone pretrain(const LadderSize& size, const Dataset& pool, 
   out.meta = std::move(artifact.meta);
   return out;
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -9,6 +9,7 @@
 #include <torch/nn/modules/transformercoder.h>
 #include <torch/nn/modules/transformerlayer.h>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/data/dataset.hpp"
 #include "w2s/models/backbone.hpp"
 
@@ -30,10 +31,7 @@ class BagOfWordsBackbone : public BackboneImpl {
     features_ = dims;
     flops_ = 2.0 * double(dims);  // per token
   }
-  at::Tensor forward(const at::Tensor& x) override {
-    const auto ids = word_columns_ > 0 ? x.slice(1, 0, word_columns_) : x;  // not the WordPiece columns
-    return masked_mean(embed_->forward(ids), ids);
-  }
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x) override;
 
  private:
   torch::nn::Embedding embed_;
@@ -45,13 +43,7 @@ class BagOfWordsBackbone : public BackboneImpl {
 /// linear probes read it frozen.
 class GloveBackboneBase : public BackboneImpl {
  protected:
-  explicit GloveBackboneBase(const Vocabulary& vocab) : word_columns_(vocab.subword_begin) {
-    check(vocab.glove.defined() && vocab.glove.dim() == 2 && vocab.glove.size(0) == vocab.size(), "text backbone: the ",
-          "vocabulary has ", vocab.size(), " words but its GloVe matrix is ",
-          vocab.glove.defined() ? vocab.glove.sizes() : at::IntArrayRef{}, " (GloVe backbones need a word vocabulary)");
-    glove_ = register_module("glove", torch::nn::Embedding(torch::nn::EmbeddingOptions(vocab.size(), vocab.glove.size(1))
-                                                                  ._weight(vocab.glove.clone())));
-  }
+  W2S_ENGINE_INLINE explicit GloveBackboneBase(const Vocabulary& vocab);
   [[nodiscard]] at::Tensor embed(const at::Tensor& ids) { return glove_->forward(ids); }
   [[nodiscard]] int64_t glove_dims() const { return glove_->options.embedding_dim(); }
   /// The word-id columns of `x` (a text dataset may append WordPiece columns for encoders).
@@ -70,10 +62,7 @@ class GloveMlpBackbone : public GloveBackboneBase {
     features_ = mlp_->features();
     flops_ = mlp_->forward_flops();
   }
-  at::Tensor forward(const at::Tensor& x) override {
-    const auto ids = words(x);
-    return mlp_->forward(masked_mean(embed(ids), ids));
-  }
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x) override;
 
  private:
   std::shared_ptr<MlpBackbone> mlp_;
@@ -85,36 +74,65 @@ class GloveMlpBackbone : public GloveBackboneBase {
 class GloveTransformerBackbone : public GloveBackboneBase {
  public:
   static constexpr int64_t max_positions = 512;
-  GloveTransformerBackbone(const Vocabulary& vocab, const std::vector<int64_t>& widths) : GloveBackboneBase(vocab) {
-    check(widths.size() == 3 && widths[0] > 0 && widths[1] > 0 && widths[2] > 0 && widths[0] % widths[2] == 0,
-          "glove-transformer backbone: expected widths {d, layers, heads} with d divisible by heads");
-    const int64_t d = widths[0];
-    project_ = register_module("project", torch::nn::Linear(glove_dims(), d));
-    positions_ = register_module("positions", torch::nn::Embedding(max_positions, d));
-    torch::nn::TransformerEncoderLayerOptions layer(d, widths[2]);
-    layer.dim_feedforward(2 * d).dropout(0.0);
-    encoder_ = register_module("encoder",
-                               torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, widths[1])));
-    features_ = d;
-    flops_ = 2.0 * double(glove_dims()) * double(d) + double(widths[1]) * 2.0 * (4.0 * d * d + 4.0 * d * d);  // per token
-  }
-  at::Tensor forward(const at::Tensor& inputs) override {
-    const auto ids = words(inputs);
-    check(ids.size(1) <= max_positions, "glove-transformer backbone: ", ids.size(1), " tokens, at most ",
-          max_positions, " positions");
-    const auto pos = at::arange(ids.size(1), ids.options());
-    auto x = project_->forward(embed(ids)) + positions_->forward(pos).unsqueeze(0);
-    auto padding = ids.eq(Vocabulary::pad);
-    // A row of only padding would give NaN attention: let such rows attend to their first position.
-    padding.select(1, 0).logical_and_(padding.all(1).logical_not());
-    x = encoder_->forward(x.transpose(0, 1), {}, padding).transpose(0, 1);
-    return masked_mean(x, ids);
-  }
+  W2S_ENGINE_INLINE GloveTransformerBackbone(const Vocabulary& vocab, const std::vector<int64_t>& widths);
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& inputs) override;
 
  private:
   torch::nn::Linear project_{nullptr};
   torch::nn::Embedding positions_{nullptr};
   torch::nn::TransformerEncoder encoder_{nullptr};
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE at::Tensor BagOfWordsBackbone::forward(const at::Tensor& x) {
+  const auto ids = word_columns_ > 0 ? x.slice(1, 0, word_columns_) : x;  // not the WordPiece columns
+  return masked_mean(embed_->forward(ids), ids);
+}
+
+W2S_ENGINE_INLINE GloveBackboneBase::GloveBackboneBase(const Vocabulary& vocab) : word_columns_(vocab.subword_begin) {
+  check(vocab.glove.defined() && vocab.glove.dim() == 2 && vocab.glove.size(0) == vocab.size(), "text backbone: the ",
+        "vocabulary has ", vocab.size(), " words but its GloVe matrix is ",
+        vocab.glove.defined() ? vocab.glove.sizes() : at::IntArrayRef{}, " (GloVe backbones need a word vocabulary)");
+  glove_ = register_module(
+      "glove", torch::nn::Embedding(
+                   torch::nn::EmbeddingOptions(vocab.size(), vocab.glove.size(1))._weight(vocab.glove.clone())));
+}
+
+W2S_ENGINE_INLINE at::Tensor GloveMlpBackbone::forward(const at::Tensor& x) {
+  const auto ids = words(x);
+  return mlp_->forward(masked_mean(embed(ids), ids));
+}
+
+W2S_ENGINE_INLINE GloveTransformerBackbone::GloveTransformerBackbone(const Vocabulary& vocab,
+                                                                     const std::vector<int64_t>& widths)
+    : GloveBackboneBase(vocab) {
+  check(widths.size() == 3 && widths[0] > 0 && widths[1] > 0 && widths[2] > 0 && widths[0] % widths[2] == 0,
+        "glove-transformer backbone: expected widths {d, layers, heads} with d divisible by heads");
+  const int64_t d = widths[0];
+  project_ = register_module("project", torch::nn::Linear(glove_dims(), d));
+  positions_ = register_module("positions", torch::nn::Embedding(max_positions, d));
+  torch::nn::TransformerEncoderLayerOptions layer(d, widths[2]);
+  layer.dim_feedforward(2 * d).dropout(0.0);
+  encoder_ =
+      register_module("encoder", torch::nn::TransformerEncoder(torch::nn::TransformerEncoderOptions(layer, widths[1])));
+  features_ = d;
+  flops_ = 2.0 * double(glove_dims()) * double(d) + double(widths[1]) * 2.0 * (4.0 * d * d + 4.0 * d * d);  // per token
+}
+
+W2S_ENGINE_INLINE at::Tensor GloveTransformerBackbone::forward(const at::Tensor& inputs) {
+  const auto ids = words(inputs);
+  check(ids.size(1) <= max_positions, "glove-transformer backbone: ", ids.size(1), " tokens, at most ", max_positions,
+        " positions");
+  const auto pos = at::arange(ids.size(1), ids.options());
+  auto x = project_->forward(embed(ids)) + positions_->forward(pos).unsqueeze(0);
+  auto padding = ids.eq(Vocabulary::pad);
+  // A row of only padding would give NaN attention: let such rows attend to their first position.
+  padding.select(1, 0).logical_and_(padding.all(1).logical_not());
+  x = encoder_->forward(x.transpose(0, 1), {}, padding).transpose(0, 1);
+  return masked_mean(x, ids);
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -2,6 +2,7 @@
 /// \file
 /// Linear probe: only the head trains, on frozen pretrained features computed
 /// once (paper §5; the openai vision setting trains a probe on frozen features).
+#include "w2s/core/engine.hpp"
 #include "w2s/students/student.hpp"
 
 namespace w2s {
@@ -26,14 +27,8 @@ Fitted fit_probe(const StudentContext& c, const StudentData& data, const L& loss
 }
 
 /// `--val-fraction`, the honest early stopping of train/trainer.hpp, as a student option.
-inline void add_val_fraction_option(po::options_description& o, double& val_fraction) {
-  o.add_options()("val-fraction", po::value(&val_fraction)->default_value(val_fraction),
-                  "early stopping: hold out this share of the student's own training rows, score them against its "
-                  "targets (the weak labels: no ground truth, no test data) and keep the best weights; 0 = off");
-}
-inline void check_val_fraction(double val_fraction) {
-  check(val_fraction >= 0 && val_fraction <= 0.5, "--val-fraction: expected 0..0.5, got ", val_fraction);
-}
+W2S_ENGINE_INLINE void add_val_fraction_option(po::options_description& o, double& val_fraction);
+W2S_ENGINE_INLINE void check_val_fraction(double val_fraction);
 
 struct LinearProbe {
   static constexpr std::string_view name = "linear_probe";
@@ -54,5 +49,19 @@ struct LinearProbe {
     return val_fraction > 0 ? nlohmann::json{{"val_fraction", val_fraction}} : nlohmann::json::object();
   }
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void add_val_fraction_option(po::options_description& o, double& val_fraction) {
+  o.add_options()("val-fraction", po::value(&val_fraction)->default_value(val_fraction),
+                  "early stopping: hold out this share of the student's own training rows, score them against its "
+                  "targets (the weak labels: no ground truth, no test data) and keep the best weights; 0 = off");
+}
+
+W2S_ENGINE_INLINE void check_val_fraction(double val_fraction) {
+  check(val_fraction >= 0 && val_fraction <= 0.5, "--val-fraction: expected 0..0.5, got ", val_fraction);
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -18,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/core/log.hpp"
 #include "w2s/train/predict.hpp"
@@ -81,13 +82,7 @@ struct TrainConfig {
   /// hands its inner student, and reads it after the inner student trained.
   std::vector<std::shared_ptr<Callback>> callbacks;
 
-  [[nodiscard]] nlohmann::json describe() const {
-    nlohmann::json j = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
-    if (minibatch > 0 && minibatch < batch_size) j["minibatch"] = minibatch;  // old cache keys stay valid
-    if (amp) j["amp"] = true;
-    if (val_fraction > 0) j["val_fraction"] = val_fraction;
-    return j;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json describe() const;
 };
 
 /// The test score during training: accuracy, or −MSE for regression (metrics::score).
@@ -97,9 +92,7 @@ struct Curve {
   [[nodiscard]] double best() const { return score.empty() ? NAN : *std::max_element(score.begin(), score.end()); }
   [[nodiscard]] double final() const { return score.empty() ? NAN : score.back(); }
   [[nodiscard]] nlohmann::json to_json() const { return {{"steps", steps}, {"score", score}}; }
-  static Curve from_json(const nlohmann::json& j) {
-    return {j.at("steps").get<std::vector<int64_t>>(), j.at(j.contains("score") ? "score" : "accuracy").get<std::vector<double>>()};
-  }
+  W2S_ENGINE_INLINE static Curve from_json(const nlohmann::json& j);
 };
 
 struct FitResult {
@@ -109,10 +102,7 @@ struct FitResult {
   double seconds = 0;
   Curve validation;          ///< with early stopping: the held-out score against the training targets
   int64_t stopped_step = 0;  ///< with early stopping: the step whose weights were kept
-  [[nodiscard]] nlohmann::json early_stopping() const {
-    if (validation.steps.empty()) return nullptr;
-    return {{"validation", validation.to_json()}, {"kept_step", stopped_step}, {"steps", steps}};
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json early_stopping() const;
 };
 
 using ForwardFn = std::function<at::Tensor(const at::Tensor&)>;
@@ -168,5 +158,27 @@ class Callback {
   /// After the last step, before the result is returned.
   virtual void end(TrainState& /*s*/) {}
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE nlohmann::json TrainConfig::describe() const {
+  nlohmann::json j = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
+  if (minibatch > 0 && minibatch < batch_size) j["minibatch"] = minibatch;  // old cache keys stay valid
+  if (amp) j["amp"] = true;
+  if (val_fraction > 0) j["val_fraction"] = val_fraction;
+  return j;
+}
+
+W2S_ENGINE_INLINE Curve Curve::from_json(const nlohmann::json& j) {
+  return {j.at("steps").get<std::vector<int64_t>>(),
+          j.at(j.contains("score") ? "score" : "accuracy").get<std::vector<double>>()};
+}
+
+W2S_ENGINE_INLINE nlohmann::json FitResult::early_stopping() const {
+  if (validation.steps.empty()) return nullptr;
+  return {{"validation", validation.to_json()}, {"kept_step", stopped_step}, {"steps", steps}};
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s
