@@ -10,9 +10,6 @@
 // What every experiment of a task shares, instantiated once (the headers declare these extern).
 template nlohmann::json w2s::seed_record<w2s::Classification>(const w2s::RecordParts&);
 template nlohmann::json w2s::seed_record<w2s::Regression>(const w2s::RecordParts&);
-template w2s::FitResult w2s::train_module<w2s::CrossEntropy>(torch::nn::Module&, const w2s::ForwardFn&,
-                                                             const w2s::Examples&, const w2s::CrossEntropy&,
-                                                             const w2s::TrainConfig&, const w2s::Examples&);
 template w2s::StageResult w2s::ground_truth_stage<w2s::Classification, w2s::FineTune>(const w2s::SeedState&,
                                                                                       const w2s::FineTune&,
                                                                                       const w2s::PretrainedBackbone&,

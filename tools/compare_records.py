@@ -3,8 +3,9 @@
 under BEFORE has one under AFTER with the same experiment, dataset, sizes and seed, and its metrics,
 n, policies, config and sizes are equal to the last digit (timings, identities and run-time fields
 may differ). Prints one line per pair and the count of differing values; exit 1 if any differ."""
-import json, sys, pathlib
-PLACEMENT = {"out", "cache_dir", "data_dir", "marker", "config_file"}
+import json, os, sys, pathlib
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from w2s_placement import PLACEMENT_KEYS as PLACEMENT  # core/placement.hpp's: where a run wrote is no result
 def load(root):
     out = {}
     for p in sorted(pathlib.Path(root).rglob("*.jsonl")):

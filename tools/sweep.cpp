@@ -33,6 +33,7 @@
 
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/cli.hpp"
+#include "w2s/core/clock.hpp"
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/core/hash.hpp"
 #include "w2s/sweep/grid.hpp"
@@ -41,6 +42,8 @@ namespace po = boost::program_options;
 namespace fs = std::filesystem;
 using w2s::check;
 using w2s::fail;
+using w2s::host_name;
+using w2s::utc_now;
 using w2s::sweep::Run;
 
 namespace {
@@ -56,19 +59,6 @@ const char* state_name(State s) {
     case State::todo: return "to run";
   }
   return "?";
-}
-
-std::string host_name() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
-std::string utc_now() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 std::string duration(double seconds) {

@@ -37,6 +37,9 @@ import matplotlib.pyplot as plt  # noqa: E402  (after use(): the backend is fixe
 import numpy as np  # noqa: E402
 from matplotlib.ticker import NullFormatter, NullLocator  # noqa: E402
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from w2s_placement import PLACEMENT_KEYS  # noqa: E402  (the tools folder, wherever this runs from)
+
 # What each figure shows: the --help epilog and the page's headings and sentences.
 FIGURES = {
     "fig3_accuracy": ("Fig. 3 (top): test accuracy against strong student size",
@@ -72,8 +75,8 @@ NAIVE, AUX = "naive_finetune", "aux_confidence_loss"
 NOISE_EXPERIMENTS = ["random_noise_vs_weak_labels", "errors_on_longest_inputs", "errors_on_shortest_inputs",
                      "errors_where_strong_unconfident"]
 # Config keys that do not change what a run computes (where it reads and writes, how many seeds,
-# what to do on divergence): experiment/identity.hpp's placement keys.
-IGNORED_CONFIG = {"seeds", "out", "cache_dir", "data_dir", "config", "no_cache", "quiet", "threads", "on_divergence"}
+# what to do on divergence): core/placement.hpp's placement keys, as tools/w2s_placement.py has them.
+IGNORED_CONFIG = PLACEMENT_KEYS
 DPI = 150
 COLOURS = plt.get_cmap("tab10").colors
 # Line style and marker per variant of a series; dotted is kept for the weak models' lines.

@@ -3,6 +3,9 @@
 
 #include <filesystem>
 #include <fstream>
+#include <iterator>
+#include <set>
+#include <string>
 
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/cache.hpp"
@@ -89,4 +92,23 @@ TEST_CASE("identity: a record counts as this run's only when it carries the run'
   atomic_write_text(path, "{\"identity\": {\"run\": \"");  // cut short
   REQUIRE_FALSE(id.recorded_at(path, 0));
   std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("the Python tools' placement keys are experiment/identity.hpp's", "[experiment][identity]") {
+  // tools/w2s_placement.py is the copy w2s_figures.py and compare_records.py read: every quoted
+  // name in its set, and nothing else, must be a placement key here.
+  std::ifstream in(std::string(W2S_SOURCE_DIR) + "/tools/w2s_placement.py");
+  REQUIRE(in);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const auto open = text.find("frozenset({");
+  REQUIRE(open != std::string::npos);
+  const auto close = text.find("})", open);
+  REQUIRE(close != std::string::npos);
+  std::set<std::string> python;
+  for (auto i = text.find('"', open); i != std::string::npos && i < close; i = text.find('"', i + 1)) {
+    const auto end = text.find('"', i + 1);
+    python.insert(text.substr(i + 1, end - i - 1));
+    i = end;
+  }
+  REQUIRE(python == placement_keys());
 }

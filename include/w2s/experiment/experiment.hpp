@@ -4,8 +4,6 @@
 /// policy's required members with a static_assert that names the role, the
 /// member and the doc page, owns the command line, and runs the whole protocol
 /// for every seed (docs/writing-an-ablation.md).
-#include <torch/cuda.h>
-
 #include <exception>
 #include <iostream>
 #include <string>
@@ -14,12 +12,9 @@
 #include "w2s/core/cli.hpp"
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/core/runtime.hpp"
-#include "w2s/data/registry.hpp"
-#include "w2s/experiment/identity.hpp"
+#include "w2s/experiment/driver.hpp"
 #include "w2s/experiment/method.hpp"
 #include "w2s/experiment/protocol.hpp"
-#include "w2s/experiment/record.hpp"
-#include "w2s/experiment/seed_record.hpp"
 #include "w2s/experiment/task.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/losses/loss.hpp"
@@ -52,6 +47,10 @@ class Experiment {
   static_assert(Named<MethodT>,
                 "w2s::Experiment: the Method (4th parameter) needs `static constexpr std::string_view name`; use "
                 "w2s::Direct or w2s::Bootstrap (see docs/roles.md#method)");
+  static_assert(MethodStep<MethodT, LabelSourceT, LossT, StudentT>,
+                "w2s::Experiment: the Method (4th parameter) needs `template <class L, class Loss, class S> "
+                "w2s::StudentData student_data(const w2s::SeedState&, const L&, const Loss&, const S&, const "
+                "w2s::LabelContext&, nlohmann::json& record) const` (see docs/roles.md#method)");
 
  public:
   using label_source_type = LabelSourceT;
@@ -103,107 +102,41 @@ class Experiment {
             {"method", describe_policy(method)}};
   }
 
-  /// Runs the protocol for every seed of `cfg`, writing one record per seed.
-  void run(RunConfig cfg) {
-    runtime::tune_malloc();
-    const int threads = runtime::set_threads(cfg.threads);
-    check(cfg.device == "cpu" || torch::cuda::is_available(),
-          "--device cuda: this LibTorch has no usable CUDA device (torch::cuda::is_available() is false)");
-    const torch::Device device = cfg.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-    const Log log(cfg.experiment, cfg.quiet);
-    const auto start = std::chrono::steady_clock::now();
-    check_writable_dir(cfg.out, "--out");  // before any work, not after it
-    if (!cfg.no_cache) check_writable_dir(cfg.cache_dir, "--cache-dir");
-    const auto& entry = data::find_dataset(cfg.dataset);
-    log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
-    const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
-    // The dataset chooses the task (classes or values); the loss must fit it.
-    if constexpr (std::is_same_v<Task, Regression>)
-      check(bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
-            "' has classes; this loss fits real-valued targets (regression datasets: ", Regression::default_dataset, ")");
-    else
-      check(!bundle.train.regression(), LossT::name, ": dataset '", bundle.train.name,
-            "' is regression data (real-valued targets); use squared_error (experiments/gain_vs_misfit.cpp)");
-    // --smoke's own sizes are caps (small tables have fewer rows); a size the user gives is checked by make_splits.
-    if (cfg.train_size_is_cap) cfg.train_size = std::min(cfg.train_size, bundle.train.size());
-    if (cfg.test_size_is_cap) cfg.test_size = std::min(cfg.test_size, bundle.test.size());
-    make_splits(bundle, 0, cfg.train_size, cfg.test_size);  // refuses sizes the data lacks before any training
-    const auto weak_size = find_size_for(bundle.train, cfg.weak, true, "--weak", cfg.data_dir);
-    const auto strong_size = find_size_for(bundle.train, cfg.strong, false, "--strong", cfg.data_dir);
-    cfg.weak = weak_size.name;
-    cfg.strong = strong_size.name;
-    const Cache cache(cfg.cache_dir, !cfg.no_cache, cache_environment(threads, cfg.device));
-    const auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
-    const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
-    FeatureCache features(&cache);
-    const RunIdentity identity = run_identity(
-        cfg, policies(), threads,
-        {{"dataset", bundle.train.id()}, {"backbones", {{"weak", weak_bb.key}, {"strong", strong_bb.key}}}});
-    nlohmann::json done = nlohmann::json::array();  // --marker: each seed's record
-    for (const auto seed : cfg.seeds) {
-      const auto path = identity.record_path(cfg.out, seed);
-      if (cfg.skip_existing && identity.recorded_at(path, seed)) {
-        std::cout << cfg.experiment << " seed " << seed << ": recorded already (--skip-existing)  -> " << path.string()
-                  << std::endl;
-      } else {
-        try {
-          run_seed(cfg, seed, threads, start, bundle, weak_bb, strong_bb, cache, log, features, device, identity, path);
-        } catch (const Diverged& d) {
-          if (cfg.on_divergence != "record") throw;
-          write_record(path, diverged_record(cfg, seed, threads, identity.to_json(seed), d, policies()));
-          std::cout << cfg.experiment << " seed " << seed << ": DIVERGED (" << d.what() << ")  -> " << path.string()
-                    << std::endl;
-        }
-      }
-      done.push_back({{"seed", seed}, {"record", path.string()}, {"run", identity.run(seed)}});
-    }
-    if (!cfg.marker.empty()) {
-      std::string lines;
-      for (const auto& d : done) lines += d.dump() + "\n";
-      atomic_write_text(cfg.marker, lines);
-    }
-  }
+  /// Runs the protocol for every seed of `cfg`, writing one record per seed: the engine's
+  /// run_protocol (experiment/driver.hpp) with this experiment's policies as its steps.
+  void run(RunConfig cfg) const { run_protocol(std::move(cfg), Steps(*this)); }
 
  private:
-  /// One seed of the protocol (paper-facts.md, "The protocol"), to its record.
-  void run_seed(const RunConfig& cfg, uint64_t seed, int threads, std::chrono::steady_clock::time_point start,
-                const DataBundle& bundle, const PretrainedBackbone& weak_bb, const PretrainedBackbone& strong_bb,
-                const Cache& cache, const Log& log, FeatureCache& features, torch::Device device,
-                const RunIdentity& identity, const std::filesystem::path& path) {
-    const auto seed_start = std::chrono::steady_clock::now();
-    // 1. Split: weak half | transfer half | test.
-    const Splits splits = make_splits(bundle, seed, cfg.train_size, cfg.test_size);
-    // Sizes without pretraining of their own start from this seed's initialisation (for_seed).
-    const PretrainedBackbone weak_seeded = weak_bb.for_seed(seed), strong_seeded = strong_bb.for_seed(seed);
-    const SeedState s{cfg, seed, splits, weak_seeded, strong_seeded, cache, log, features, device, bundle.pretrain_pool()};
-    // 2–3. The weak supervisor on ground truth of the weak half; its predictions on the transfer half.
-    const StageResult weak = weak_supervisor<Task>(s, student);
-    // 5. The strong ceiling on ground truth (its transfer predictions also place errors, Fig. 26).
-    const StageResult ceiling = strong_ceiling<Task>(s, student);
-    // 4. The student's targets from the label source (directly, or bootstrapped), then the student.
-    const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs,
-                                     /*ceiling_trained_on_transfer=*/cfg.ceiling_half == "transfer"};
-    nlohmann::json method_record = nlohmann::json::object();
-    const StudentData labelled = method.student_data(s, label_source, loss, student, label_context, method_record);
-    check(labelled.targets.dim() == 2 && labelled.targets.size(0) == labelled.train.size() &&
-              labelled.targets.size(1) == labelled.train.outputs(),
-          LabelSourceT::name, ": targets of shape ", labelled.targets.sizes(), ", expected ", labelled.train.size(), "×",
-          labelled.train.outputs());
-    log("student ", strong_bb.size.name, " seed ", seed, ": ", StudentT::name, " with ", LossT::name, " on ",
-        LabelSourceT::name, " labels");
-    const StudentContext ctx{strong_seeded, s.train_config(false, "student " + strong_bb.size.name), log, features};
-    const Fitted fitted = student.fit(ctx, for_student<StudentT>(labelled), loss);
-    // 6. Evaluate all three on test, into one record.
-    auto record = seed_record<Task>({cfg, seed, threads, splits, weak_bb, strong_bb, weak, ceiling, fitted.result,
-                                     runtime::seconds_since(seed_start), runtime::seconds_since(start), policies(),
-                                     needs_transfer_ground_truth<StudentT>()});
-    Task::add_fields(record["metrics"], {splits, weak, ceiling, fitted});
-    record["identity"] = identity.to_json(seed);
-    if (!method_record.empty()) record["method"] = method_record;
-    write_record(path, record);
-    std::cout << cfg.experiment << " seed " << seed << ": " << Task::summary(record.at("metrics")) << "  -> "
-              << path.string() << std::endl;
-  }
+  /// The steps of the protocol that the policies own: the only code of the protocol that an
+  /// experiment file instantiates.
+  class Steps final : public ProtocolPolicies {
+   public:
+    explicit Steps(const Experiment& e) : e_(e) {}
+    [[nodiscard]] bool regression() const override { return std::is_same_v<Task, Regression>; }
+    [[nodiscard]] std::string_view label_source_name() const override { return LabelSourceT::name; }
+    [[nodiscard]] std::string_view loss_name() const override { return LossT::name; }
+    [[nodiscard]] std::string_view student_name() const override { return StudentT::name; }
+    [[nodiscard]] nlohmann::json policies() const override { return e_.policies(); }
+    [[nodiscard]] bool needs_transfer_ground_truth() const override {
+      return w2s::needs_transfer_ground_truth<StudentT>();
+    }
+    [[nodiscard]] StageResult weak_supervisor(const SeedState& s) const override {
+      return w2s::weak_supervisor<Task>(s, e_.student);
+    }
+    [[nodiscard]] StageResult strong_ceiling(const SeedState& s) const override {
+      return w2s::strong_ceiling<Task>(s, e_.student);
+    }
+    [[nodiscard]] StudentData student_data(const SeedState& s, const LabelContext& c,
+                                           nlohmann::json& method_record) const override {
+      return e_.method.student_data(s, e_.label_source, e_.loss, e_.student, c, method_record);
+    }
+    [[nodiscard]] Fitted fit_student(const StudentContext& ctx, const StudentData& data) const override {
+      return e_.student.fit(ctx, for_student<StudentT>(data), e_.loss);
+    }
+
+   private:
+    const Experiment& e_;
+  };
 };
 
 /// The `main` of an experiment file: sets the process up, runs experiment `E`,

@@ -28,14 +28,10 @@
 #include "w2s/core/code.hpp"
 #include "w2s/core/config.hpp"
 #include "w2s/core/hash.hpp"
+#include "w2s/core/placement.hpp"
 #include "w2s/core/runtime.hpp"
 
 namespace w2s {
-
-/// Configuration keys that cannot change a result: seeds (the identity is per seed through
-/// `RunIdentity::run`), where records, cache and data live, logging, and what to do on
-/// divergence. `threads` is here because the identity holds the count actually used instead.
-W2S_ENGINE_INLINE const std::set<std::string>& placement_keys();
 
 struct RunIdentity {
   nlohmann::json fields;  ///< the identity without the seed
@@ -73,12 +69,6 @@ W2S_ENGINE_INLINE RunIdentity run_identity(const RunConfig& cfg, const nlohmann:
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
-W2S_ENGINE_INLINE const std::set<std::string>& placement_keys() {
-  static const std::set<std::string> keys{"seeds",    "out",   "cache_dir",     "data_dir", "config",
-                                          "no_cache", "quiet", "on_divergence", "threads"};
-  return keys;
-}
-
 W2S_ENGINE_INLINE std::filesystem::path RunIdentity::record_path(const std::filesystem::path& out,
                                                                  uint64_t seed) const {
   const auto text = [&](const char* k) { return fields.at(k).get<std::string>(); };

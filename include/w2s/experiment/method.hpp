@@ -9,11 +9,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include <concepts>
 #include <functional>
 
+#include "w2s/core/seeds.hpp"
 #include "w2s/core/engine.hpp"
+#include "w2s/core/policy.hpp"
 #include "w2s/experiment/protocol.hpp"
 #include "w2s/labels/label_source.hpp"
+#include "w2s/models/model_kind.hpp"
 #include "w2s/models/pretrain.hpp"
 
 namespace w2s {
@@ -44,7 +48,7 @@ template <class S>
 S student_for_size(const S& student, const LadderSize& size, nlohmann::json& step) {
   S out = student;
   if constexpr (requires { out.train_layers; })
-    if (out.train_layers >= 0 && size.backbone.kind != "bert") {
+    if (out.train_layers >= 0 && !model_kind(size.backbone.kind).layered) {
       out.train_layers = -1;
       step["train_layers"] = -1;
     }
@@ -106,6 +110,18 @@ struct Bootstrap {
   }
 };
 
+/// A Method's step: `student_data(seed state, label source, loss, student, label context,
+/// record)` gives the student's targets (checked for the experiment's own policies).
+template <class M, class L, class Lo, class S>
+concept MethodStep = requires(const M& method, const SeedState& s, const L& source, const Lo& loss, const S& student,
+                              const LabelContext& c, nlohmann::json& record) {
+  { method.student_data(s, source, loss, student, c, record) } -> std::same_as<StudentData>;
+};
+
+/// A Method (docs/roles.md#method): `name`, and the step for label source `L`, loss `Lo` and student `S`.
+template <class M, class L, class Lo, class S>
+concept Method = Named<M> && MethodStep<M, L, Lo, S>;
+
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
@@ -113,7 +129,7 @@ W2S_ENGINE_INLINE at::Tensor cross_fit(
     int64_t n, uint64_t seed, uint64_t step,
     const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& fit_and_predict) {
   check(n >= 4, "bootstrap: ", n, " transfer rows are too few for two folds");
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(seed * 1000003ull + step * 7919ull + 11);
+  auto gen = stream_generator(seed, Stream::cross_fit_folds, step);
   const auto perm = at::randperm(n, gen, at::kLong);
   const at::Tensor folds[2] = {perm.slice(0, 0, n / 2), perm.slice(0, n / 2)};
   at::Tensor out;

@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 
+#include "w2s/core/clock.hpp"
 #include "w2s/core/engine.hpp"
 #include "w2s/core/cache.hpp"
 
@@ -26,28 +27,11 @@ inline nlohmann::json number_or_null(const std::optional<double>& v) {
   return v ? number_or_null(*v) : nlohmann::json(nullptr);
 }
 
-W2S_ENGINE_INLINE std::string utc_now();
-
-W2S_ENGINE_INLINE std::string host_name();
-
 W2S_ENGINE_INLINE void write_record(const std::filesystem::path& path, const nlohmann::json& record);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
-W2S_ENGINE_INLINE std::string utc_now() {
-  const auto t = std::chrono::system_clock::to_time_t(std::chrono::system_clock::now());
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
-}
-
-W2S_ENGINE_INLINE std::string host_name() {
-  char buf[256] = {};
-  ::gethostname(buf, sizeof buf - 1);
-  return buf;
-}
-
 W2S_ENGINE_INLINE void write_record(const std::filesystem::path& path, const nlohmann::json& record) {
   atomic_write_text(path, record.dump() + "\n");
 }

@@ -174,11 +174,10 @@ W2S_ENGINE_INLINE std::string Regression::summary(const nlohmann::json& m) {
 #endif  // W2S_ENGINE_DEFINITIONS
 
 // What every experiment with a fine-tuned student shares, instantiated once in the compiled engine
-// (src/engine.cpp): the trainer of the ground-truth stages' loss and their stage with the shipped
-// fine-tuning student. Header-only builds instantiate them where they are used, as before.
+// (src/engine.cpp): the ground-truth stage with the shipped fine-tuning student (the training loop
+// itself is compiled for every loss: train/trainer.hpp, train_loop). Header-only builds instantiate
+// it where it is used, as before.
 #if defined(W2S_COMPILED_ENGINE) && !defined(W2S_ENGINE_SOURCE)
-extern template FitResult train_module<CrossEntropy>(torch::nn::Module&, const ForwardFn&, const Examples&,
-                                                     const CrossEntropy&, const TrainConfig&, const Examples&);
 extern template StageResult ground_truth_stage<Classification, FineTune>(const SeedState&, const FineTune&,
                                                                          const PretrainedBackbone&, const Dataset&,
                                                                          bool, const std::string&, bool);

@@ -10,6 +10,7 @@
 #include <cmath>
 #include <string>
 
+#include "w2s/core/seeds.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/labels/weak_labels.hpp"
 
@@ -33,7 +34,7 @@ StudentData ground_truth_with_errors(const LabelContext& c, const at::Tensor& wh
   require_classes(t, "label noise");
   auto labels = t.targets.clone();
   if (where.numel() > 0) {
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 7919 + salt);
+    auto gen = stream_generator(c.seed, Stream::label_errors, salt);
     // a shift of 1..k-1 classes: always a different class, uniform over the others
     const auto shift = at::randint(1, k, {where.numel()}, gen, at::TensorOptions().dtype(at::kLong));
     labels.index_put_({where}, labels.index_select(0, where).add(shift).remainder(k));
@@ -55,7 +56,7 @@ struct RandomNoise {
   static constexpr std::string_view name = std::is_same_v<Kind, Soft> ? "random_noise_soft" : "random_noise_hard";
   StudentData make(const LabelContext& c) const {
     const int64_t n = c.splits.transfer_half.size();
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 104729 + 3);
+    auto gen = stream_generator(c.seed, Stream::random_errors);
     const auto where = at::randperm(n, gen, at::kLong).slice(0, 0, weak_error_count(c));
     return ground_truth_with_errors<Kind>(c, where, 1);
   }
@@ -101,7 +102,7 @@ struct StructuredNoise {
     const auto score = Where::score(c);
     const int64_t n = score.size(0);
     // a tiny random jitter breaks ties (e.g. equal ink counts) without reordering distinct scores
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(c.seed * 15485863 + 5);
+    auto gen = stream_generator(c.seed, Stream::error_ties);
     const auto jitter = at::rand({n}, gen, at::TensorOptions().dtype(at::kDouble)) * 1e-6;
     const auto ranks = (score + jitter * score.abs().max().clamp_min(1.0)).argsort(0, true);
     return ground_truth_with_errors<Kind>(c, ranks.slice(0, 0, weak_error_count(c)), 2);

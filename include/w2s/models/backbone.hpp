@@ -4,10 +4,6 @@
 /// runtime choices (a named size on a ladder), so backbones are polymorphic
 /// torch modules; policies never are.
 #include <torch/nn/module.h>
-#include <torch/nn/modules/container/sequential.h>
-#include <torch/nn/modules/conv.h>
-#include <torch/nn/modules/linear.h>
-#include <torch/nn/modules/activation.h>
 
 #include <nlohmann/json.hpp>
 
@@ -23,9 +19,9 @@ namespace w2s {
 /// What a backbone is: an architecture family and its widths. Serialised into
 /// every cache key, so two sizes never share a cached artefact.
 struct BackboneSpec {
-  std::string kind;             ///< mlp, conv, bow, glove-mlp, glove-transformer or gpt2 (models/factory.hpp)
+  std::string kind;             ///< a registered model kind (models/model_kind.hpp; models/kinds.hpp lists the built-in ones)
   std::vector<int64_t> widths;  ///< hidden widths (mlp); channels then feature width (conv); see each backbone
-  std::string checkpoint;       ///< gpt2: the Hugging Face checkpoint folder
+  std::string checkpoint;       ///< checkpoint kinds (gpt2, bert): the Hugging Face checkpoint folder
 
   [[nodiscard]] nlohmann::json describe() const {
     nlohmann::json j = {{"kind", kind}, {"widths", widths}};
@@ -47,64 +43,25 @@ class BackboneImpl : public torch::nn::Module {
   double flops_ = 0;
 };
 
-/// Fully connected ReLU network on the flattened input.
-class MlpBackbone : public BackboneImpl {
+/// The capability of a backbone whose layers split (top-k fine-tuning, students/fine_tune.hpp):
+/// the frozen bottom layers run once per text (`lower`), the trainable top ones on their
+/// states (`upper`). A backbone that has it inherits this beside BackboneImpl; the students ask
+/// for it with dynamic_cast (layered()), never by kind name.
+class LayeredBackbone {
  public:
-  W2S_ENGINE_INLINE MlpBackbone(int64_t input_size, const std::vector<int64_t>& widths);
-  at::Tensor forward(const at::Tensor& x) override { return net_->forward(x.flatten(1)); }
-
- private:
-  torch::nn::Sequential net_;
+  virtual ~LayeredBackbone() = default;
+  /// How many layers split.
+  [[nodiscard]] virtual int64_t layers() const = 0;
+  /// States after the first `layers` layers, packed for upper(): frozen, no gradient. `pad_to`
+  /// widens the time axis (parts run apart share it to be concatenated).
+  virtual at::Tensor lower(const at::Tensor& x, int64_t layers, int64_t pad_to) = 0;
+  /// The layers from `from` on, and the backbone's pooling, on lower()'s states: N×features.
+  virtual at::Tensor upper(const at::Tensor& packed, int64_t from, int64_t chunk) = 0;
+  /// Marks the parameters of the layers from `from` on trainable, the rest frozen.
+  virtual void train_only_from(int64_t from) = 0;
 };
 
-/// Small convolutional network for C×H×W images: 3×3 convolutions (the first at
-/// stride 1, the rest at stride 2), then a fully connected feature layer.
-class ConvBackbone : public BackboneImpl {
- public:
-  W2S_ENGINE_INLINE ConvBackbone(const std::vector<int64_t>& image_shape, const std::vector<int64_t>& widths);
-  at::Tensor forward(const at::Tensor& x) override { return net_->forward(x); }
-
- private:
-  torch::nn::Sequential net_;
-};
-
-// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
-// (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
-W2S_ENGINE_INLINE MlpBackbone::MlpBackbone(int64_t input_size, const std::vector<int64_t>& widths) {
-  check(!widths.empty(), "mlp backbone: expected at least one hidden width");
-  int64_t in = input_size;
-  for (const auto w : widths) {
-    net_->push_back(torch::nn::Linear(in, w));
-    net_->push_back(torch::nn::ReLU());
-    flops_ += 2.0 * double(in) * double(w);
-    in = w;
-  }
-  features_ = in;
-  register_module("net", net_);
-}
-
-W2S_ENGINE_INLINE ConvBackbone::ConvBackbone(const std::vector<int64_t>& image_shape,
-                                             const std::vector<int64_t>& widths) {
-  check(image_shape.size() == 3, "conv backbone: expected C×H×W image inputs");
-  check(widths.size() >= 2, "conv backbone: expected channel widths then a feature width");
-  int64_t c = image_shape[0], h = image_shape[1], w = image_shape[2];
-  for (size_t i = 0; i + 1 < widths.size(); ++i) {
-    const int64_t stride = i == 0 ? 1 : 2;
-    net_->push_back(torch::nn::Conv2d(torch::nn::Conv2dOptions(c, widths[i], 3).stride(stride).padding(1)));
-    net_->push_back(torch::nn::ReLU());
-    h = (h - 1) / stride + 1;
-    w = (w - 1) / stride + 1;
-    flops_ += 2.0 * double(c) * double(widths[i]) * 9.0 * double(h) * double(w);
-    c = widths[i];
-  }
-  net_->push_back(torch::nn::Flatten());
-  net_->push_back(torch::nn::Linear(c * h * w, widths.back()));
-  net_->push_back(torch::nn::ReLU());
-  flops_ += 2.0 * double(c * h * w) * double(widths.back());
-  features_ = widths.back();
-  register_module("net", net_);
-}
-#endif  // W2S_ENGINE_DEFINITIONS
+/// `backbone` as a LayeredBackbone, or null when its layers do not split.
+inline LayeredBackbone* layered(BackboneImpl& backbone) { return dynamic_cast<LayeredBackbone*>(&backbone); }
 
 }  // namespace w2s

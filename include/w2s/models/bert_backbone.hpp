@@ -12,16 +12,20 @@
 #include <ATen/core/grad_mode.h>
 
 #include <algorithm>
+#include <fstream>
+#include <sstream>
 #include <utility>
 #include <vector>
 
 #include "w2s/core/engine.hpp"
 #include "w2s/models/backbone.hpp"
+#include "w2s/core/hash.hpp"
 #include "w2s/models/bert.hpp"
+#include "w2s/models/model_kind.hpp"
 
 namespace w2s {
 
-class BertBackbone : public BackboneImpl {
+class BertBackbone : public BackboneImpl, public LayeredBackbone {
  public:
   W2S_ENGINE_INLINE BertBackbone(BertCheckpoint checkpoint, int64_t first_column);
 
@@ -32,20 +36,23 @@ class BertBackbone : public BackboneImpl {
   /// attention mask as one more channel: N×T×(H+1), T the longest input of `x`, or
   /// `pad_to` when larger (slices of one dataset run apart must share their T to be
   /// concatenated). Frozen, no gradient.
-  W2S_ENGINE_INLINE at::Tensor lower(const at::Tensor& x, int64_t layers, int64_t pad_to = 0);
+  W2S_ENGINE_INLINE at::Tensor lower(const at::Tensor& x, int64_t layers, int64_t pad_to = 0) override;
 
   /// The layers from `from` on, and the pooling, on lower()'s packed states. Rows run in
   /// chunks of `chunk` sorted by length, each chunk cut to its own longest row, with or without
   /// gradients (the chunks join in the graph; the encoder has no dropout, so this is the batch's
   /// own computation): a batch of 100 Brown sentences holds one near the 128-piece cap and a mean
   /// near 30, so padding every row to the longest would triple the cost of a step.
-  W2S_ENGINE_INLINE at::Tensor upper(const at::Tensor& packed, int64_t from, int64_t chunk = 32);
+  W2S_ENGINE_INLINE at::Tensor upper(const at::Tensor& packed, int64_t from, int64_t chunk = 32) override;
+
+  /// Only the encoder layers from `from` on train (embeddings and lower layers frozen).
+  W2S_ENGINE_INLINE void train_only_from(int64_t from) override;
 
   /// The most WordPiece ids (with [CLS] and [SEP]) any row of `x` holds.
   [[nodiscard]] W2S_ENGINE_INLINE int64_t longest(const at::Tensor& x) const;
 
   [[nodiscard]] BertModelImpl& model() { return *model_; }
-  [[nodiscard]] int64_t layers() const { return model_->config().num_hidden_layers; }
+  [[nodiscard]] int64_t layers() const override { return model_->config().num_hidden_layers; }
 
  private:
   [[nodiscard]] at::Tensor pieces(const at::Tensor& x) const {
@@ -82,6 +89,10 @@ class BertBackbone : public BackboneImpl {
   int64_t first_column_;
 };
 
+/// The `bert` model kind's constructor: `spec.checkpoint` loaded, checked against the vocabulary
+/// the dataset was tokenised with.
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const BackboneSpec& spec, const Vocabulary* vocab);
+
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
@@ -95,6 +106,15 @@ W2S_ENGINE_INLINE BertBackbone::BertBackbone(BertCheckpoint checkpoint, int64_t 
   flops_ =
       2.0 * double(c.num_hidden_layers) *
       (4.0 * double(c.hidden_size) * double(c.hidden_size) + 2.0 * double(c.hidden_size) * double(c.intermediate_size));
+}
+
+W2S_ENGINE_INLINE void BertBackbone::train_only_from(int64_t from) {
+  for (auto& p : model_->named_parameters()) {
+    const auto& name = p.key();
+    bool top = false;
+    for (int64_t i = from; i < layers(); ++i) top |= name.starts_with("encoder.layer." + std::to_string(i) + ".");
+    p.value().requires_grad_(top);
+  }
 }
 
 W2S_ENGINE_INLINE at::Tensor BertBackbone::forward(const at::Tensor& x) {
@@ -134,6 +154,39 @@ W2S_ENGINE_INLINE at::Tensor BertBackbone::upper(const at::Tensor& packed, int64
 W2S_ENGINE_INLINE int64_t BertBackbone::longest(const at::Tensor& x) const {
   return pieces(x).ne(0).sum(1).max().item<int64_t>();
 }
+/// A pretrained encoder reads the dataset's WordPiece columns of its own vocabulary: the
+/// dataset must have been tokenised with this checkpoint's vocab.txt.
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const BackboneSpec& spec, const Vocabulary* vocab) {
+  auto checkpoint = load_bert(spec.checkpoint);
+  check(vocab != nullptr && vocab->subword_begin > 0, "backbone '", spec.checkpoint, "' reads WordPiece ids: the ",
+        "dataset has none (text datasets get them when ", checkpoint.vocab.string(), " exists at load time)");
+  std::ifstream in(checkpoint.vocab, std::ios::binary);
+  check(bool(in), checkpoint.vocab.string(), ": cannot open the encoder's WordPiece vocabulary");
+  std::ostringstream bytes;
+  bytes << in.rdbuf();
+  const auto hash = stable_hash(bytes.str());  // as text::WordPiece::vocab_hash, which the dataset's loader used
+  check(hash == vocab->subword_vocab, "backbone '", spec.checkpoint, "': the dataset was tokenised with another ",
+        "vocabulary (hash ", vocab->subword_vocab, ") than ", checkpoint.vocab.string(), " (hash ", hash, ")");
+  return std::make_shared<BertBackbone>(std::move(checkpoint), vocab->subword_begin);
+}
+
+inline const bool bert_kind_registered = register_model_kind(
+    {.name = "bert",
+     .description = "a BERT-family sentence-transformers checkpoint folder (config.json, model.safetensors, "
+                    "vocab.txt, pooling): pooled sentence vectors",
+     .make = [](const BackboneSpec& spec, const std::vector<int64_t>&,
+                const Vocabulary* vocab) { return make_bert_backbone(spec, vocab); },
+     .checkpoint = true,
+     .checkpoint_id =
+         [](const std::filesystem::path& dir) {
+           std::string id;
+           for (const auto& f : bert_files(dir))  // every file the encoder reads; load_bert names a missing one
+             id += std::filesystem::relative(f, dir).string() + ":" + file_checksum(f) + "|";
+           return id;
+         },
+     .layered = true,
+     .per_text_features = true,
+     .model_types = {"bert"}});
 #endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -14,7 +14,9 @@
 
 #include "w2s/core/engine.hpp"
 #include "w2s/models/backbone.hpp"
+#include "w2s/core/hash.hpp"
 #include "w2s/models/gpt2.hpp"
+#include "w2s/models/model_kind.hpp"
 
 namespace w2s {
 
@@ -78,6 +80,27 @@ W2S_ENGINE_INLINE at::Tensor Gpt2Backbone::next_token_log_probs(const at::Tensor
     return at::log_softmax(model_->lm_logits(hidden).to(at::kFloat), 1);
   });
 }
+inline const bool gpt2_kind_registered = register_model_kind(
+    {.name = "gpt2",
+     .description = "a GPT-2 checkpoint folder (config.json, model.safetensors): last-token features, next-token "
+                    "log-probabilities",
+     .make = [](const BackboneSpec& spec, const std::vector<int64_t>&,
+                const Vocabulary*) -> std::shared_ptr<BackboneImpl> {
+       return std::make_shared<Gpt2Backbone>(load_gpt2(spec.checkpoint, /*dropout=*/false));
+     },
+     .checkpoint = true,
+     .checkpoint_id =
+         [](const std::filesystem::path& dir) {
+           std::string id;
+           for (const auto* f : {"config.json", "model.safetensors"}) {
+             check(std::filesystem::exists(dir / f), (dir / f).string(), ": missing (a GPT-2 checkpoint folder has ",
+                   "config.json and model.safetensors)");
+             id += std::string("|") + f + ":" + file_checksum(dir / f);
+           }
+           return id;
+         },
+     .language_model = true,
+     .model_types = {"gpt2"}});
 #endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

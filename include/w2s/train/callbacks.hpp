@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "w2s/core/seeds.hpp"
 #include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/metrics/metrics.hpp"
@@ -117,7 +118,7 @@ W2S_ENGINE_INLINE void EvaluationCurve::evaluated(TrainState& s) {
 W2S_ENGINE_INLINE void EarlyStopping::begin(TrainState& s) {
   const auto& cfg = s.config;
   const int64_t n = s.train.x.size(0);
-  auto draw = at::make_generator<at::CPUGeneratorImpl>(cfg.seed * 7919ull + 3);
+  auto draw = stream_generator(cfg.seed, Stream::val_holdout);
   const auto perm = at::randperm(n, draw, at::kLong);
   const int64_t n_val = std::max<int64_t>(1, std::llround(cfg.val_fraction * double(n)));
   check(n_val < n, cfg.label, ": ", n, " training rows leave none after holding out ", n_val, " for early stopping");

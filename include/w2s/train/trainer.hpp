@@ -14,11 +14,14 @@
 #include <torch/types.h>
 
 #include <chrono>
+#include <functional>
 #include <cmath>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "w2s/core/seeds.hpp"
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/metrics/metrics.hpp"
 #include "w2s/train/callback.hpp"
@@ -64,14 +67,41 @@ auto for_training_set(const LossFn& loss, const at::Tensor& targets) {
     return loss;
 }
 
+/// A loss as the training loop calls it: (outputs, targets, progress) → a scalar.
+using LossFunction = std::function<at::Tensor(const at::Tensor&, const at::Tensor&, TrainProgress)>;
+
+/// A loss of any type as the compiled engine takes it: the training targets → the loss to train
+/// with (for_training_set). Students hand their Loss to the engine as one (loss_maker).
+using LossMaker = std::function<LossFunction(const at::Tensor&)>;
+
+/// `loss` as a LossMaker (a copy of it: the maker outlives the caller's frame).
+template <class LossFn>
+LossMaker loss_maker(const LossFn& loss) {
+  return [loss](const at::Tensor& targets) -> LossFunction { return for_training_set(loss, targets); };
+}
+
+/// The training loop, compiled once into the engine (core/engine.hpp) for every loss: as
+/// train_module, with `make_loss(training targets)` giving the loss to train with.
+W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
+                                       const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test = {});
+
 /// Trains `module` (all its parameters) so that `loss(forward(train.x), train.y, progress)`
 /// falls, with Adam and a cosine learning rate, as `cfg` says. With an evaluation set
 /// (`test`: inputs and labels) the model is evaluated `cfg.eval_points` times, evenly
 /// spaced, the last after the final step. The built-in callbacks (train/callbacks.hpp) and
 /// then `cfg.callbacks` watch it; the guard throws Diverged naming the stage and step.
+/// Only the loss is the caller's type: the loop (train_loop) is compiled once.
 template <class LossFn>
 FitResult train_module(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
                        const LossFn& loss_fn, const TrainConfig& cfg, const Examples& test = {}) {
+  return train_loop(module, forward, train, loss_maker(loss_fn), cfg, test);
+}
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
+                                       const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test) {
   const auto& x = train.x;
   const auto& targets = train.y;
   check(x.size(0) == targets.size(0), cfg.label, ": ", x.size(0), " inputs but ", targets.size(0), " targets");
@@ -93,7 +123,7 @@ FitResult train_module(torch::nn::Module& module, const ForwardFn& forward, cons
 
   const auto& rows = s.train_rows;  // undefined: every row trains
   const int64_t n = rows.defined() ? rows.size(0) : x.size(0);
-  const auto loss = for_training_set(loss_fn, rows.defined() ? targets.index_select(0, rows) : targets);
+  const LossFunction loss = make_loss(rows.defined() ? targets.index_select(0, rows) : targets);
   const int64_t per_epoch = (n + cfg.batch_size - 1) / cfg.batch_size;
   const int64_t total = per_epoch * cfg.epochs;
   s.total = total;
@@ -101,7 +131,7 @@ FitResult train_module(torch::nn::Module& module, const ForwardFn& forward, cons
   module.to(cfg.device);
   torch::optim::Adam opt(module.parameters(), torch::optim::AdamOptions(cfg.lr));
   CosineSchedule schedule(opt, cfg.lr, total);
-  auto gen = at::make_generator<at::CPUGeneratorImpl>(cfg.seed * 1000003ull + 17);
+  auto gen = stream_generator(cfg.seed, Stream::train_order);
   int64_t step = 0, next_point = 1;
   module.train();
   for (int64_t epoch = 0; epoch < cfg.epochs; ++epoch) {
@@ -168,5 +198,6 @@ FitResult train_module(torch::nn::Module& module, const ForwardFn& forward, cons
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

@@ -1,0 +1,196 @@
+#pragma once
+/// \file
+/// The protocol without its policies: everything one experiment run does that no policy
+/// decides (data, splits, ladder sizes, caches, identity, records, the seed loop), compiled
+/// once into the engine (core/engine.hpp). `Experiment<...>` (experiment/experiment.hpp)
+/// reaches it through the narrow, non-template interface `ProtocolPolicies`: one virtual
+/// call per step its policies own, so an experiment file instantiates its policies and
+/// nothing else (docs/architecture.md, "What is compiled, what stays a template").
+#include <torch/cuda.h>
+
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <string>
+#include <string_view>
+
+#include "w2s/core/cache.hpp"
+#include "w2s/core/config.hpp"
+#include "w2s/core/engine.hpp"
+#include "w2s/core/log.hpp"
+#include "w2s/core/runtime.hpp"
+#include "w2s/data/registry.hpp"
+#include "w2s/experiment/identity.hpp"
+#include "w2s/experiment/protocol.hpp"
+#include "w2s/experiment/record.hpp"
+#include "w2s/experiment/seed_record.hpp"
+#include "w2s/experiment/task.hpp"
+#include "w2s/labels/label_source.hpp"
+#include "w2s/models/pretrain.hpp"
+#include "w2s/students/student.hpp"
+
+namespace w2s {
+
+/// The steps of one seed that an experiment's policies own (the label source, loss, student
+/// and method of `Experiment<...>`); the engine's run_protocol does the rest.
+class ProtocolPolicies {
+ public:
+  virtual ~ProtocolPolicies() = default;
+  /// The loss fits real-valued targets (Regression), not classes.
+  [[nodiscard]] virtual bool regression() const = 0;
+  [[nodiscard]] virtual std::string_view label_source_name() const = 0;
+  [[nodiscard]] virtual std::string_view loss_name() const = 0;
+  [[nodiscard]] virtual std::string_view student_name() const = 0;
+  /// Each policy's name and options, as the run identity and records hold them.
+  [[nodiscard]] virtual nlohmann::json policies() const = 0;
+  /// The student reads the transfer half's ground truth (a declared oracle, e.g. ProbeAfter).
+  [[nodiscard]] virtual bool needs_transfer_ground_truth() const = 0;
+  /// Steps 2–3: the weak supervisor and its predictions (experiment/protocol.hpp).
+  [[nodiscard]] virtual StageResult weak_supervisor(const SeedState& s) const = 0;
+  /// Step 5: the strong ceiling.
+  [[nodiscard]] virtual StageResult strong_ceiling(const SeedState& s) const = 0;
+  /// Step 4's targets: the label source, directly or through the method (bootstrapping);
+  /// the method adds what it did to `method_record`.
+  [[nodiscard]] virtual StudentData student_data(const SeedState& s, const LabelContext& c,
+                                                 nlohmann::json& method_record) const = 0;
+  /// Step 4: the student fitted to `data` with the experiment's loss.
+  [[nodiscard]] virtual Fitted fit_student(const StudentContext& ctx, const StudentData& data) const = 0;
+};
+
+/// Runs the protocol for every seed of `cfg` with `policies`' steps, writing one record per
+/// seed (experiment/record.hpp); `cfg` is the parsed command line.
+W2S_ENGINE_INLINE void run_protocol(RunConfig cfg, const ProtocolPolicies& policies);
+
+namespace detail {
+/// One seed of the protocol (paper-facts.md, "The protocol"), to its record at `path`.
+struct SeedRun {
+  const RunConfig& cfg;
+  int threads;
+  std::chrono::steady_clock::time_point start;
+  const DataBundle& bundle;
+  const PretrainedBackbone& weak_bb;
+  const PretrainedBackbone& strong_bb;
+  const Cache& cache;
+  const Log& log;
+  FeatureCache& features;
+  torch::Device device;
+  const RunIdentity& identity;
+};
+W2S_ENGINE_INLINE void run_seed(const SeedRun& r, uint64_t seed, const ProtocolPolicies& p,
+                                const std::filesystem::path& path);
+}  // namespace detail
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void run_protocol(RunConfig cfg, const ProtocolPolicies& p) {
+  runtime::tune_malloc();
+  const int threads = runtime::set_threads(cfg.threads);
+  check(cfg.device == "cpu" || torch::cuda::is_available(),
+        "--device cuda: this LibTorch has no usable CUDA device (torch::cuda::is_available() is false)");
+  const torch::Device device = cfg.device == "cuda" ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  const Log log(cfg.experiment, cfg.quiet);
+  const auto start = std::chrono::steady_clock::now();
+  check_writable_dir(cfg.out, "--out");  // before any work, not after it
+  if (!cfg.no_cache) check_writable_dir(cfg.cache_dir, "--cache-dir");
+  const auto& entry = data::find_dataset(cfg.dataset);
+  log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
+  const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
+  // The dataset chooses the task (classes or values); the loss must fit it.
+  if (p.regression())
+    check(bundle.train.regression(), p.loss_name(), ": dataset '", bundle.train.name,
+          "' has classes; this loss fits real-valued targets (regression datasets: ", Regression::default_dataset, ")");
+  else
+    check(!bundle.train.regression(), p.loss_name(), ": dataset '", bundle.train.name,
+          "' is regression data (real-valued targets); use squared_error (experiments/gain_vs_misfit.cpp)");
+  // --smoke's own sizes are caps (small tables have fewer rows); a size the user gives is checked by make_splits.
+  if (cfg.train_size_is_cap) cfg.train_size = std::min(cfg.train_size, bundle.train.size());
+  if (cfg.test_size_is_cap) cfg.test_size = std::min(cfg.test_size, bundle.test.size());
+  make_splits(bundle, 0, cfg.train_size, cfg.test_size);  // refuses sizes the data lacks before any training
+  const auto weak_size = find_size_for(bundle.train, cfg.weak, true, "--weak", cfg.data_dir);
+  const auto strong_size = find_size_for(bundle.train, cfg.strong, false, "--strong", cfg.data_dir);
+  cfg.weak = weak_size.name;
+  cfg.strong = strong_size.name;
+  const Cache cache(cfg.cache_dir, !cfg.no_cache, cache_environment(threads, cfg.device));
+  const auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
+  const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
+  FeatureCache features(&cache);
+  const RunIdentity identity = run_identity(
+      cfg, p.policies(), threads,
+      {{"dataset", bundle.train.id()}, {"backbones", {{"weak", weak_bb.key}, {"strong", strong_bb.key}}}});
+  const detail::SeedRun run{cfg, threads, start, bundle, weak_bb, strong_bb, cache, log, features, device, identity};
+  nlohmann::json done = nlohmann::json::array();  // --marker: each seed's record
+  for (const auto seed : cfg.seeds) {
+    const auto path = identity.record_path(cfg.out, seed);
+    if (cfg.skip_existing && identity.recorded_at(path, seed)) {
+      std::cout << cfg.experiment << " seed " << seed << ": recorded already (--skip-existing)  -> " << path.string()
+                << std::endl;
+    } else {
+      try {
+        detail::run_seed(run, seed, p, path);
+      } catch (const Diverged& d) {
+        if (cfg.on_divergence != "record") throw;
+        write_record(path, diverged_record(cfg, seed, threads, identity.to_json(seed), d, p.policies()));
+        std::cout << cfg.experiment << " seed " << seed << ": DIVERGED (" << d.what() << ")  -> " << path.string()
+                  << std::endl;
+      }
+    }
+    done.push_back({{"seed", seed}, {"record", path.string()}, {"run", identity.run(seed)}});
+  }
+  if (!cfg.marker.empty()) {
+    std::string lines;
+    for (const auto& d : done) lines += d.dump() + "\n";
+    atomic_write_text(cfg.marker, lines);
+  }
+}
+
+W2S_ENGINE_INLINE void detail::run_seed(const SeedRun& r, uint64_t seed, const ProtocolPolicies& p,
+                                        const std::filesystem::path& path) {
+  const auto& cfg = r.cfg;
+  const auto seed_start = std::chrono::steady_clock::now();
+  // 1. Split: weak half | transfer half | test.
+  const Splits splits = make_splits(r.bundle, seed, cfg.train_size, cfg.test_size);
+  // Sizes without pretraining of their own start from this seed's initialisation (for_seed).
+  const PretrainedBackbone weak_seeded = r.weak_bb.for_seed(seed), strong_seeded = r.strong_bb.for_seed(seed);
+  const SeedState s{cfg,   seed,       splits,   weak_seeded, strong_seeded, r.cache,
+                    r.log, r.features, r.device, r.bundle.pretrain_pool()};
+  // 2–3. The weak supervisor on ground truth of the weak half; its predictions on the transfer half.
+  const StageResult weak = p.weak_supervisor(s);
+  // 5. The strong ceiling on ground truth (its transfer predictions also place errors, Fig. 26).
+  const StageResult ceiling = p.strong_ceiling(s);
+  // 4. The student's targets from the label source (directly, or bootstrapped), then the student.
+  const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs,
+                                   /*ceiling_trained_on_transfer=*/cfg.ceiling_half == "transfer"};
+  nlohmann::json method_record = nlohmann::json::object();
+  const StudentData labelled = p.student_data(s, label_context, method_record);
+  check(labelled.targets.dim() == 2 && labelled.targets.size(0) == labelled.train.size() &&
+            labelled.targets.size(1) == labelled.train.outputs(),
+        p.label_source_name(), ": targets of shape ", labelled.targets.sizes(), ", expected ", labelled.train.size(),
+        "×", labelled.train.outputs());
+  r.log("student ", r.strong_bb.size.name, " seed ", seed, ": ", p.student_name(), " with ", p.loss_name(), " on ",
+        p.label_source_name(), " labels");
+  const StudentContext ctx{strong_seeded, s.train_config(false, "student " + r.strong_bb.size.name), r.log, r.features};
+  const Fitted fitted = p.fit_student(ctx, labelled);
+  // 6. Evaluate all three on test, into one record.
+  const RecordParts parts{cfg, seed, r.threads, splits, r.weak_bb, r.strong_bb, weak, ceiling, fitted.result,
+                          runtime::seconds_since(seed_start), runtime::seconds_since(r.start), p.policies(),
+                          p.needs_transfer_ground_truth()};
+  auto record = p.regression() ? seed_record<Regression>(parts) : seed_record<Classification>(parts);
+  const SeedOutcome outcome{splits, weak, ceiling, fitted};
+  if (p.regression())
+    Regression::add_fields(record["metrics"], outcome);
+  else
+    Classification::add_fields(record["metrics"], outcome);
+  record["identity"] = r.identity.to_json(seed);
+  if (!method_record.empty()) record["method"] = method_record;
+  write_record(path, record);
+  const auto& m = record.at("metrics");
+  std::cout << cfg.experiment << " seed " << seed << ": "
+            << (p.regression() ? Regression::summary(m) : Classification::summary(m)) << "  -> " << path.string()
+            << std::endl;
+}
+#endif  // W2S_ENGINE_DEFINITIONS
+
+}  // namespace w2s

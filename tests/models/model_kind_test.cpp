@@ -1,0 +1,66 @@
+// The model-kind registry: the built-in kinds and their capabilities, a kind added from outside
+// include/, and the errors for a bad registration or an unknown name.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "w2s/models/factory.hpp"
+#include "w2s/models/kinds.hpp"
+#include "w2s/models/model_kind.hpp"
+
+using namespace w2s;
+
+namespace {
+/// A kind registered by this file, as a user's model header would: a one-layer MLP.
+const bool tiny_registered = register_model_kind(
+    {.name = "test-tiny",
+     .description = "a test kind: one hidden layer of 3",
+     .make = [](const BackboneSpec&, const std::vector<int64_t>& shape,
+                const Vocabulary*) -> std::shared_ptr<BackboneImpl> {
+       int64_t n = 1;
+       for (auto d : shape) n *= d;
+       return std::make_shared<MlpBackbone>(n, std::vector<int64_t>{3});
+     }});
+}  // namespace
+
+TEST_CASE("model kinds: the built-in ones say what they can do", "[models][kinds]") {
+  const auto names = model_kind_names();
+  for (const char* k : {"bert", "bow", "conv", "glove-mlp", "glove-transformer", "gpt2", "mlp"})
+    REQUIRE(std::find(names.begin(), names.end(), k) != names.end());
+  REQUIRE(std::is_sorted(names.begin(), names.end()));
+  const auto& bert = model_kind("bert");
+  REQUIRE((bert.checkpoint && bert.layered && bert.per_text_features && !bert.language_model));
+  REQUIRE(bert.model_types == std::vector<std::string>{"bert"});
+  const auto& gpt2 = model_kind("gpt2");
+  REQUIRE((gpt2.checkpoint && gpt2.language_model && !gpt2.layered && !gpt2.per_text_features));
+  REQUIRE((model_kind("mlp").widens_input && !model_kind("mlp").checkpoint && !model_kind("conv").widens_input));
+  REQUIRE((model_kind("bow").reads_tokens && model_kind("glove-mlp").reads_tokens));
+  REQUIRE(&model_kind_for_type("gpt2", "here") == &gpt2);
+}
+
+TEST_CASE("model kinds: one registered outside include/ builds through make_backbone", "[models][kinds]") {
+  REQUIRE(tiny_registered);
+  const auto backbone = make_backbone({"test-tiny", {}, ""}, {2, 5});
+  REQUIRE(backbone->features() == 3);
+  REQUIRE(backbone->forward(at::zeros({4, 2, 5})).sizes() == at::IntArrayRef({4, 3}));
+  REQUIRE(layered(*backbone) == nullptr);  // an MLP's layers do not split
+}
+
+TEST_CASE("model kinds: bad registrations and unknown names are errors that say what is known",
+          "[models][kinds]") {
+  const auto make = [](const BackboneSpec&, const std::vector<int64_t>&,
+                       const Vocabulary*) -> std::shared_ptr<BackboneImpl> { return nullptr; };
+  CHECK_THROWS_WITH(register_model_kind({.name = "mlp", .make = make}),
+                    Catch::Contains("a model kind named 'mlp' is registered already"));
+  CHECK_THROWS_WITH(register_model_kind({.name = "no-make"}), Catch::Contains("'no-make' has no constructor"));
+  CHECK_THROWS_WITH(register_model_kind({.name = "no-id", .make = make, .checkpoint = true}),
+                    Catch::Contains("'no-id' is a checkpoint kind without checkpoint_id"));
+  CHECK_THROWS_WITH(model_kind("llama"),
+                    Catch::Contains("backbone kind 'llama' unknown; expected one of: bert, bow, conv"));
+  CHECK_THROWS_WITH(model_kind_for_type("roberta", "x/config.json"),
+                    Catch::Contains("x/config.json: model_type \"roberta\" is no model kind here"));
+  CHECK_THROWS_WITH(make_backbone({"bow", {16}, ""}, {8}), Catch::Contains("reads token ids: it needs a text dataset"));
+}
