@@ -52,9 +52,11 @@ int report_main(int argc, char** argv) {
             << t.err_weak << "," << t.err_w2s << "," << t.err_ceiling << "," << t.misfit << "," << t.gain << ","
             << 2 * std::sqrt(t.misfit * t.err_ceiling) << "\n";
   md << "| experiment | dataset | weak → strong | seeds | weak acc | ceiling acc | student acc | PGR [95% CI] | "
-        "PGR of AUC | PGR at best step | agreement where weak is wrong |\n|---|---|---|---|---|---|---|---|---|---|---|\n";
+        "label-free PGR: k-means, PC sign | PGR of AUC | PGR at best step | agreement where weak is wrong |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   rows << "experiment,dataset,weak,strong,seeds,weak_acc,ceiling_acc,student_acc,pgr,pgr_lo,pgr_hi,pgr_best,agree_weak_wrong,"
-          "diverged,variant,identity,pgr_auc\n";
+          "diverged,variant,identity,pgr_auc,pgr_label_free_kmeans,pgr_label_free_pca\n";
+  bool label_free_as_much = false;  // some row's label-free PGR reaches its student's interval (‡)
   std::string diverged_note, repeated_note;
   bool seeds_only = false;  // some interval resampled seeds alone (†)
   const auto seed_list = [](const std::vector<uint64_t>& seeds) {
@@ -78,14 +80,25 @@ int report_main(int argc, char** argv) {
     if (ci.kind == Resampling::seeds) seeds_only = true;
     const std::string interval = g.seeds.size() < 2 ? "[n/a: 1 seed]"
                                  : "[" + fmt(lo, 2) + ", " + fmt(hi, 2) + "]" + (ci.kind == Resampling::seeds ? "†" : "");
+    // The label-free control (metrics.label_free): PGR of its seed-averaged accuracy on the same weak and ceiling.
+    const auto lf_kmeans = w2s::report::pgr_of_means(g.seeds, &R::label_free_kmeans);
+    const auto lf_pca = w2s::report::pgr_of_means(g.seeds, &R::label_free_pca);
+    const double lf_best = std::max(lf_kmeans.value_or(-INFINITY), lf_pca.value_or(-INFINITY));
+    const bool as_much = p && std::isfinite(lf_best) && g.seeds.size() >= 2 && lf_best >= lo;
+    label_free_as_much |= as_much;
+    const std::string label_free = !lf_kmeans && !lf_pca ? "not recorded"
+                                                          : fmt(lf_kmeans.value_or(NAN), 2) + ", " +
+                                                                fmt(lf_pca.value_or(NAN), 2) + (as_much ? " ‡" : "");
     md << "| " << name << " | " << g.dataset << " | " << g.weak << " → " << g.strong << " | " << g.seeds.size()
        << " | " << fmt(g.mean(&R::weak)) << " | " << fmt(g.mean(&R::ceiling)) << " | " << fmt(g.mean(&R::student))
-       << " | " << fmt(p.value_or(NAN), 2) << " " << interval << " | " << fmt(auc.value_or(NAN), 2) << " | "
-       << fmt(best.value_or(NAN), 2) << " | " << fmt(g.mean(&R::agree_wrong)) << " |\n";
+       << " | " << fmt(p.value_or(NAN), 2) << " " << interval << " | " << label_free << " | "
+       << fmt(auc.value_or(NAN), 2) << " | " << fmt(best.value_or(NAN), 2) << " | " << fmt(g.mean(&R::agree_wrong))
+       << " |\n";
     rows << g.experiment << "," << g.dataset << "," << g.weak << "," << g.strong << "," << g.seeds.size() << ","
          << g.mean(&R::weak) << "," << g.mean(&R::ceiling) << "," << g.mean(&R::student) << "," << p.value_or(NAN)
          << "," << lo << "," << hi << "," << best.value_or(NAN) << "," << g.mean(&R::agree_wrong) << ","
-         << g.diverged.size() << ",\"" << g.variant << "\"," << g.identity << "," << auc.value_or(NAN) << "\n";
+         << g.diverged.size() << ",\"" << g.variant << "\"," << g.identity << "," << auc.value_or(NAN) << ","
+         << lf_kmeans.value_or(NAN) << "," << lf_pca.value_or(NAN) << "\n";
   }
   md << "\nOne row per configuration (run identity without the seed); seeds = distinct seeds found. PGR = (student − "
         "weak) / (ceiling − weak) of the seed-averaged accuracies (regression datasets: of −MSE, shown as acc); "
@@ -93,6 +106,13 @@ int report_main(int argc, char** argv) {
         "with replacement), not available from one seed; PGR of AUC: the same of the seed-averaged ROC AUCs (binary "
         "tasks); PGR at best step: weak, ceiling and student each at the evaluation step of its own best test "
         "accuracy (an oracle for all three).\n";
+  md << "\nLabel-free PGR: the control beside every PGR (issue 21). The strong model's frozen features of the "
+        "transfer half, clustered without labels (k-means with k = classes; the sign of the first principal "
+        "component for two classes), each cluster named by the majority of the weak labels in it, scored on test: "
+        "what the supervisor's labels were needed for is the student's PGR above this.\n";
+  if (label_free_as_much)
+    md << "\n‡ The unsupervised baseline recovers as much: its PGR reaches the lower end of the student's "
+          "interval.\n";
   if (seeds_only)
     md << "\n† Interval over seeds alone: these records carry no per-example test results (regression, or made "
           "before they did), so the test set's own sampling error is not in it.\n";

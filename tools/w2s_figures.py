@@ -154,6 +154,11 @@ def parse_record(r, where):
     strong_size = sizes.get("strong", {})
     # Older records have "accuracy" only; regression records have "score" (= -MSE) and no accuracy.
     scores = {k: number(m[k].get("score", m[k].get("accuracy"))) for k in MODELS}
+    # The label-free control (metrics.label_free, issue 21): k-means on the strong model's frozen
+    # features, clusters named by the weak labels; its accuracy stands in for the student's in its PGR.
+    label_free = m.get("label_free") or {}
+    if "kmeans" in label_free:
+        scores["label_free"] = number(label_free["kmeans"].get("accuracy"))
     curves = {k: c for k in MODELS if (c := parse_curve(m[k])) is not None}
     agreement = {k: number(v) for k, v in m.get("agreement", {}).items()}
     return Record(where=where, experiment=r["experiment"], dataset=r["dataset"],
@@ -247,6 +252,14 @@ class Group:
 
     def pgr_interval(self):
         return pgr_interval([r.scores for r in self.records])
+
+    def label_free_pgr(self):
+        """PGR of the label-free control's seed-averaged accuracy on the same weak and ceiling; None
+        unless every seed recorded it."""
+        rows = [r.scores for r in self.records]
+        if not rows or any(not math.isfinite(r.get("label_free", math.nan)) for r in rows):
+            return None
+        return pgr_of_means([{"weak": r["weak"], "ceiling": r["ceiling"], "student": r["label_free"]} for r in rows])
 
 
 def configuration(r):
@@ -669,6 +682,10 @@ def plot_fig3_pgr(groups, out):
             colour, ls, marker = styles[(weak, label)]
             ax.errorbar([axis.x(g.strong) for g in line], [g.pgr() for g in line], pgr_yerr(line), color=colour,
                         ls=ls, marker=marker, capsize=3, label=f"weak {weak}" + (f", {label}" if label else ""))
+            control = [(axis.x(g.strong), g.label_free_pgr()) for g in line if g.label_free_pgr() is not None]
+            if control:  # the label-free control beside the PGR it qualifies (issue 21)
+                ax.plot(*zip(*control), color=colour, ls=":", marker="x",
+                        label=f"label-free control, weak {weak}" + (f", {label}" if label else ""))
         axis.decorate(ax)
         ax.set_ylabel(PGR_LABEL)
         ax.set_title(f"{dataset}, {experiment}: PGR against strong size\n(PGR of the means over "
@@ -679,7 +696,8 @@ def plot_fig3_pgr(groups, out):
         drawn.append(Drawn(stem, f"{dataset}, {experiment}",
                            f"PGR of {experiment} on {dataset} against strong size ({', '.join(axis.names)}), one "
                            f"line per weak supervisor; PGR of the seed-averaged scores, error bars a 95% percentile "
-                           f"bootstrap over {seeds_note(gs)}."))
+                           f"bootstrap over {seeds_note(gs)}. Dotted, where recorded: the label-free control (k-means "
+                           f"on the strong model's frozen features, clusters named by the weak labels)."))
     return drawn or [Skipped(FIG3_NEEDS)]
 
 

@@ -22,6 +22,7 @@ enum class Stream {
   error_ties,       ///< the jitter that breaks ties among structured errors' scores (labels/noise.hpp)
   demonstrations,   ///< few-shot demonstrations and their order (students/few_shot.hpp)
   misfit_data,      ///< the synthetic data of the misfit theory (theory/misfit.hpp)
+  label_free_starts,  ///< the k-means++ starts of the label-free baseline (metrics/label_free.hpp)
 };
 
 /// The generator seed of `stream` for run seed `seed` (`extra`: the stream's own index, where it has one).
@@ -36,6 +37,7 @@ constexpr uint64_t stream_seed(uint64_t seed, Stream stream, uint64_t extra = 0)
     case Stream::error_ties: return seed * 15485863ull + 5;
     case Stream::demonstrations: return seed * 31337ull + 11;
     case Stream::misfit_data: return seed * 2654435761ull + 1;
+    case Stream::label_free_starts: return seed * 6700417ull + 7;
   }
   return seed;  // unreachable: every stream has its row
 }

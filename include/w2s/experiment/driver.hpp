@@ -28,6 +28,8 @@
 #include "w2s/experiment/seed_record.hpp"
 #include "w2s/experiment/task.hpp"
 #include "w2s/labels/label_source.hpp"
+#include "w2s/metrics/label_free.hpp"
+#include "w2s/metrics/metrics.hpp"
 #include "w2s/models/pretrain.hpp"
 #include "w2s/students/student.hpp"
 
@@ -81,6 +83,14 @@ struct SeedRun {
 W2S_ENGINE_INLINE void run_seed(const SeedRun& r, uint64_t seed, const ProtocolPolicies& p,
                                 const std::filesystem::path& path);
 }  // namespace detail
+
+/// The label-free control beside a seed's PGR (metrics/label_free.hpp): the strong model's frozen
+/// features of the transfer half clustered (k-means, and the first principal component's sign
+/// for two classes), each cluster named by the majority of the weak labels in it, scored on
+/// test, with its PGR against the record's weak and ceiling accuracies (`metrics`). Null for
+/// language-model datasets (their strong model's features cost a forward pass of the LM).
+W2S_ENGINE_INLINE nlohmann::json label_free_control(const SeedState& s, const StageResult& weak,
+                                                    const nlohmann::json& metrics);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
@@ -179,10 +189,12 @@ W2S_ENGINE_INLINE void detail::run_seed(const SeedRun& r, uint64_t seed, const P
                           p.needs_transfer_ground_truth()};
   auto record = p.regression() ? seed_record<Regression>(parts) : seed_record<Classification>(parts);
   const SeedOutcome outcome{splits, weak, ceiling, fitted};
-  if (p.regression())
+  if (p.regression()) {
     Regression::add_fields(record["metrics"], outcome);
-  else
+  } else {
     Classification::add_fields(record["metrics"], outcome);
+    record["metrics"]["label_free"] = label_free_control(s, weak, record["metrics"]);
+  }
   record["identity"] = r.identity.to_json(seed);
   if (!method_record.empty()) record["method"] = method_record;
   write_record(path, record);
@@ -190,6 +202,28 @@ W2S_ENGINE_INLINE void detail::run_seed(const SeedRun& r, uint64_t seed, const P
   std::cout << cfg.experiment << " seed " << seed << ": "
             << (p.regression() ? Regression::summary(m) : Classification::summary(m)) << "  -> " << path.string()
             << std::endl;
+}
+W2S_ENGINE_INLINE nlohmann::json label_free_control(const SeedState& s, const StageResult& weak,
+                                                    const nlohmann::json& metrics) {
+  const auto& transfer = s.splits.transfer_half;
+  const auto& test = s.splits.test;
+  if (transfer.language_model_tokens()) return nullptr;
+  const auto features = [&](const Dataset& d) { return s.features.get(s.strong_backbone, d, s.device).cpu(); };
+  const auto weak_labels = weak.transfer_probs.argmax(1);
+  const double w = metrics.at("weak").at("accuracy").get<double>();
+  const double c = metrics.at("ceiling").at("accuracy").get<double>();
+  const auto scored = [&](const metrics::LabelFreePrediction& p) {
+    const double a = metrics::accuracy(p.test_probs, test.targets);
+    return nlohmann::json{
+        {"accuracy", a}, {"pgr", number_or_null(metrics::pgr(w, a, c))}, {"clusters_named", p.clusters_named}};
+  };
+  const auto x = features(transfer), t = features(test);
+  nlohmann::json out = {
+      {"features", s.strong_backbone.key},
+      {"named_by", "the majority of the weak labels in each cluster of the transfer half (never ground truth)"},
+      {"kmeans", scored(metrics::kmeans_baseline(x, weak_labels, t, transfer.classes, s.seed))}};
+  if (transfer.classes == 2) out["pca_sign"] = scored(metrics::pca_sign_baseline(x, weak_labels, t));
+  return out;
 }
 #endif  // W2S_ENGINE_DEFINITIONS
 

@@ -101,7 +101,8 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> PretrainedBackbone::make(const s
 W2S_ENGINE_INLINE PretrainedBackbone PretrainedBackbone::for_seed(uint64_t seed) const {
   if (size.pretrain.objective != "none" || model_kind(size.backbone.kind).checkpoint) return *this;
   PretrainedBackbone out = *this;
-  torch::manual_seed(stream_seed(seed, Stream::backbone_init));  // the global generator: the student seeds it again before use
+  // The global generator: the student seeds it again before use.
+  torch::manual_seed(stream_seed(seed, Stream::backbone_init));
   auto fresh = make_backbone(size.backbone, input_shape, vocab.get());
   out.state.clear();
   for (auto& p : fresh->parameters()) out.state.push_back(p.detach().clone());

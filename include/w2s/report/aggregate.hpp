@@ -39,6 +39,9 @@ struct SeedRow {
   double agree_wrong = NAN;
   double weak_auc = NAN, ceiling_auc = NAN, student_auc = NAN;  ///< binary tasks only
   double weak_best = NAN, ceiling_best = NAN;  ///< each model's best evaluation step on test
+  /// The label-free control's test accuracy (metrics.label_free: k-means, and the first principal
+  /// component's sign for two classes, clusters named by the weak labels); NaN where not recorded.
+  double label_free_kmeans = NAN, label_free_pca = NAN;
   /// Per test example, 1 where the model's argmax is right (classification records that
   /// carry `test_correct`; empty otherwise): the two-level bootstrap resamples these.
   std::vector<uint8_t> weak_ok, ceiling_ok, student_ok;
@@ -317,6 +320,11 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
         SeedRow row{seed, score("weak"), score("ceiling"), score("student"), best("student"),
                     m.contains("agreement") ? number(m.at("agreement").at("supervisor_wrong")) : NAN,
                     auc("weak"), auc("ceiling"), auc("student"), best("weak"), best("ceiling")};
+        if (m.contains("label_free") && m.at("label_free").is_object()) {
+          const auto& lf = m.at("label_free");
+          if (lf.contains("kmeans")) row.label_free_kmeans = number(lf.at("kmeans").at("accuracy"));
+          if (lf.contains("pca_sign")) row.label_free_pca = number(lf.at("pca_sign").at("accuracy"));
+        }
         if (m.at("student").contains("test_correct")) {
           const int64_t n_test = r.at("n").at("test").get<int64_t>();
           row.weak_ok = decode_correct(m.at("weak").at("test_correct").get<std::string>(), n_test);
