@@ -52,10 +52,12 @@ int report_main(int argc, char** argv) {
             << t.err_weak << "," << t.err_w2s << "," << t.err_ceiling << "," << t.misfit << "," << t.gain << ","
             << 2 * std::sqrt(t.misfit * t.err_ceiling) << "\n";
   md << "| experiment | dataset | weak → strong | seeds | weak acc | ceiling acc | student acc | PGR [95% CI] | "
-        "label-free PGR: k-means, PC sign | PGR of AUC | PGR at best step | agreement where weak is wrong |\n"
-        "|---|---|---|---|---|---|---|---|---|---|---|---|\n";
-  rows << "experiment,dataset,weak,strong,seeds,weak_acc,ceiling_acc,student_acc,pgr,pgr_lo,pgr_hi,pgr_best,agree_weak_wrong,"
-          "diverged,variant,identity,pgr_auc,pgr_label_free_kmeans,pgr_label_free_pca\n";
+        "label-free PGR: k-means, PC sign | noise-control PGR | weak margin | PGR of AUC | PGR at best step | "
+        "agreement where weak is wrong |\n"
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
+  rows << "experiment,dataset,weak,strong,seeds,weak_acc,ceiling_acc,student_acc,pgr,pgr_lo,pgr_hi,pgr_best,agree_weak_"
+          "wrong,"
+          "diverged,variant,identity,pgr_auc,pgr_label_free_kmeans,pgr_label_free_pca,pgr_noise_control,weak_margin\n";
   bool label_free_as_much = false;  // some row's label-free PGR reaches its student's interval (‡)
   std::string diverged_note, repeated_note;
   bool seeds_only = false;  // some interval resampled seeds alone (†)
@@ -89,16 +91,20 @@ int report_main(int argc, char** argv) {
     const std::string label_free = !lf_kmeans && !lf_pca ? "not recorded"
                                                           : fmt(lf_kmeans.value_or(NAN), 2) + ", " +
                                                                 fmt(lf_pca.value_or(NAN), 2) + (as_much ? " ‡" : "");
-    md << "| " << name << " | " << g.dataset << " | " << g.weak << " → " << g.strong << " | " << g.seeds.size()
-       << " | " << fmt(g.mean(&R::weak)) << " | " << fmt(g.mean(&R::ceiling)) << " | " << fmt(g.mean(&R::student))
-       << " | " << fmt(p.value_or(NAN), 2) << " " << interval << " | " << label_free << " | "
-       << fmt(auc.value_or(NAN), 2) << " | " << fmt(best.value_or(NAN), 2) << " | " << fmt(g.mean(&R::agree_wrong))
-       << " |\n";
+    // The noise control (metrics.noise_control): the same student on random errors at the supervisor's rate.
+    const auto noise = w2s::report::pgr_of_means(g.seeds, &R::noise_control);
+    const std::string noise_cell = noise && std::isfinite(*noise) ? fmt(*noise, 2) : "not run";
+    md << "| " << name << " | " << g.dataset << " | " << g.weak << " → " << g.strong << " | " << g.seeds.size() << " | "
+       << fmt(g.mean(&R::weak)) << " | " << fmt(g.mean(&R::ceiling)) << " | " << fmt(g.mean(&R::student)) << " | "
+       << fmt(p.value_or(NAN), 2) << " " << interval << " | " << label_free << " | " << noise_cell << " | "
+       << fmt(g.mean(&R::weak_margin), 2) << " | " << fmt(auc.value_or(NAN), 2) << " | " << fmt(best.value_or(NAN), 2)
+       << " | " << fmt(g.mean(&R::agree_wrong)) << " |\n";
     rows << g.experiment << "," << g.dataset << "," << g.weak << "," << g.strong << "," << g.seeds.size() << ","
          << g.mean(&R::weak) << "," << g.mean(&R::ceiling) << "," << g.mean(&R::student) << "," << p.value_or(NAN)
          << "," << lo << "," << hi << "," << best.value_or(NAN) << "," << g.mean(&R::agree_wrong) << ","
          << g.diverged.size() << ",\"" << g.variant << "\"," << g.identity << "," << auc.value_or(NAN) << ","
-         << lf_kmeans.value_or(NAN) << "," << lf_pca.value_or(NAN) << "\n";
+         << lf_kmeans.value_or(NAN) << "," << lf_pca.value_or(NAN) << "," << noise.value_or(NAN) << ","
+         << g.mean(&R::weak_margin) << "\n";
   }
   md << "\nOne row per configuration (run identity without the seed); seeds = distinct seeds found. PGR = (student − "
         "weak) / (ceiling − weak) of the seed-averaged accuracies (regression datasets: of −MSE, shown as acc); "
@@ -108,8 +114,13 @@ int report_main(int argc, char** argv) {
         "accuracy (an oracle for all three).\n";
   md << "\nLabel-free PGR: the control beside every PGR (issue 21). The strong model's frozen features of the "
         "transfer half, clustered without labels (k-means with k = classes; the sign of the first principal "
-        "component for two classes), each cluster named by the majority of the weak labels in it, scored on test: "
-        "what the supervisor's labels were needed for is the student's PGR above this.\n";
+        "component for two classes), the clusters named by the weak labels in them (one class per cluster, the "
+        "assignment that agrees with most weak labels), scored on test: what the supervisor's labels were needed for "
+        "is the student's PGR above this. Noise-control PGR (--noise-control): the same student and loss trained on "
+        "ground truth with the supervisor's error count flipped at random (the paper's Fig. 26); a student that "
+        "recovers less from the weak labels than from this noise learned the supervisor's errors. Weak margin: the "
+        "supervisor's soft labels on the transfer half, mean max-probability − 1/classes (two classes: mean |p − "
+        "0.5|); near 0, its labels carry little beyond their argmax.\n";
   if (label_free_as_much)
     md << "\n‡ The unsupervised baseline recovers as much: its PGR reaches the lower end of the student's "
           "interval.\n";

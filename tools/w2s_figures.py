@@ -159,6 +159,11 @@ def parse_record(r, where):
     label_free = m.get("label_free") or {}
     if "kmeans" in label_free:
         scores["label_free"] = number(label_free["kmeans"].get("accuracy"))
+    # The noise control (metrics.noise_control, --noise-control): the same student on random errors
+    # at the supervisor's rate; its accuracy stands in for the student's in its PGR.
+    noise = m.get("noise_control") or {}
+    if "accuracy" in noise:
+        scores["noise_control"] = number(noise["accuracy"])
     curves = {k: c for k in MODELS if (c := parse_curve(m[k])) is not None}
     agreement = {k: number(v) for k, v in m.get("agreement", {}).items()}
     return Record(where=where, experiment=r["experiment"], dataset=r["dataset"],
@@ -256,10 +261,17 @@ class Group:
     def label_free_pgr(self):
         """PGR of the label-free control's seed-averaged accuracy on the same weak and ceiling; None
         unless every seed recorded it."""
+        return self.control_pgr("label_free")
+
+    def noise_control_pgr(self):
+        """The same for the noise control (--noise-control)."""
+        return self.control_pgr("noise_control")
+
+    def control_pgr(self, key):
         rows = [r.scores for r in self.records]
-        if not rows or any(not math.isfinite(r.get("label_free", math.nan)) for r in rows):
+        if not rows or any(not math.isfinite(r.get(key, math.nan)) for r in rows):
             return None
-        return pgr_of_means([{"weak": r["weak"], "ceiling": r["ceiling"], "student": r["label_free"]} for r in rows])
+        return pgr_of_means([{"weak": r["weak"], "ceiling": r["ceiling"], "student": r[key]} for r in rows])
 
 
 def configuration(r):
@@ -686,6 +698,10 @@ def plot_fig3_pgr(groups, out):
             if control:  # the label-free control beside the PGR it qualifies (issue 21)
                 ax.plot(*zip(*control), color=colour, ls=":", marker="x",
                         label=f"label-free control, weak {weak}" + (f", {label}" if label else ""))
+            noise = [(axis.x(g.strong), g.noise_control_pgr()) for g in line if g.noise_control_pgr() is not None]
+            if noise:  # the noise control (Fig. 26's), where the runs had --noise-control
+                ax.plot(*zip(*noise), color=colour, ls="--", marker="+",
+                        label=f"noise control, weak {weak}" + (f", {label}" if label else ""))
         axis.decorate(ax)
         ax.set_ylabel(PGR_LABEL)
         ax.set_title(f"{dataset}, {experiment}: PGR against strong size\n(PGR of the means over "
@@ -697,7 +713,9 @@ def plot_fig3_pgr(groups, out):
                            f"PGR of {experiment} on {dataset} against strong size ({', '.join(axis.names)}), one "
                            f"line per weak supervisor; PGR of the seed-averaged scores, error bars a 95% percentile "
                            f"bootstrap over {seeds_note(gs)}. Dotted, where recorded: the label-free control (k-means "
-                           f"on the strong model's frozen features, clusters named by the weak labels)."))
+                           f"on the strong model's frozen features, clusters named by the weak labels); dashed, "
+                           f"where run: the noise control (the same student on random errors at the "
+                           f"supervisor's rate)."))
     return drawn or [Skipped(FIG3_NEEDS)]
 
 

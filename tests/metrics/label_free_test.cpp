@@ -2,6 +2,9 @@
 // by ground truth, on data whose clusters are known.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <set>
+
 #include "w2s/metrics/label_free.hpp"
 #include "w2s/metrics/metrics.hpp"
 
@@ -62,6 +65,48 @@ TEST_CASE("label-free baselines: the principal direction, a fixed seed, three cl
   const auto three = metrics::kmeans_baseline(x, y, x, 3, 0);
   REQUIRE(three.clusters_named == 3);
   REQUIRE(metrics::accuracy(three.test_probs, y) == 1.0);
+}
+
+TEST_CASE("label-free naming: one class per cluster even when the supervisor is biased", "[metrics][label_free]") {
+  const auto centre = at::tensor({6.0, 0.0, 0.0}, at::kDouble);
+  const auto train = blobs(100, centre, 1), test = blobs(50, centre, 2);
+  // A supervisor that says class 0 for 90 % of the left cluster and 60 % of the right one: the
+  // majority names both clusters 0 (half the test set right); one-to-one names them apart.
+  auto biased = train.truth.clone().fill_(1);
+  biased.slice(0, 0, 90).fill_(0);
+  biased.slice(0, 100, 160).fill_(0);
+  for (const auto& p :
+       {metrics::kmeans_baseline(train.x, biased, test.x, 2, 0), metrics::pca_sign_baseline(train.x, biased, test.x)}) {
+    REQUIRE(metrics::accuracy(p.test_probs_majority, test.truth) == 0.5);
+    REQUIRE(metrics::accuracy(p.test_probs, test.truth) == 1.0);
+  }
+}
+
+TEST_CASE("max_assignment: the one-to-one assignment with the largest total", "[metrics][label_free]") {
+  // Hand-checked over all six: the greedy pick (row 0 -> column 0, 9) reaches 9 + 7 + 1 = 17 at
+  // best; the only maximum is 8 + 7 + 6 = 21 (row 0 -> 1, row 1 -> 2, row 2 -> 0).
+  const std::vector<std::vector<double>> score{{9, 8, 1}, {7, 1, 7}, {6, 1, 1}};
+  REQUIRE(metrics::max_assignment(score) == std::vector<int64_t>{1, 2, 0});
+  REQUIRE(metrics::max_assignment({{0, 5}, {5, 0}}) == std::vector<int64_t>{1, 0});
+  REQUIRE(metrics::max_assignment({{4}}) == std::vector<int64_t>{0});
+  // Every permutation of 5 columns checked by brute force on a fixed random matrix.
+  auto gen = at::make_generator<at::CPUGeneratorImpl>(11);
+  const auto m = at::randint(0, 20, {5, 5}, gen, at::kLong);
+  std::vector<std::vector<double>> big(5, std::vector<double>(5));
+  for (int64_t r = 0; r < 5; ++r)
+    for (int64_t c = 0; c < 5; ++c) big[r][c] = static_cast<double>(m[r][c].item<int64_t>());
+  std::vector<int64_t> perm{0, 1, 2, 3, 4};
+  double best = -1;
+  do {
+    double total = 0;
+    for (int64_t r = 0; r < 5; ++r) total += big[r][perm[r]];
+    best = std::max(best, total);
+  } while (std::next_permutation(perm.begin(), perm.end()));
+  const auto got = metrics::max_assignment(big);
+  double total = 0;
+  for (int64_t r = 0; r < 5; ++r) total += big[r][got[r]];
+  REQUIRE(total == best);
+  REQUIRE(std::set<int64_t>(got.begin(), got.end()).size() == 5);
 }
 
 TEST_CASE("label-free baselines refuse shapes that do not fit", "[metrics][label_free]") {

@@ -52,3 +52,20 @@ TEST_CASE("per-example correctness packs 4 examples a hexadecimal digit, the fir
   REQUIRE(correct_hex(probs, labels) == "b68");
   REQUIRE(correct_hex(probs.slice(0, 0, 4), labels.slice(0, 0, 4)) == "b");
 }
+
+TEST_CASE("calibration: mean confidence, margin over uniform, expected calibration error", "[metrics]") {
+  // max-probabilities 0.92 (right), 0.62 (wrong), 0.57 (right), 0.84 (right): mean 0.7375, margin
+  // 0.7375 − 1/2. Ten bins: one row each, Σ|conf − right| / 4 = (0.08 + 0.62 + 0.43 + 0.16) / 4;
+  // two bins: all in (0.5, 1], |2.95 − 3| / 4.
+  const auto probs = at::tensor({.92f, .08f, .62f, .38f, .43f, .57f, .16f, .84f}).view({4, 2});
+  const auto labels = at::tensor({0, 1, 1, 1}, at::kLong);
+  const auto ten = calibration(probs, labels, 10);
+  REQUIRE_THAT(ten.mean_confidence, WithinAbs(0.7375, 1e-6));
+  REQUIRE_THAT(ten.mean_margin, WithinAbs(0.2375, 1e-6));
+  REQUIRE_THAT(ten.ece, WithinAbs(1.29 / 4, 1e-6));
+  REQUIRE_THAT(calibration(probs, labels, 2).ece, WithinAbs(0.05 / 4, 1e-6));
+  // Uniform predictions: no margin; one-hot right ones: no calibration error.
+  REQUIRE_THAT(calibration(at::full({3, 4}, 0.25f), at::tensor({0, 1, 2}, at::kLong)).mean_margin, WithinAbs(0, 1e-7));
+  REQUIRE_THAT(calibration(at::eye(3), at::tensor({0, 1, 2}, at::kLong)).ece, WithinAbs(0, 1e-12));
+  REQUIRE_THROWS_WITH(calibration(probs, at::tensor({0, 1}, at::kLong)), Catch::Contains("predictions for"));
+}

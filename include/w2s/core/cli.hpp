@@ -185,6 +185,9 @@ W2S_ENGINE_INLINE bool parse(int argc, char** argv, RunConfig& cfg, const po::op
        "language-model datasets: drop examples longer than this many tokens (0 = 1024, as openai); text datasets: "
        "WordPiece ids each text keeps for the pretrained encoders (0 = 128)")
     ("amp", po::bool_switch(&cfg.amp), "cuda: mixed precision (autocast) for forward passes")
+    ("noise-control", po::bool_switch(&cfg.noise_control),
+       "classification: also train the student on ground truth with the weak supervisor's error count flipped at "
+       "random, and record its accuracy and PGR beside the student's (metrics.noise_control; Fig. 26's control)")
     ("lr", po::value(&cfg.lr)->default_value(cfg.lr), "strong side Adam learning rate (cosine decay per batch)")
     ("weak-epochs", po::value(&cfg.weak_epochs)->default_value(cfg.weak_epochs), "weak supervisor epochs")
     ("weak-lr", po::value(&cfg.weak_lr)->default_value(cfg.weak_lr), "weak supervisor learning rate")

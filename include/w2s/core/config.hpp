@@ -23,6 +23,9 @@ struct RunConfig {
   int64_t minibatch = 0;       ///< gradient accumulation: examples per pass (0 = the batch)
   int64_t max_tokens = 0;      ///< language-model datasets drop longer examples (0: 1024); text: WordPiece ids kept (0: 128)
   bool amp = false;            ///< cuda autocast
+  /// classification: the student also trained on ground truth with random errors at the weak
+  /// supervisor's rate, beside the record's PGR (metrics.noise_control)
+  bool noise_control = false;
   double lr = 1e-3;
   int64_t weak_epochs = 3;
   double weak_lr = 1e-3;
@@ -52,32 +55,35 @@ struct RunConfig {
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
 W2S_ENGINE_INLINE nlohmann::json RunConfig::to_json() const {
-  return {{"experiment", experiment},
-          {"dataset", dataset},
-          {"weak", weak},
-          {"strong", strong},
-          {"seeds", seeds},
-          {"epochs", epochs},
-          {"batch_size", batch_size},
-          {"minibatch", minibatch},
-          {"max_tokens", max_tokens},
-          {"amp", amp},
-          {"lr", lr},
-          {"weak_epochs", weak_epochs},
-          {"weak_lr", weak_lr},
-          {"ceiling_half", ceiling_half},
-          {"train_size", train_size},
-          {"test_size", test_size},
-          {"eval_points", eval_points},
-          {"device", device},
-          {"threads", threads},
-          {"out", out.string()},
-          {"cache_dir", cache_dir.string()},
-          {"data_dir", data_dir.string()},
-          {"config", config_file},
-          {"smoke", smoke},
-          {"no_cache", no_cache},
-          {"on_divergence", on_divergence}};
+  nlohmann::json j = {{"experiment", experiment},
+                      {"dataset", dataset},
+                      {"weak", weak},
+                      {"strong", strong},
+                      {"seeds", seeds},
+                      {"epochs", epochs},
+                      {"batch_size", batch_size},
+                      {"minibatch", minibatch},
+                      {"max_tokens", max_tokens},
+                      {"amp", amp},
+                      {"lr", lr},
+                      {"weak_epochs", weak_epochs},
+                      {"weak_lr", weak_lr},
+                      {"ceiling_half", ceiling_half},
+                      {"train_size", train_size},
+                      {"test_size", test_size},
+                      {"eval_points", eval_points},
+                      {"device", device},
+                      {"threads", threads},
+                      {"out", out.string()},
+                      {"cache_dir", cache_dir.string()},
+                      {"data_dir", data_dir.string()},
+                      {"config", config_file},
+                      {"smoke", smoke},
+                      {"no_cache", no_cache},
+                      {"on_divergence", on_divergence}};
+  // Only when on: the identities of runs without it stay what they were.
+  if (noise_control) j["noise_control"] = true;
+  return j;
 }
 #endif  // W2S_ENGINE_DEFINITIONS
 

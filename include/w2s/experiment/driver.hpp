@@ -28,6 +28,7 @@
 #include "w2s/experiment/seed_record.hpp"
 #include "w2s/experiment/task.hpp"
 #include "w2s/labels/label_source.hpp"
+#include "w2s/labels/noise.hpp"
 #include "w2s/metrics/label_free.hpp"
 #include "w2s/metrics/metrics.hpp"
 #include "w2s/models/pretrain.hpp"
@@ -86,11 +87,22 @@ W2S_ENGINE_INLINE void run_seed(const SeedRun& r, uint64_t seed, const ProtocolP
 
 /// The label-free control beside a seed's PGR (metrics/label_free.hpp): the strong model's frozen
 /// features of the transfer half clustered (k-means, and the first principal component's sign
-/// for two classes), each cluster named by the majority of the weak labels in it, scored on
-/// test, with its PGR against the record's weak and ceiling accuracies (`metrics`). Null for
-/// language-model datasets (their strong model's features cost a forward pass of the LM).
+/// for two classes), the clusters named by the weak labels in them (one-to-one, and by each
+/// cluster's majority), scored on test, with its PGR against the record's weak and ceiling
+/// accuracies (`metrics`). Null for language-model datasets (their strong model's features cost
+/// a forward pass of the LM).
 W2S_ENGINE_INLINE nlohmann::json label_free_control(const SeedState& s, const StageResult& weak,
                                                     const nlohmann::json& metrics);
+
+/// The noise control beside a seed's PGR (--noise-control; issue 21, the paper's Fig. 26): the
+/// same student and loss, from the same initialisation, trained on the transfer half's ground
+/// truth with errors at the weak supervisor's own error rate placed uniformly at random
+/// (RandomNoise, labels/noise.hpp; hard labels where the student's own targets are one-hot,
+/// else soft at the supervisor's mean confidence), scored on test, with its PGR. A student
+/// that recovers less from the weak labels than from this noise met errors it could imitate.
+W2S_ENGINE_INLINE nlohmann::json noise_control(const ProtocolPolicies& p, const StudentContext& ctx,
+                                               const LabelContext& c, const StudentData& labelled,
+                                               const nlohmann::json& metrics);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
@@ -124,8 +136,10 @@ W2S_ENGINE_INLINE void run_protocol(RunConfig cfg, const ProtocolPolicies& p) {
   cfg.weak = weak_size.name;
   cfg.strong = strong_size.name;
   const Cache cache(cfg.cache_dir, !cfg.no_cache, cache_environment(threads, cfg.device));
-  const auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
-  const auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
+  auto weak_bb = pretrain(weak_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
+  auto strong_bb = pretrain(strong_size, bundle.pretrain_pool(), cache, cfg.smoke, device, log);
+  weak_bb.count_parameters();  // sizes.*.parameters in the records
+  strong_bb.count_parameters();
   FeatureCache features(&cache);
   const RunIdentity identity = run_identity(
       cfg, p.policies(), threads,
@@ -195,6 +209,20 @@ W2S_ENGINE_INLINE void detail::run_seed(const SeedRun& r, uint64_t seed, const P
     Classification::add_fields(record["metrics"], outcome);
     record["metrics"]["label_free"] = label_free_control(s, weak, record["metrics"]);
   }
+  if (!p.regression()) {
+    // The supervisor's soft labels where the student reads them: on the transfer half.
+    const auto cal = metrics::calibration(weak.transfer_probs, splits.transfer_half.targets);
+    record["metrics"]["weak"]["transfer_calibration"] = {
+        {"mean_confidence", cal.mean_confidence}, {"mean_margin", cal.mean_margin}, {"ece", cal.ece}};
+  }
+  if (cfg.noise_control) {
+    check(!p.regression(), "--noise-control: regression datasets have no label errors to place (classes only)");
+    r.log("noise control ", r.strong_bb.size.name, " seed ", seed, ": ", p.student_name(), " with ", p.loss_name(),
+          " on ground truth with the supervisor's error count flipped at random");
+    const StudentContext noise_ctx{strong_seeded, s.train_config(false, "noise control " + r.strong_bb.size.name),
+                                   r.log, r.features};
+    record["metrics"]["noise_control"] = noise_control(p, noise_ctx, label_context, labelled, record["metrics"]);
+  }
   record["identity"] = r.identity.to_json(seed);
   if (!method_record.empty()) record["method"] = method_record;
   write_record(path, record);
@@ -212,18 +240,41 @@ W2S_ENGINE_INLINE nlohmann::json label_free_control(const SeedState& s, const St
   const auto weak_labels = weak.transfer_probs.argmax(1);
   const double w = metrics.at("weak").at("accuracy").get<double>();
   const double c = metrics.at("ceiling").at("accuracy").get<double>();
+  const auto x = features(transfer), t = features(test);
   const auto scored = [&](const metrics::LabelFreePrediction& p) {
     const double a = metrics::accuracy(p.test_probs, test.targets);
-    return nlohmann::json{
+    nlohmann::json j = {
         {"accuracy", a}, {"pgr", number_or_null(metrics::pgr(w, a, c))}, {"clusters_named", p.clusters_named}};
+    j["accuracy_majority_naming"] = metrics::accuracy(p.test_probs_majority, test.targets);
+    return j;
   };
-  const auto x = features(transfer), t = features(test);
   nlohmann::json out = {
       {"features", s.strong_backbone.key},
-      {"named_by", "the majority of the weak labels in each cluster of the transfer half (never ground truth)"},
+      {"named_by",
+       "the weak labels of the transfer half, one class per cluster (the assignment agreeing with most weak labels; "
+       "accuracy_majority_naming: each cluster's majority weak label); never ground truth"},
       {"kmeans", scored(metrics::kmeans_baseline(x, weak_labels, t, transfer.classes, s.seed))}};
   if (transfer.classes == 2) out["pca_sign"] = scored(metrics::pca_sign_baseline(x, weak_labels, t));
   return out;
+}
+
+W2S_ENGINE_INLINE nlohmann::json noise_control(const ProtocolPolicies& p, const StudentContext& ctx,
+                                               const LabelContext& c, const StudentData& labelled,
+                                               const nlohmann::json& metrics) {
+  const auto& transfer = c.splits.transfer_half;
+  if (transfer.language_model_tokens()) return nullptr;  // a second LM student per seed: not run
+  const bool hard = labelled.targets.amax(1).eq(1).all().item<bool>();
+  const StudentData noisy = hard ? RandomNoise<Hard>{}.make(c) : RandomNoise<Soft>{}.make(c);
+  const Fitted fitted = p.fit_student(ctx, noisy);
+  const double a = metrics::accuracy(fitted.result.test_probs, c.splits.test.targets);
+  const double w = metrics.at("weak").at("accuracy").get<double>();
+  const double ceiling = metrics.at("ceiling").at("accuracy").get<double>();
+  const int64_t errors = weak_error_count(c);
+  return {{"labels", hard ? RandomNoise<Hard>::name : RandomNoise<Soft>::name},
+          {"errors", errors},
+          {"error_rate", static_cast<double>(errors) / static_cast<double>(transfer.size())},
+          {"accuracy", a},
+          {"pgr", number_or_null(metrics::pgr(w, a, ceiling))}};
 }
 #endif  // W2S_ENGINE_DEFINITIONS
 

@@ -101,6 +101,11 @@ nlohmann::json seed_record(const RecordParts& p) {
   if (!weak.early_stopping.is_null()) m["weak"]["early_stopping"] = weak.early_stopping;
   if (!ceiling.early_stopping.is_null()) m["ceiling"]["early_stopping"] = ceiling.early_stopping;
   const auto& cfg = p.cfg;
+  const auto sized = [](const PretrainedBackbone& b) {  // the size and, where counted, its parameters
+    auto j = b.size.describe();
+    if (b.parameters > 0) j["parameters"] = b.parameters;
+    return j;
+  };
   return {
       {"experiment", cfg.experiment},
       {"dataset", cfg.dataset},
@@ -112,7 +117,7 @@ nlohmann::json seed_record(const RecordParts& p) {
       {"task", std::string(Task::name)},
       {"student_capabilities", {{"transfer_ground_truth", p.transfer_ground_truth}}},
       {"config", cfg.to_json()},
-      {"sizes", {{"weak", p.weak_bb.size.describe()}, {"strong", p.strong_bb.size.describe()}}},
+      {"sizes", {{"weak", sized(p.weak_bb)}, {"strong", sized(p.strong_bb)}}},
       {"n",
        {{"weak_half", p.splits.weak_half.size()},
         {"transfer_half", p.splits.transfer_half.size()},

@@ -106,6 +106,8 @@ W2S_ENGINE_INLINE nlohmann::json Classification::model_metrics(const at::Tensor&
                       {"score", s},
                       {"auc", number_or_null(metrics::binary_auc(probs, labels))},
                       {"test_correct", metrics::correct_hex(probs, labels)}};
+  const auto cal = metrics::calibration(probs, labels);
+  j["calibration"] = {{"mean_confidence", cal.mean_confidence}, {"mean_margin", cal.mean_margin}, {"ece", cal.ece}};
   if (curve) {
     j["best_accuracy"] = number_or_null(curve->best());
     j["final_accuracy"] = number_or_null(curve->final());

@@ -2,9 +2,16 @@
 /// \file
 /// Label-free baselines (issue 21's controls): how much of a task the strong model's frozen
 /// features give away with no label at all. Each clusters the transfer half's features,
-/// names every cluster by the majority of the *weak* labels inside it (never ground truth),
-/// and predicts a test example by the cluster it falls in. A student that recovers no more of
-/// the gap than these did not need its supervisor's labels for what it recovered.
+/// names the clusters by the *weak* labels inside them (never ground truth), and predicts a
+/// test example by the cluster it falls in. A student that recovers no more of the gap than
+/// these did not need its supervisor's labels for what it recovered.
+/// Two namings are computed (k clusters, k classes):
+///  - one-to-one (the headline): each class names exactly one cluster, the assignment that
+///    agrees with the most weak labels (Hungarian algorithm on the k × k vote counts). A
+///    supervisor biased towards one class still tells the clusters apart by which holds more
+///    of each of its labels;
+///  - majority: each cluster named by its own majority weak label, so a biased supervisor can
+///    give every cluster the same name (then the baseline predicts one class).
 ///  - k-means: Lloyd's algorithm with k = classes, k-means++ starts drawn from a fixed
 ///    generator, `restarts` of them, the lowest within-cluster sum of squares kept;
 ///  - the sign of the first principal component (two classes only): the transfer features,
@@ -23,24 +30,29 @@ namespace w2s::metrics {
 
 /// A clustering's test predictions, as one-hot rows N_test × classes (so metrics::accuracy reads them).
 struct LabelFreePrediction {
-  at::Tensor test_probs;
-  int64_t clusters_named = 0;  ///< clusters that held at least one transfer row (the others predict nothing)
+  at::Tensor test_probs;           ///< one-to-one naming
+  at::Tensor test_probs_majority;  ///< majority naming
+  int64_t clusters_named = 0;      ///< clusters that held at least one transfer row (the others predict nothing)
 };
 
-/// k-means on `transfer` (N × D features) with k = `classes`; each cluster named by the majority
-/// of `weak_labels` (N class indices) in it; `test` (M × D) assigned to its nearest centre.
+/// The one-to-one assignment of rows to columns of the square `score` matrix (k × k) with the
+/// largest total: result[r] is row r's column (Hungarian algorithm, O(k³)).
+W2S_ENGINE_INLINE std::vector<int64_t> max_assignment(const std::vector<std::vector<double>>& score);
+
+/// k-means on `transfer` (N × D features) with k = `classes`; the clusters named by
+/// `weak_labels` (N class indices) in them; `test` (M × D) assigned to its nearest centre.
 W2S_ENGINE_INLINE LabelFreePrediction kmeans_baseline(const at::Tensor& transfer, const at::Tensor& weak_labels,
                                                       const at::Tensor& test, int64_t classes, uint64_t seed,
                                                       int64_t restarts = 10, int64_t iterations = 100);
 
-/// The sign of the first principal component of `transfer` (centred by its own mean); each side
-/// named by the majority of `weak_labels` on it; `test` projected on the same direction. Two
-/// classes only.
+/// The sign of the first principal component of `transfer` (centred by its own mean); the sides
+/// named by `weak_labels` on them; `test` projected on the same direction. Two classes only.
 W2S_ENGINE_INLINE LabelFreePrediction pca_sign_baseline(const at::Tensor& transfer, const at::Tensor& weak_labels,
                                                         const at::Tensor& test);
 
 namespace detail {
-/// One-hot predictions of test rows from their cluster `assignment` and each cluster's `name`.
+/// One-hot predictions of test rows from their cluster `assignment`, clusters named by the weak
+/// labels in them, one-to-one and by majority.
 W2S_ENGINE_INLINE LabelFreePrediction name_clusters(const at::Tensor& transfer_assignment,
                                                     const at::Tensor& weak_labels, const at::Tensor& test_assignment,
                                                     int64_t clusters, int64_t classes);
@@ -49,6 +61,57 @@ W2S_ENGINE_INLINE LabelFreePrediction name_clusters(const at::Tensor& transfer_a
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE std::vector<int64_t> max_assignment(const std::vector<std::vector<double>>& score) {
+  const auto k = static_cast<int64_t>(score.size());
+  for (const auto& row : score)
+    check(static_cast<int64_t>(row.size()) == k, "max_assignment: a ", k, "×", k, " matrix");
+  // Shortest augmenting paths with potentials on cost = -score; rows and columns 1-based, column
+  // 0 a virtual start. owner[j]: the row column j is assigned to.
+  std::vector<double> u(k + 1, 0.0), v(k + 1, 0.0);
+  std::vector<int64_t> owner(k + 1, 0), previous(k + 1, 0);
+  for (int64_t row = 1; row <= k; ++row) {
+    owner[0] = row;
+    int64_t col = 0;
+    std::vector<double> slack(k + 1, INFINITY);
+    std::vector<bool> used(k + 1, false);
+    do {
+      used[col] = true;
+      const int64_t r = owner[col];
+      double delta = INFINITY;
+      int64_t next = 0;
+      for (int64_t j = 1; j <= k; ++j) {
+        if (used[j]) continue;
+        const double reduced = -score[r - 1][j - 1] - u[r] - v[j];
+        if (reduced < slack[j]) {
+          slack[j] = reduced;
+          previous[j] = col;
+        }
+        if (slack[j] < delta) {
+          delta = slack[j];
+          next = j;
+        }
+      }
+      for (int64_t j = 0; j <= k; ++j) {
+        if (used[j]) {
+          u[owner[j]] += delta;
+          v[j] -= delta;
+        } else {
+          slack[j] -= delta;
+        }
+      }
+      col = next;
+    } while (owner[col] != 0);
+    do {  // flip the path back to the start
+      const int64_t back = previous[col];
+      owner[col] = owner[back];
+      col = back;
+    } while (col != 0);
+  }
+  std::vector<int64_t> result(k, -1);
+  for (int64_t j = 1; j <= k; ++j) result[owner[j] - 1] = j - 1;
+  return result;
+}
+
 W2S_ENGINE_INLINE LabelFreePrediction detail::name_clusters(const at::Tensor& transfer_assignment,
                                                             const at::Tensor& weak_labels,
                                                             const at::Tensor& test_assignment, int64_t clusters,
@@ -57,13 +120,20 @@ W2S_ENGINE_INLINE LabelFreePrediction detail::name_clusters(const at::Tensor& tr
   const auto votes = at::zeros({clusters, classes}, at::kLong)
                          .index_put_({transfer_assignment, weak_labels}, at::ones_like(weak_labels), /*accumulate=*/true);
   const auto held = votes.sum(1).gt(0);
-  const auto names = votes.argmax(1);
+  const auto one_hot = [&](const at::Tensor& names) {  // test rows' one-hot predictions; empty clusters predict nothing
+    return at::zeros({test_assignment.size(0), classes}, at::kFloat)
+        .scatter_(1, names.index_select(0, test_assignment).unsqueeze(1), 1.0)
+        .mul_(held.index_select(0, test_assignment).unsqueeze(1).to(at::kFloat));
+  };
   LabelFreePrediction out;
   out.clusters_named = held.sum().item<int64_t>();
-  const auto named = names.index_select(0, test_assignment);
-  out.test_probs = at::zeros({test_assignment.size(0), classes}, at::kFloat)
-                       .scatter_(1, named.unsqueeze(1), 1.0)
-                       .mul_(held.index_select(0, test_assignment).unsqueeze(1).to(at::kFloat));
+  out.test_probs_majority = one_hot(votes.argmax(1));
+  check(clusters == classes, "label-free naming: ", clusters, " clusters for ", classes, " classes");
+  std::vector<std::vector<double>> score(clusters, std::vector<double>(classes));
+  const auto v = votes.accessor<int64_t, 2>();
+  for (int64_t c = 0; c < clusters; ++c)
+    for (int64_t k = 0; k < classes; ++k) score[c][k] = static_cast<double>(v[c][k]);
+  out.test_probs = one_hot(at::tensor(max_assignment(score), at::kLong));
   return out;
 }
 

@@ -59,12 +59,47 @@ struct Agreement {
 W2S_ENGINE_INLINE Agreement agreement(const at::Tensor& student_probs, const at::Tensor& weak_probs,
                                       const at::Tensor& labels);
 
+/// How sure a classifier is and whether it should be (issue 21: a supervisor whose soft labels
+/// sit near uniform hands the aux loss little besides the student's own prediction).
+struct Calibration {
+  double mean_confidence = NAN;  ///< mean max-probability
+  /// mean max-probability − 1/C: 0 for uniform predictions, 1 − 1/C for one-hot ones; for two
+  /// classes the mean |p − 0.5|
+  double mean_margin = NAN;
+  /// expected calibration error: |accuracy − mean confidence| per bin of max-probability,
+  /// weighted by the bin's share of rows
+  double ece = NAN;
+};
+
+/// Calibration of `probs` (N×C, rows summing to 1) against `labels` (N class ids), `bins`
+/// equal-width bins of the max-probability over [0, 1] (a bin holds (lo, hi], the first [0, hi]).
+W2S_ENGINE_INLINE Calibration calibration(const at::Tensor& probs, const at::Tensor& labels, int64_t bins = 15);
+
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
 W2S_ENGINE_INLINE double accuracy(const at::Tensor& probs, const at::Tensor& labels) {
   check(probs.size(0) == labels.size(0), "accuracy: ", probs.size(0), " predictions for ", labels.size(0), " labels");
   return probs.argmax(1).eq(labels).to(at::kDouble).mean().item<double>();
+}
+
+W2S_ENGINE_INLINE Calibration calibration(const at::Tensor& probs, const at::Tensor& labels, int64_t bins) {
+  check(probs.dim() == 2 && labels.dim() == 1 && probs.size(0) == labels.size(0) && probs.size(0) > 0,
+        "calibration: ", probs.sizes(), " predictions for ", labels.sizes(), " labels");
+  check(bins >= 1, "calibration: bins must be >= 1, got ", bins);
+  const auto p = probs.to(at::kDouble);
+  const auto [conf, pred] = p.max(1);
+  const auto right = pred.eq(labels).to(at::kDouble);
+  const double n = static_cast<double>(p.size(0));
+  Calibration c;
+  c.mean_confidence = conf.mean().item<double>();
+  c.mean_margin = c.mean_confidence - 1.0 / static_cast<double>(p.size(1));
+  // bin b holds confidences in (b/bins, (b+1)/bins]; a confidence of exactly 0 goes to bin 0
+  const auto bin = (conf * static_cast<double>(bins)).ceil().sub(1).clamp(0, bins - 1).to(at::kLong);
+  const auto conf_sum = at::zeros({bins}, at::kDouble).index_add_(0, bin, conf);
+  const auto right_sum = at::zeros({bins}, at::kDouble).index_add_(0, bin, right);
+  c.ece = (conf_sum - right_sum).abs().sum().item<double>() / n;  // Σ_b n_b/n · |conf_b − acc_b|
+  return c;
 }
 
 W2S_ENGINE_INLINE std::string correct_hex(const at::Tensor& probs, const at::Tensor& labels) {

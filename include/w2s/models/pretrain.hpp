@@ -38,6 +38,12 @@ struct PretrainedBackbone {
   std::string key;                ///< the cache hash: names the weights in other keys
   nlohmann::json meta;
   std::shared_ptr<const Vocabulary> vocab;  ///< text: the ids the weights embed
+  /// The backbone's parameter count (head excluded), once count_parameters() has set it: the
+  /// records' sizes.*.parameters, Fig. 3's x axis. 0 = not counted.
+  int64_t parameters = 0;
+
+  /// Sets `parameters` from a model made of these weights (a checkpoint is loaded once for it).
+  W2S_ENGINE_INLINE void count_parameters();
 
   /// A copy of the weights. For inputs of another `shape` (a table with the weak
   /// label appended as features, docs/roles.md#labelsource) an MLP is widened:
@@ -96,6 +102,12 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> PretrainedBackbone::make(const s
   for (auto& p : params) load(p, state[i++]);
   for (auto& p : buffers) load(p, state[i++]);
   return b;
+}
+
+W2S_ENGINE_INLINE void PretrainedBackbone::count_parameters() {
+  int64_t n = 0;
+  for (const auto& p : make()->parameters()) n += p.numel();
+  parameters = n;
 }
 
 W2S_ENGINE_INLINE PretrainedBackbone PretrainedBackbone::for_seed(uint64_t seed) const {

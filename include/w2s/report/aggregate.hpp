@@ -42,6 +42,12 @@ struct SeedRow {
   /// The label-free control's test accuracy (metrics.label_free: k-means, and the first principal
   /// component's sign for two classes, clusters named by the weak labels); NaN where not recorded.
   double label_free_kmeans = NAN, label_free_pca = NAN;
+  /// The noise control's test accuracy (metrics.noise_control, --noise-control): the same student on
+  /// ground truth with the supervisor's error count flipped at random; NaN where not recorded.
+  double noise_control = NAN;
+  /// The weak supervisor's soft labels on the transfer half: mean max-probability − 1/classes
+  /// (for two classes, mean |p − 0.5|); NaN in records made before it was recorded.
+  double weak_margin = NAN;
   /// Per test example, 1 where the model's argmax is right (classification records that
   /// carry `test_correct`; empty otherwise): the two-level bootstrap resamples these.
   std::vector<uint8_t> weak_ok, ceiling_ok, student_ok;
@@ -325,6 +331,10 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
           if (lf.contains("kmeans")) row.label_free_kmeans = number(lf.at("kmeans").at("accuracy"));
           if (lf.contains("pca_sign")) row.label_free_pca = number(lf.at("pca_sign").at("accuracy"));
         }
+        if (m.contains("noise_control") && m.at("noise_control").is_object())
+          row.noise_control = number(m.at("noise_control").at("accuracy"));
+        if (m.at("weak").contains("transfer_calibration"))
+          row.weak_margin = number(m.at("weak").at("transfer_calibration").at("mean_margin"));
         if (m.at("student").contains("test_correct")) {
           const int64_t n_test = r.at("n").at("test").get<int64_t>();
           row.weak_ok = decode_correct(m.at("weak").at("test_correct").get<std::string>(), n_test);
