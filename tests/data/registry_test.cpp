@@ -8,6 +8,7 @@
 
 #include <ATen/CPUGeneratorImpl.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 
@@ -62,6 +63,60 @@ TEST_CASE("a dataset registered outside include/ is found, fingerprinted and has
   REQUIRE_NOTHROW(data::find_dataset("wine"));
   REQUIRE_THROWS_WITH(data::find_dataset("curve"), Catch::Contains("unknown dataset 'curve'") &&
                                                        Catch::Contains("curve-test") && Catch::Contains("wine"));
+}
+
+TEST_CASE("the validation split holds out whole groups where the data has them", "[data][registry]") {
+  // 100 rows in groups of 1 to 7 rows (group k has k % 7 + 1, the last one cut): every group
+  // lands whole on one side, at least a fifth of the rows are held out, and no row is lost.
+  DataBundle b;
+  std::vector<int64_t> g;
+  for (int64_t k = 0; static_cast<int64_t>(g.size()) < 100; ++k)
+    for (int64_t j = 0; j <= k % 7 && static_cast<int64_t>(g.size()) < 100; ++j) g.push_back(k);
+  b.train.name = "grouped";
+  b.train.part = "train";
+  b.train.inputs = at::arange(100, at::kFloat).unsqueeze(1);
+  b.train.targets = at::arange(100, at::kLong).remainder(2);
+  b.train.classes = 2;
+  b.train.group = at::tensor(g, at::kLong);
+  const auto val = data::validation_bundle(b);
+  const int64_t held = val.test.size(), rest = val.train.size();
+  REQUIRE(held + rest == 100);
+  REQUIRE(held >= 20);
+  REQUIRE(held < 30);  // it stops at the group that reached a fifth (groups hold at most 7 rows)
+  const auto held_groups = std::get<0>(at::_unique(val.test.group)),
+             rest_groups = std::get<0>(at::_unique(val.train.group));
+  REQUIRE(at::isin(held_groups, rest_groups).any().item<bool>() == false);
+  // each row keeps its own group: the input is the row index
+  REQUIRE(val.test.group.equal(b.train.group.index_select(0, val.test.inputs.squeeze(1).to(at::kLong))));
+  REQUIRE(val.test.part == "train/val-by-group/held_out");
+  // Without groups: rows, as before (80/20, the row-wise part names).
+  b.train.group = at::Tensor();
+  const auto rows = data::validation_bundle(b);
+  REQUIRE(rows.test.size() == 20);
+  REQUIRE(rows.test.part == "train/val/held_out");
+}
+
+TEST_CASE("brown-val holds out whole files, as Brown's test split does", "[data][registry][text]") {
+  const fs::path dir =
+      std::getenv("W2S_DATA_DIR") ? fs::path(std::getenv("W2S_DATA_DIR")) : fs::path(W2S_SOURCE_DIR "/data");
+  if (!fs::exists(dir / "text" / "brown" / "cats.txt")) {
+    WARN("skipped: no Brown corpus under " << dir.string() << " (./w2s.sh setup)");
+    return;
+  }
+  DataOptions o;
+  o.dir = dir;
+  o.quiet = true;
+  const auto full = data::find_dataset("brown").load(o);
+  const auto val = data::find_dataset("brown-val").load(o);
+  REQUIRE(full.train.group.defined());
+  REQUIRE(val.train.size() + val.test.size() == full.train.size());
+  REQUIRE(5 * val.test.size() >= full.train.size());
+  const auto held_files = std::get<0>(at::_unique(val.test.group));
+  REQUIRE(held_files.size(0) >= 2);
+  REQUIRE_FALSE(at::isin(val.train.group, held_files).any().item<bool>());  // no file on both sides
+  // both classes among the held-out sentences
+  REQUIRE(val.test.targets.eq(0).any().item<bool>());
+  REQUIRE(val.test.targets.eq(1).any().item<bool>());
 }
 
 TEST_CASE("bad registrations are refused with the reason", "[data][registry]") {

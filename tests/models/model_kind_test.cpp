@@ -28,7 +28,7 @@ const bool tiny_registered = register_model_kind(
 
 TEST_CASE("model kinds: the built-in ones say what they can do", "[models][kinds]") {
   const auto names = model_kind_names();
-  for (const char* k : {"bert", "bow", "conv", "glove-mlp", "glove-transformer", "gpt2", "mlp"})
+  for (const char* k : {"bert", "bow", "conv", "glove-mlp", "glove-transformer", "gpt2", "mlp", "mpnet"})
     REQUIRE(std::find(names.begin(), names.end(), k) != names.end());
   REQUIRE(std::is_sorted(names.begin(), names.end()));
   const auto& bert = model_kind("bert");
@@ -39,6 +39,9 @@ TEST_CASE("model kinds: the built-in ones say what they can do", "[models][kinds
   REQUIRE((model_kind("mlp").widens_input && !model_kind("mlp").checkpoint && !model_kind("conv").widens_input));
   REQUIRE((model_kind("bow").reads_tokens && model_kind("glove-mlp").reads_tokens));
   REQUIRE(&model_kind_for_type("gpt2", "here") == &gpt2);
+  const auto& mpnet = model_kind("mpnet");  // joined as one file, models/mpnet.hpp
+  REQUIRE((mpnet.checkpoint && mpnet.layered && mpnet.per_text_features && !mpnet.language_model));
+  REQUIRE(&model_kind_for_type("mpnet", "here") == &mpnet);
 }
 
 TEST_CASE("model kinds: one registered outside include/ builds through make_backbone", "[models][kinds]") {

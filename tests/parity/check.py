@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
 """Parity of our C++ tokenizers and models (tools/w2s_encode) with Hugging Face's.
 
-    check.py {wordpiece,bert,bpe,gpt2} --encode W2S_ENCODE --data DATA --texts TEXTS.jsonl --work DIR
+    check.py {wordpiece,bert,mpnet,bpe,gpt2} --encode W2S_ENCODE --data DATA --texts TEXTS.jsonl --work DIR
 
 wordpiece  token ids of every text (w2s_encode --vocab <MiniLM>/vocab.txt) vs
            tokenizers.Tokenizer.from_file(<MiniLM>/tokenizer.json) without truncation and padding,
            then truncated at 128 (ids include [CLS]/[SEP]) on each text's first 2,000 characters
 bert       last hidden state and pooled sentence embedding of 64 real texts of varied length
            (truncated at 128, padded batches) vs transformers.BertModel + the folder's pooling
+mpnet      all-mpnet-base-v2: every text's BERT uncased ids mapped to MPNet's (what the ladder's
+           mpnet-base reads) vs the folder's own tokenizer.json, untruncated and at 128; then the
+           last hidden state and pooled embedding of the 64 texts vs transformers.MPNetModel
 bpe        token ids of every text vs transformers.GPT2TokenizerFast on data/text/gpt2, then
            truncated at 128 on each text's first 2,000 characters
 gpt2       last hidden state of a seeded random GPT-2 (2 layers, 64 wide, GPT-2's vocabulary)
@@ -191,6 +194,79 @@ def check_bert(args, texts):
     return check_padding("bert", ours["last_hidden_state"], ref_mask) and ok
 
 
+def mpnet(args):
+    return args.data / "models/all-mpnet-base-v2"
+
+
+def mpnet_reference(folder, strings):
+    """transformers.MPNetModel + the folder's pooling on the folder's own tokenizer (<s> … </s>,
+    padded with <pad> = 1 to each batch's longest text): as bert_reference."""
+    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
+    tok.enable_truncation(MAX_TOKENS)
+    tok.enable_padding(pad_id=1, pad_token="<pad>")
+    model = transformers.MPNetModel.from_pretrained(folder, local_files_only=True, add_pooling_layer=False).eval()
+    modules = json.loads((folder / "modules.json").read_text())
+    pooling = next(m for m in modules if m["type"].endswith(".Pooling"))
+    pool_config = json.loads((folder / pooling["path"] / "config.json").read_text())
+    normalize = any(m["type"].endswith(".Normalize") for m in modules)
+    ids, hs, masks, pooled = [], [], [], []
+    with torch.no_grad():
+        for start in range(0, len(strings), BATCH):
+            enc = tok.encode_batch(strings[start:start + BATCH])
+            mask = torch.tensor([e.attention_mask for e in enc])
+            h = model(input_ids=torch.tensor([e.ids for e in enc]), attention_mask=mask).last_hidden_state
+            ids += [e.ids[:sum(e.attention_mask)] for e in enc]
+            hs.append(h)
+            masks.append(mask)
+            pooled.append(pool(h, mask, pool_config, normalize))
+    return (tok, ids, *stack_padded(hs, masks), torch.cat(pooled))
+
+
+def check_mpnet(args, texts):
+    """MPNet reads the datasets' BERT uncased WordPiece ids mapped to its own (models/mpnet.hpp): those
+    ids on every text against its own tokenizer's, then hidden states and pooled vectors of 64 texts
+    against transformers' MPNetModel."""
+    tok = Tokenizer.from_file(str(mpnet(args) / "tokenizer.json"))
+    tok.no_padding()
+    options = ["--model", mpnet(args), "--vocab", minilm(args) / "vocab.txt"]
+    # A text that holds one of the two tokenizers' special tokens literally is read differently by
+    # design: BERT's tokenizer (the datasets') makes "[CLS]" its special token (-> MPNet's <s>) and
+    # "<s>" plain text, MPNet's the other way round. Only those texts may differ.
+    literal = ("[CLS]", "[SEP]", "[PAD]", "[MASK]", "<s>", "</s>", "<pad>", "<unk>", "<mask>")
+    prefixes = [dict(t, text=t["text"][:PREFIX_CHARS]) for t in texts]
+    write_jsonl(args.work / "prefixes.jsonl", [{"text": t["text"]} for t in prefixes])
+    ok = True
+    for cut, rows, path in [(0, texts, args.texts), (MAX_TOKENS, prefixes, args.work / "prefixes.jsonl")]:
+        out = args.work / f"mpnet_ids_{cut}.jsonl"
+        encode(args, *options, "--texts", path, "--ids", out, "--max-tokens", cut)
+        tok.enable_truncation(cut) if cut else tok.no_truncation()
+        ref = [e.ids for e in tok.encode_batch([t["text"] for t in rows])]
+        ours = read_jsonl(out)
+        special = [any(s in t["text"] for s in literal) for t in rows]
+        plain = [i for i in range(len(rows)) if not special[i]]
+        differ = sum(ours[i] != ref[i] for i in range(len(rows)) if special[i])
+        label = f"mpnet ids truncated at {cut}" if cut else "mpnet ids"
+        print(f"{label}: {sum(special)} texts hold a special token literally ({differ} of them read differently, "
+              "by design)")
+        ok &= compare_ids(label + " (the other texts)", [rows[i] for i in plain], [ours[i] for i in plain],
+                          [ref[i] for i in plain], tok.id_to_token) == 0
+    sample = varied_texts(texts)
+    write_jsonl(args.work / "mpnet_texts.jsonl", [{"text": t["text"]} for t in sample])
+    out, ids_out = args.work / "mpnet_hidden.safetensors", args.work / "mpnet_hidden_ids.jsonl"
+    encode(args, *options, "--texts", args.work / "mpnet_texts.jsonl", "--hidden", out, "--ids", ids_out,
+           "--max-tokens", MAX_TOKENS, "--batch", BATCH)
+    ours = load_file(str(out))
+    tok, ids, ref, ref_mask, ref_pooled = mpnet_reference(mpnet(args), [t["text"] for t in sample])
+    cut = sum(len(i) == MAX_TOKENS for i in ids)
+    print(f"mpnet: {len(sample)} texts, {cut} of them cut at {MAX_TOKENS} tokens, batches of {BATCH}")
+    if compare_ids("mpnet input ids", sample, read_jsonl(ids_out), ids, tok.id_to_token) or \
+            not same_layout("mpnet", ours, ref, ref_mask):
+        return False
+    ok &= compare_hidden("mpnet last_hidden_state", ours["last_hidden_state"], ref, ref_mask)
+    ok &= compare_hidden("mpnet pooled", ours["pooled"], ref_pooled, torch.ones(len(sample)))
+    return check_padding("mpnet", ours["last_hidden_state"], ref_mask) and ok
+
+
 def pool(h, mask, config, normalize):
     """sentence-transformers' Pooling (+ Normalize), for the modes its config switches on."""
     known = {"cls_token", "max_tokens", "mean_tokens", "mean_sqrt_len_tokens"}
@@ -258,7 +334,7 @@ def check_gpt2(args, texts):
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("check", choices=["wordpiece", "bert", "bpe", "gpt2"])
+    parser.add_argument("check", choices=["wordpiece", "bert", "mpnet", "bpe", "gpt2"])
     parser.add_argument("--encode", type=Path, required=True, help="the w2s_encode binary")
     parser.add_argument("--data", type=Path, required=True, help="the project's data/ folder")
     parser.add_argument("--texts", type=Path, required=True, help="corpus written by make_texts.py")

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR DATA_DIR WORK [CHECK...]: parity of our tokenizers and models with
-# Hugging Face's (check.py; CHECK is wordpiece, bert, bpe or gpt2, default all four).
+# Hugging Face's (check.py; CHECK is wordpiece, bert, bpe or gpt2, default all four), and of the
+# converted minilm-l3 with onnxruntime on its original ONNX file (CHECK minilm_l3, check_minilm_l3.py).
 # Uses $W2S_PYTHON, a Python with torch, transformers, tokenizers and safetensors;
 # without one it says so and exits 77, which ctest reports as skipped, except where it is
 # required (W2S_REQUIRE_PARITY=1, or CI=true): there it fails.
@@ -28,6 +29,17 @@ mkdir -p "$work"
 "$W2S_PYTHON" "$here/make_texts.py" "$data" "$work/texts.jsonl"
 status=0
 for check in "${checks[@]}"; do
+  if [[ $check == mpnet && ! -s $data/models/all-mpnet-base-v2/model.safetensors ]]; then
+    missing "no $data/models/all-mpnet-base-v2: ./w2s.sh models fetches it"
+  fi
+  if [[ $check == minilm_l3 ]]; then
+    folder=$data/models/paraphrase-MiniLM-L3-v2
+    [[ -s $folder/model.safetensors && -s $folder.onnx ]] || missing "no $folder (and .onnx): ./w2s.sh models fetches it"
+    "$W2S_PYTHON" -c "import onnxruntime" 2>/dev/null || missing "$W2S_PYTHON cannot import onnxruntime (./w2s.sh python)"
+    "$W2S_PYTHON" "$here/check_minilm_l3.py" --folder "$folder" --encode "$build/tools/w2s_encode" \
+      --texts "$work/texts.jsonl" --work "$work" || status=1
+    continue
+  fi
   "$W2S_PYTHON" "$here/check.py" "$check" --encode "$build/tools/w2s_encode" --data "$data" \
     --texts "$work/texts.jsonl" --work "$work" || status=1
 done

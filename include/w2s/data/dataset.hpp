@@ -77,6 +77,9 @@ struct Dataset {
   at::Tensor inputs;   ///< N × ... (float images in [0,1], int64 token ids, float features)
   at::Tensor targets;  ///< N int64 class ids, or N × k float for regression
   at::Tensor length;   ///< optional N float
+  /// Optional N int64: examples that share a source (Brown: the file a sentence comes from),
+  /// which the test split keeps together; validation_bundle holds out whole groups as well.
+  at::Tensor group;
   int64_t classes = 0;
   std::vector<std::string> class_names;
   /// Text: the vocabulary `inputs` index (N × T token ids, 0-padded on the right).
@@ -155,6 +158,7 @@ W2S_ENGINE_INLINE Dataset Dataset::subset(const at::Tensor& index, std::string n
   d.inputs = inputs.index_select(0, index);
   if (targets.defined()) d.targets = targets.index_select(0, index);  // a student's view has none
   if (length.defined()) d.length = length.index_select(0, index);
+  if (group.defined()) d.group = group.index_select(0, index);
   if (pretrain_targets.defined()) d.pretrain_targets = pretrain_targets.index_select(0, index);
   return d;
 }

@@ -39,9 +39,11 @@ W2S_ENGINE_INLINE bool register_dataset(DatasetEntry entry);
 /// Every registered dataset, by name.
 W2S_ENGINE_INLINE std::vector<DatasetEntry> datasets();
 
-/// `bundle` without its test set: the training pool cut by a fixed shuffle into 80%
-/// "train" and 20% "test" (the validation examples), for choosing settings without
-/// touching test data (`--dataset NAME-val`, docs/results.md).
+/// `bundle` without its test set: the training pool cut into 80% "train" and 20% "test" (the
+/// validation examples), for choosing settings without touching test data (`--dataset
+/// NAME-val`, docs/results.md). Held out the way the test split is: where the data has groups
+/// (Dataset::group; Brown: files), whole groups in a fixed shuffled order until at least a fifth
+/// of the rows; otherwise rows by a fixed shuffle.
 W2S_ENGINE_INLINE DataBundle validation_bundle(DataBundle bundle);
 
 /// The dataset `name`, or for `NAME-val` the validation variant of NAME. Its `load`
@@ -75,12 +77,38 @@ W2S_ENGINE_INLINE std::vector<DatasetEntry> datasets() {
 }
 
 W2S_ENGINE_INLINE DataBundle validation_bundle(DataBundle bundle) {
-  const auto order = at::tensor(fixed_order(bundle.train.size()), at::kLong);
-  const int64_t cut = bundle.train.size() * 4 / 5;
-  check(cut >= 4 && cut < bundle.train.size(), "dataset '", bundle.train.name, "' is too small for a validation split");
-  const std::string part = bundle.train.part + "/val";
-  bundle.test = bundle.train.subset(order.slice(0, cut), part + "/held_out");
-  bundle.train = bundle.train.subset(order.slice(0, 0, cut), part + "/rest");
+  const int64_t n = bundle.train.size();
+  at::Tensor held_out, rest;
+  std::string part = bundle.train.part + "/val";
+  if (bundle.train.group.defined()) {
+    const auto& g = bundle.train.group;
+    check(g.dim() == 1 && g.size(0) == n, "dataset '", bundle.train.name, "': ", g.sizes(), " group ids for ", n,
+          " rows");
+    const auto ids = std::get<0>(at::_unique(g, /*sorted=*/true));
+    const auto counts = at::bincount(g - ids.min(), {}, 0);  // rows per group id (ids are small non-negative)
+    const auto order = fixed_order(ids.size(0));
+    auto chosen = at::zeros_like(counts, at::kBool);
+    int64_t held = 0;
+    for (const auto k : order) {
+      if (5 * held >= n) break;
+      const int64_t id = ids[k].item<int64_t>() - ids.min().item<int64_t>();
+      chosen[id].fill_(true);
+      held += counts[id].item<int64_t>();
+    }
+    const auto in_held = chosen.index_select(0, g - ids.min());
+    held_out = in_held.nonzero().view(-1);
+    rest = in_held.logical_not().nonzero().view(-1);
+    part += "-by-group";  // another split than the row-wise one: other cache keys
+  } else {
+    const auto order = at::tensor(fixed_order(n), at::kLong);
+    const int64_t cut = n * 4 / 5;
+    held_out = order.slice(0, cut);
+    rest = order.slice(0, 0, cut);
+  }
+  check(rest.size(0) >= 4 && held_out.size(0) >= 1, "dataset '", bundle.train.name,
+        "' is too small for a validation split (", rest.size(0), " rows left, ", held_out.size(0), " held out)");
+  bundle.test = bundle.train.subset(held_out, part + "/held_out");
+  bundle.train = bundle.train.subset(rest, part + "/rest");
   bundle.train.name = bundle.test.name = bundle.train.name + "-val";
   return bundle;
 }
@@ -95,7 +123,10 @@ W2S_ENGINE_INLINE DatasetEntry find_dataset(const std::string& name) {
     };
     if (e.name == name) return {e.name, e.description, fingerprinted};
     if (name == e.name + "-val")
-      return {name, e.description + "; validation variant: its training pool only, 80% train / 20% held out",
+      return {name,
+              e.description +
+                  "; validation variant: its training pool only, 80% train / 20% held out (whole groups where "
+                  "the data has them, as its test split: Brown's files)",
               [fingerprinted](const DataOptions& o) { return validation_bundle(fingerprinted(o)); }};
     known += (known.empty() ? "" : ", ") + e.name;
   }

@@ -47,6 +47,14 @@ W2S_ENGINE_INLINE int64_t count_vocab_lines(const std::filesystem::path& vocab_t
 /// (optionally prefixed `bert.`); the pooler and the position_ids buffer are skipped.
 W2S_ENGINE_INLINE void load_bert_weights(BertModelImpl& model, const std::filesystem::path& file_path);
 
+/// Copies every parameter of `model` from a safetensors file of the same names (F32, F16, BF16 or
+/// F64), each optionally prefixed `task_prefix` (HF's task models: "bert.", "mpnet."); tensors
+/// named `pooler.*` and `embeddings.position_ids` are skipped (sentence-transformers pools
+/// itself; the positions are computed). Any other unknown name, a missing parameter, a shape or
+/// a non-finite value is one error naming the file and tensor; `what` names the model in it.
+W2S_ENGINE_INLINE void load_encoder_weights(torch::nn::Module& model, const std::filesystem::path& file_path,
+                                            std::string_view task_prefix, const std::string& what);
+
 /// Every file of checkpoint folder `dir` that load_bert and the WordPiece tokenizer read, in a
 /// fixed order: config.json, model.safetensors, vocab.txt, modules.json and the config of each
 /// module it lists (the pooling's, wherever its folder is). What names the encoder in cache keys
@@ -130,6 +138,12 @@ W2S_ENGINE_INLINE int64_t count_vocab_lines(const std::filesystem::path& vocab_t
 }
 
 W2S_ENGINE_INLINE void load_bert_weights(BertModelImpl& model, const std::filesystem::path& file_path) {
+  load_encoder_weights(model, file_path, "bert.",
+                       "a BERT with " + std::to_string(model.config().num_hidden_layers) + " layers");
+}
+
+W2S_ENGINE_INLINE void load_encoder_weights(torch::nn::Module& model, const std::filesystem::path& file_path,
+                                            std::string_view task_prefix, const std::string& what) {
   using gpt2_detail::shape_text;
   using gpt2_detail::some_names;
   const std::string where = file_path.string();
@@ -139,7 +153,7 @@ W2S_ENGINE_INLINE void load_bert_weights(BertModelImpl& model, const std::filesy
   std::vector<std::string> unexpected;
   for (const auto& tensor : file.tensors()) {
     std::string_view name = tensor.name;
-    if (name.starts_with("bert.")) name.remove_prefix(5);
+    if (name.starts_with(task_prefix)) name.remove_prefix(task_prefix.size());
     if (name.starts_with("pooler.") || name == "embeddings.position_ids") continue;
     if (!params.contains(std::string(name))) {
       unexpected.push_back(tensor.name);
@@ -147,8 +161,8 @@ W2S_ENGINE_INLINE void load_bert_weights(BertModelImpl& model, const std::filesy
     }
     check(found.emplace(std::string(name), &tensor).second, where, ": parameter ", name, " is stored twice");
   }
-  check(unexpected.empty(), where, ": unexpected tensor names (not parameters of a BERT with ",
-        model.config().num_hidden_layers, " layers): ", some_names(unexpected));
+  check(unexpected.empty(), where, ": unexpected tensor names (not parameters of ", what,
+        "): ", some_names(unexpected));
   std::vector<std::string> missing;
   for (const auto& p : params)
     if (!found.count(p.key())) missing.push_back(p.key());

@@ -13,6 +13,9 @@
 
 #include <algorithm>
 #include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
 #include <sstream>
 #include <utility>
 #include <vector>
@@ -25,9 +28,17 @@
 
 namespace w2s {
 
-class BertBackbone : public BackboneImpl, public LayeredBackbone {
+/// A pretrained transformer encoder with sentence-transformers pooling as a ladder backbone
+/// (BERT here, MPNet in models/mpnet.hpp): features are the pooled sentence vectors of the
+/// dataset's WordPiece columns (BERT uncased ids from `first_column` on, right-padded with 0),
+/// mapped to the encoder's own ids by `ids` (empty: the same ids).
+class EncoderBackbone : public BackboneImpl, public LayeredBackbone {
  public:
-  W2S_ENGINE_INLINE BertBackbone(BertCheckpoint checkpoint, int64_t first_column);
+  using IdMap = std::function<at::Tensor(const at::Tensor&)>;
+  /// `module` is the encoder's torch module, registered under `name`; `encoder` the same object
+  /// seen as a TextEncoder.
+  W2S_ENGINE_INLINE EncoderBackbone(const std::string& name, std::shared_ptr<torch::nn::Module> module,
+                                    TextEncoder& encoder, Pooling pooling, int64_t first_column, IdMap ids = {});
 
   /// Pooled sentence vectors N×H of token-id rows N×T.
   W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x) override;
@@ -45,35 +56,36 @@ class BertBackbone : public BackboneImpl, public LayeredBackbone {
   /// near 30, so padding every row to the longest would triple the cost of a step.
   W2S_ENGINE_INLINE at::Tensor upper(const at::Tensor& packed, int64_t from, int64_t chunk = 32) override;
 
-  /// Only the encoder layers from `from` on train (embeddings and lower layers frozen).
+  /// Only the encoder layers from `from` on train (embeddings, lower layers and anything shared
+  /// by all layers, such as MPNet's relative position table, frozen).
   W2S_ENGINE_INLINE void train_only_from(int64_t from) override;
 
   /// The most WordPiece ids (with [CLS] and [SEP]) any row of `x` holds.
   [[nodiscard]] W2S_ENGINE_INLINE int64_t longest(const at::Tensor& x) const;
 
-  [[nodiscard]] BertModelImpl& model() { return *model_; }
-  [[nodiscard]] int64_t layers() const override { return model_->config().num_hidden_layers; }
+  [[nodiscard]] int64_t layers() const override { return encoder_.layers(); }
 
  private:
   [[nodiscard]] at::Tensor pieces(const at::Tensor& x) const {
-    check(x.dim() == 2 && x.size(1) > first_column_, "bert backbone: expected N×T token ids with WordPiece ids from ",
-          "column ", first_column_, ", got ", x.sizes());
+    check(x.dim() == 2 && x.size(1) > first_column_, "encoder backbone: expected N×T token ids with WordPiece ids ",
+          "from column ", first_column_, ", got ", x.sizes());
     return x.slice(1, first_column_);
   }
 
-  /// `f(ids, mask)` on the WordPiece columns. Columns no row uses are cut; without
-  /// gradients rows go through in chunks of 64 sorted by length (less padding), and come
-  /// back in their original order.
+  /// `f(ids, mask)` on the WordPiece columns (as the encoder's own ids). Columns no row uses are
+  /// cut; without gradients rows go through in chunks of 64 sorted by length (less padding), and
+  /// come back in their original order.
   template <class F>
   at::Tensor in_chunks(const at::Tensor& x, const F& f) {
     const auto ids = pieces(x);
     const auto lengths = ids.ne(0).sum(1);
     const auto extremes = at::stack({lengths.min(), lengths.max()}).cpu();  // one device sync per batch
-    check(extremes[0].item<int64_t>() >= 1, "bert backbone: a row has no WordPiece ids (expected [CLS] … [SEP])");
+    check(extremes[0].item<int64_t>() >= 1, "encoder backbone: a row has no WordPiece ids (expected [CLS] … [SEP])");
     const auto run = [&](const at::Tensor& rows) {
       const int64_t used = rows.ne(0).sum(1).max().item<int64_t>();
       const auto r = rows.slice(1, 0, used);
-      return f(r, r.ne(0).to(at::kLong));
+      const auto mask = r.ne(0).to(at::kLong);
+      return f(ids_ ? ids_(r) : r, mask);
     };
     if (at::GradMode::is_enabled() || ids.size(0) <= 64) return run(ids);
     const auto order = at::argsort(lengths);
@@ -84,9 +96,23 @@ class BertBackbone : public BackboneImpl, public LayeredBackbone {
     return at::empty_like(all).index_copy_(0, order, all);
   }
 
-  BertModel model_;
+  std::shared_ptr<torch::nn::Module> module_;
+  TextEncoder& encoder_;
   Pooling pooling_;
   int64_t first_column_;
+  IdMap ids_;
+};
+
+/// A BERT-family checkpoint (models/bert.hpp) as an EncoderBackbone; its ids are the dataset's.
+class BertBackbone : public EncoderBackbone {
+ public:
+  BertBackbone(BertCheckpoint checkpoint, int64_t first_column)
+      : EncoderBackbone("bert", checkpoint.model.ptr(), *checkpoint.model, checkpoint.pooling, first_column),
+        model_(std::move(checkpoint.model)) {}
+  [[nodiscard]] BertModelImpl& model() { return *model_; }
+
+ private:
+  BertModel model_;
 };
 
 /// The `bert` model kind's constructor: `spec.checkpoint` loaded, checked against the vocabulary
@@ -96,20 +122,22 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const Backbon
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
-W2S_ENGINE_INLINE BertBackbone::BertBackbone(BertCheckpoint checkpoint, int64_t first_column)
-    : model_(register_module("bert", std::move(checkpoint.model))),
-      pooling_(checkpoint.pooling),
-      first_column_(first_column) {
-  const auto& c = model_->config();
-  features_ = c.hidden_size;
+W2S_ENGINE_INLINE EncoderBackbone::EncoderBackbone(const std::string& name, std::shared_ptr<torch::nn::Module> module,
+                                                   TextEncoder& encoder, Pooling pooling, int64_t first_column,
+                                                   IdMap ids)
+    : module_(register_module(name, std::move(module))),
+      encoder_(encoder),
+      pooling_(std::move(pooling)),
+      first_column_(first_column),
+      ids_(std::move(ids)) {
+  features_ = encoder_.width();
   // Per token: 2 × (4·H² attention projections + 2·H·I MLP) multiply-adds per layer, attention scores excluded.
-  flops_ =
-      2.0 * double(c.num_hidden_layers) *
-      (4.0 * double(c.hidden_size) * double(c.hidden_size) + 2.0 * double(c.hidden_size) * double(c.intermediate_size));
+  const double h = double(encoder_.width()), inner = double(encoder_.mlp_width());
+  flops_ = 2.0 * double(encoder_.layers()) * (4.0 * h * h + 2.0 * h * inner);
 }
 
-W2S_ENGINE_INLINE void BertBackbone::train_only_from(int64_t from) {
-  for (auto& p : model_->named_parameters()) {
+W2S_ENGINE_INLINE void EncoderBackbone::train_only_from(int64_t from) {
+  for (auto& p : module_->named_parameters()) {
     const auto& name = p.key();
     bool top = false;
     for (int64_t i = from; i < layers(); ++i) top |= name.starts_with("encoder.layer." + std::to_string(i) + ".");
@@ -117,30 +145,30 @@ W2S_ENGINE_INLINE void BertBackbone::train_only_from(int64_t from) {
   }
 }
 
-W2S_ENGINE_INLINE at::Tensor BertBackbone::forward(const at::Tensor& x) {
+W2S_ENGINE_INLINE at::Tensor EncoderBackbone::forward(const at::Tensor& x) {
   return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
-    return pooling_.apply(model_->forward(ids, mask), mask);
+    return pooling_.apply(encoder_.run_layers(encoder_.embed(ids, mask), mask, 0, layers()), mask);
   });
 }
 
-W2S_ENGINE_INLINE at::Tensor BertBackbone::lower(const at::Tensor& x, int64_t layers, int64_t pad_to) {
+W2S_ENGINE_INLINE at::Tensor EncoderBackbone::lower(const at::Tensor& x, int64_t layers, int64_t pad_to) {
   at::NoGradGuard no_grad;
   const int64_t t = std::max(pad_to, longest(x));
   return in_chunks(x, [&](const at::Tensor& ids, const at::Tensor& mask) {
-    auto h = model_->run_layers(model_->embed(ids), mask, 0, layers);
+    auto h = encoder_.run_layers(encoder_.embed(ids, mask), mask, 0, layers);
     auto packed = at::cat({h, mask.unsqueeze(2).to(h.scalar_type())}, 2);
     return at::constant_pad_nd(packed, {0, 0, 0, t - packed.size(1)});  // every chunk to the same T
   });
 }
 
-W2S_ENGINE_INLINE at::Tensor BertBackbone::upper(const at::Tensor& packed, int64_t from, int64_t chunk) {
+W2S_ENGINE_INLINE at::Tensor EncoderBackbone::upper(const at::Tensor& packed, int64_t from, int64_t chunk) {
   const int64_t h = packed.size(2) - 1;
   const auto run = [&](const at::Tensor& rows) {
     const auto mask = rows.select(2, h);
     const int64_t used = std::max<int64_t>(1, mask.sum(1).max().item<int64_t>());  // cut columns no row uses
     const auto m = mask.slice(1, 0, used);
     const auto states = rows.slice(1, 0, used).slice(2, 0, h);
-    return pooling_.apply(model_->run_layers(states, m, from, model_->config().num_hidden_layers), m);
+    return pooling_.apply(encoder_.run_layers(states, m, from, layers()), m);
   };
   if (packed.size(0) <= chunk) return run(packed);
   const auto order = at::argsort(packed.select(2, h).sum(1));
@@ -151,9 +179,10 @@ W2S_ENGINE_INLINE at::Tensor BertBackbone::upper(const at::Tensor& packed, int64
   return at::cat(parts).index_select(0, at::argsort(order));  // back to the rows' order
 }
 
-W2S_ENGINE_INLINE int64_t BertBackbone::longest(const at::Tensor& x) const {
+W2S_ENGINE_INLINE int64_t EncoderBackbone::longest(const at::Tensor& x) const {
   return pieces(x).ne(0).sum(1).max().item<int64_t>();
 }
+
 /// A pretrained encoder reads the dataset's WordPiece columns of its own vocabulary: the
 /// dataset must have been tokenised with this checkpoint's vocab.txt.
 W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const BackboneSpec& spec, const Vocabulary* vocab) {

@@ -29,6 +29,7 @@
 #include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/models/gpt2_model.hpp"
+#include "w2s/models/text_encoder.hpp"
 
 namespace w2s {
 
@@ -70,15 +71,21 @@ TORCH_MODULE(BertLayer);
 /// HF's BertModel without its pooler (sentence-transformers pools the last hidden state
 /// itself): token ids → last hidden state N×T×H. Names: embeddings.{word,position,
 /// token_type}_embeddings.weight, embeddings.LayerNorm.*, encoder.layer.{i}.…
-class BertModelImpl : public torch::nn::Module {
+class BertModelImpl : public torch::nn::Module, public TextEncoder {
  public:
   W2S_ENGINE_INLINE explicit BertModelImpl(BertConfig config);
 
   /// The embedding output N×T×H of ids N×T (single-segment inputs: token type 0).
   W2S_ENGINE_INLINE at::Tensor embed(const at::Tensor& ids);
+  /// The same (positions 0..T-1 whatever the mask: right padding).
+  at::Tensor embed(const at::Tensor& ids, const at::Tensor& /*mask*/) override { return embed(ids); }
 
   /// Layers [from, to) on hidden states x (N×T×H) with attention_mask N×T (1 = real token).
-  W2S_ENGINE_INLINE at::Tensor run_layers(at::Tensor x, const at::Tensor& attention_mask, int64_t from, int64_t to);
+  W2S_ENGINE_INLINE at::Tensor run_layers(at::Tensor x, const at::Tensor& attention_mask, int64_t from,
+                                          int64_t to) override;
+  [[nodiscard]] int64_t layers() const override { return config_.num_hidden_layers; }
+  [[nodiscard]] int64_t width() const override { return config_.hidden_size; }
+  [[nodiscard]] int64_t mlp_width() const override { return config_.intermediate_size; }
 
   /// Last hidden state N×T×H; attention_mask N×T (1 = real token, 0 = padding).
   W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& ids, const at::Tensor& attention_mask);

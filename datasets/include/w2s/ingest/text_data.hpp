@@ -9,7 +9,9 @@
 /// keeps its first `max_tokens` words; `length` is the full word count.
 #include <ATen/ATen.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -29,6 +31,8 @@ namespace w2s {
 struct TextExample {
   std::string text;
   int64_t label = 0;
+  /// The source the text shares with others (Brown: its file); empty where texts stand alone.
+  std::string group = {};
 };
 
 /// The PTB clitics text/words.hpp splits off, as the words they stand for. The
@@ -135,6 +139,15 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
     d.inputs = inputs;
     d.targets = at::tensor(targets, at::kLong);
     d.length = at::tensor(length, at::kFloat);
+    if (std::any_of(examples.begin(), examples.end(), [](const TextExample& e) { return !e.group.empty(); })) {
+      std::map<std::string, int64_t> group_id;  // in name order
+      for (const auto& e : examples) group_id.emplace(e.group, 0);
+      int64_t next = 0;
+      for (auto& [name, id] : group_id) id = next++;
+      std::vector<int64_t> group(n);
+      for (int64_t i = 0; i < n; ++i) group[i] = group_id.at(examples[i].group);
+      d.group = at::tensor(group, at::kLong);
+    }
     d.classes = static_cast<int64_t>(class_names.size());
     d.class_names = class_names;
     return d;

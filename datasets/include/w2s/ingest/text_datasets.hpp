@@ -111,7 +111,7 @@ inline DataBundle load_brown_news_fiction(const DataOptions& options) {
     const bool is_news = s.category == "news", is_fiction = fiction.count(s.category) > 0;
     if (!is_news && !is_fiction) continue;
     if (text::words(s.text).size() < 5) continue;
-    parts[test_files.count(s.file)][is_fiction ? 1 : 0].push_back({s.text, is_fiction ? 1 : 0});
+    parts[test_files.count(s.file)][is_fiction ? 1 : 0].push_back({s.text, is_fiction ? 1 : 0, s.file});
   }
   std::vector<TextExample> split[2];
   for (int t = 0; t < 2; ++t) {
