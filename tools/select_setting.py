@@ -81,6 +81,9 @@ def main():
             setting["config"] = {k: v for k, v in fields["config"].items()
                                  if k not in ("weak", "weak_epochs", "weak_lr")}
             setting.pop("weak", None)
+            data = dict(fields.get("data", {}))  # the weak backbone's cache key names the weak size too
+            data["backbones"] = {k: v for k, v in data.get("backbones", {}).items() if k != "weak"}
+            setting["data"] = data
             student = fields.get("policies", {}).get("student", {})
             config = dict(config, student=f"{student.get('name', '?')} {json.dumps(student.get('options', {}))}")
             entry = runs.setdefault(group, {"dataset": r["dataset"], "weak": r["weak"], "strong": r["strong"],

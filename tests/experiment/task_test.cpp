@@ -2,6 +2,7 @@
 // metrics and record fields, the stage loss and the weak learner; by hand on tiny tensors.
 #include <catch2/catch.hpp>
 
+#include "w2s/experiment/protocol.hpp"
 #include "w2s/experiment/task.hpp"
 #include "w2s/losses/aux_confidence.hpp"
 #include "w2s/students/oracle_stopping.hpp"
@@ -55,4 +56,24 @@ TEST_CASE("regression: minus MSE as the score, per-task gain and misfit, least s
   REQUIRE_FALSE(m.contains("curve"));
   nlohmann::json fields = {{"weak", {{"mse", 4}}}, {"ceiling", {{"mse", 2}}}, {"student", {{"mse", 3}}}, {"pgr", 0.5}};
   REQUIRE(Regression::summary(fields) == "mse weak 4  ceiling 2  student 3  PGR 0.5");
+}
+
+TEST_CASE("a pretrained encoder as the weak supervisor is fit as the student fits its encoder", "[task]") {
+  FineTune student;
+  student.train_layers = 0;  // the linear probe on frozen features
+  PretrainedBackbone encoder, bag_of_words;
+  encoder.size = {"minilm-l3", {"bert", {}, "paraphrase-MiniLM-L3-v2"}, {.objective = "none"}};
+  bag_of_words.size = {"xs", {"bow", {16}}, {.objective = "none"}};
+  auto weak = Classification::weak_student(student);
+  REQUIRE(weak.train_layers == -1);  // WeakStudentFor: every weight
+  fit_encoder_like_student(weak, student, encoder);
+  REQUIRE(weak.train_layers == 0);
+  auto other = Classification::weak_student(student);
+  fit_encoder_like_student(other, student, bag_of_words);
+  REQUIRE(other.train_layers == -1);  // a size without pretrained layers still trains every weight
+  OracleStopping<FineTune> oracle;
+  oracle.inner.train_layers = 1;
+  auto weak_oracle = Classification::weak_student(oracle);
+  fit_encoder_like_student(weak_oracle, oracle, encoder);
+  REQUIRE(weak_oracle.inner.train_layers == 1);
 }

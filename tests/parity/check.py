@@ -152,13 +152,14 @@ def check_wordpiece(args, texts):
     return check_ids(args, texts, "wordpiece", ["--vocab", minilm(args) / "vocab.txt"], reference, tok.id_to_token)
 
 
-def bert_reference(folder, strings):
-    """transformers.BertModel + the folder's sentence-transformers pooling, in batches of BATCH padded
-    to their longest text: (tokenizer, ids, last_hidden_state, attention_mask, pooled)."""
+def encoder_reference(folder, strings, model, pad_id, pad_token):
+    """transformers `model` (a model class loaded from `folder`) + the folder's sentence-transformers
+    pooling on its own tokenizer.json, in batches of BATCH padded with `pad_id` to their longest text:
+    (tokenizer, ids, last_hidden_state, attention_mask, pooled)."""
     tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
     tok.enable_truncation(MAX_TOKENS)
-    tok.enable_padding(pad_id=0, pad_token="[PAD]")  # to the longest text of each batch
-    model = transformers.BertModel.from_pretrained(folder, local_files_only=True).eval()
+    tok.enable_padding(pad_id=pad_id, pad_token=pad_token)  # to the longest text of each batch
+    model = model.eval()
     modules = json.loads((folder / "modules.json").read_text())
     pooling = next(m for m in modules if m["type"].endswith(".Pooling"))
     pool_config = json.loads((folder / pooling["path"] / "config.json").read_text())
@@ -174,6 +175,12 @@ def bert_reference(folder, strings):
             masks.append(mask)
             pooled.append(pool(h, mask, pool_config, normalize))
     return (tok, ids, *stack_padded(hs, masks), torch.cat(pooled))
+
+
+def bert_reference(folder, strings):
+    """transformers.BertModel + the folder's pooling ([PAD] = 0)."""
+    model = transformers.BertModel.from_pretrained(folder, local_files_only=True)
+    return encoder_reference(folder, strings, model, 0, "[PAD]")
 
 
 def check_bert(args, texts):
@@ -199,27 +206,9 @@ def mpnet(args):
 
 
 def mpnet_reference(folder, strings):
-    """transformers.MPNetModel + the folder's pooling on the folder's own tokenizer (<s> … </s>,
-    padded with <pad> = 1 to each batch's longest text): as bert_reference."""
-    tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
-    tok.enable_truncation(MAX_TOKENS)
-    tok.enable_padding(pad_id=1, pad_token="<pad>")
-    model = transformers.MPNetModel.from_pretrained(folder, local_files_only=True, add_pooling_layer=False).eval()
-    modules = json.loads((folder / "modules.json").read_text())
-    pooling = next(m for m in modules if m["type"].endswith(".Pooling"))
-    pool_config = json.loads((folder / pooling["path"] / "config.json").read_text())
-    normalize = any(m["type"].endswith(".Normalize") for m in modules)
-    ids, hs, masks, pooled = [], [], [], []
-    with torch.no_grad():
-        for start in range(0, len(strings), BATCH):
-            enc = tok.encode_batch(strings[start:start + BATCH])
-            mask = torch.tensor([e.attention_mask for e in enc])
-            h = model(input_ids=torch.tensor([e.ids for e in enc]), attention_mask=mask).last_hidden_state
-            ids += [e.ids[:sum(e.attention_mask)] for e in enc]
-            hs.append(h)
-            masks.append(mask)
-            pooled.append(pool(h, mask, pool_config, normalize))
-    return (tok, ids, *stack_padded(hs, masks), torch.cat(pooled))
+    """transformers.MPNetModel + the folder's pooling (<s> … </s>, padded with <pad> = 1)."""
+    model = transformers.MPNetModel.from_pretrained(folder, local_files_only=True, add_pooling_layer=False)
+    return encoder_reference(folder, strings, model, 1, "<pad>")
 
 
 def check_mpnet(args, texts):

@@ -13,6 +13,7 @@
 #include "w2s/core/config.hpp"
 #include "w2s/labels/label_source.hpp"
 #include "w2s/metrics/metrics.hpp"
+#include "w2s/models/model_kind.hpp"
 #include "w2s/students/fine_tune.hpp"
 #include "w2s/students/oracle_stopping.hpp"
 #include "w2s/students/student.hpp"
@@ -122,14 +123,29 @@ struct WeakStudentFor<OracleStopping<Inner>> {
   }
 };
 
+/// A pretrained encoder as the weak supervisor (minilm-l3 under mpnet-base) is fit the way the
+/// student fits its encoder (the student's `train_layers`: a linear probe at 0, the top k layers
+/// above), not fine-tuned whole: a weak model is weak by its size and pretraining, as the strong
+/// one is adapted (issue 21). Other weak sizes, and students without `train_layers`, keep
+/// WeakStudentFor's every-weight fine-tuning.
+template <class W, class S>
+void fit_encoder_like_student(W& weak, const S& student, const PretrainedBackbone& weak_backbone) {
+  if (!model_kind(weak_backbone.size.backbone.kind).layered) return;
+  if constexpr (requires { weak.train_layers = student.train_layers; })
+    weak.train_layers = student.train_layers;
+  else if constexpr (requires { weak.inner.train_layers = student.inner.train_layers; })
+    weak.inner.train_layers = student.inner.train_layers;
+}
+
 /// Steps 2–3: the weak supervisor, trained on ground truth of the weak half as the Task says
 /// (Task::weak_student: fine-tuned like the student's family for classes; for regression, as in
 /// Charikar et al., a least-squares head on its frozen representation), and its soft
 /// predictions on the transfer half. `student` is the experiment's.
 template <class Task, class S>
 StageResult weak_supervisor(const SeedState& s, const S& student) {
-  return ground_truth_stage<Task>(s, Task::weak_student(student), s.weak_backbone, s.splits.weak_half, true, "weak",
-                                  true);
+  auto weak = Task::weak_student(student);
+  fit_encoder_like_student(weak, student, s.weak_backbone);
+  return ground_truth_stage<Task>(s, weak, s.weak_backbone, s.splits.weak_half, true, "weak", true);
 }
 
 /// Step 5: the strong ceiling, adapted by the experiment's own Student on
