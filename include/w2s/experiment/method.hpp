@@ -80,7 +80,9 @@ struct Bootstrap {
     record["steps"] = nlohmann::json::array();
     record["scheme"] = "two-fold cross-fitting: each intermediate label comes from a model that did not train on it";
     for (size_t i = from + 1; i < to; ++i) {
-      const auto bb = pretrain(sizes[i], s.pretrain_pool, s.cache, s.config.smoke, s.device, s.log).for_seed(s.seed);
+      // a checkpoint size (minilm-l3 between the GloVe sizes and minilm-l6) resolved to its folder under --data-dir
+      const auto size = find_size_for(s.splits.transfer_half, sizes[i].name, false, "bootstrap", s.config.data_dir);
+      const auto bb = pretrain(size, s.pretrain_pool, s.cache, s.config.smoke, s.device, s.log).for_seed(s.seed);
       nlohmann::json step = {{"size", sizes[i].name}};
       const S step_student = student_for_size(student, sizes[i], step);
       s.log("bootstrap ", sizes[i].name, " seed ", s.seed, ": ", S::name, " with ", Lo::name,
