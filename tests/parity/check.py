@@ -183,22 +183,30 @@ def bert_reference(folder, strings):
     return encoder_reference(folder, strings, model, 0, "[PAD]")
 
 
-def check_bert(args, texts):
+def check_encoder_states(args, texts, name, options, reference):
+    """Our ids, last hidden state and pooled vectors (w2s_encode OPTIONS) of 64 varied texts against
+    reference(strings) (encoder_reference's tuple): the same input ids, max_rel_diff within REL_TOL,
+    padding rows zero."""
     sample = varied_texts(texts)
-    write_jsonl(args.work / "bert_texts.jsonl", [{"text": t["text"]} for t in sample])
-    out, ids_out = args.work / "bert_hidden.safetensors", args.work / "bert_ids.jsonl"
-    encode(args, "--model", minilm(args), "--texts", args.work / "bert_texts.jsonl", "--hidden", out,
-           "--ids", ids_out, "--max-tokens", MAX_TOKENS, "--batch", BATCH)
+    write_jsonl(args.work / f"{name}_texts.jsonl", [{"text": t["text"]} for t in sample])
+    out, ids_out = args.work / f"{name}_hidden.safetensors", args.work / f"{name}_hidden_ids.jsonl"
+    encode(args, *options, "--texts", args.work / f"{name}_texts.jsonl", "--hidden", out, "--ids", ids_out,
+           "--max-tokens", MAX_TOKENS, "--batch", BATCH)
     ours = load_file(str(out))
-    tok, ids, ref, ref_mask, ref_pooled = bert_reference(minilm(args), [t["text"] for t in sample])
+    tok, ids, ref, ref_mask, ref_pooled = reference([t["text"] for t in sample])
     cut = sum(len(i) == MAX_TOKENS for i in ids)
-    print(f"bert: {len(sample)} texts, {cut} of them cut at {MAX_TOKENS} tokens, batches of {BATCH}")
-    if compare_ids("bert input ids", sample, read_jsonl(ids_out), ids, tok.id_to_token) or \
-            not same_layout("bert", ours, ref, ref_mask):
+    print(f"{name}: {len(sample)} texts, {cut} of them cut at {MAX_TOKENS} tokens, batches of {BATCH}")
+    if compare_ids(f"{name} input ids", sample, read_jsonl(ids_out), ids, tok.id_to_token) or \
+            not same_layout(name, ours, ref, ref_mask):
         return False
-    ok = compare_hidden("bert last_hidden_state", ours["last_hidden_state"], ref, ref_mask)
-    ok &= compare_hidden("bert pooled", ours["pooled"], ref_pooled, torch.ones(len(sample)))
-    return check_padding("bert", ours["last_hidden_state"], ref_mask) and ok
+    ok = compare_hidden(f"{name} last_hidden_state", ours["last_hidden_state"], ref, ref_mask)
+    ok &= compare_hidden(f"{name} pooled", ours["pooled"], ref_pooled, torch.ones(len(sample)))
+    return check_padding(name, ours["last_hidden_state"], ref_mask) and ok
+
+
+def check_bert(args, texts):
+    return check_encoder_states(args, texts, "bert", ["--model", minilm(args)],
+                                lambda strings: bert_reference(minilm(args), strings))
 
 
 def mpnet(args):
@@ -239,21 +247,8 @@ def check_mpnet(args, texts):
               "by design)")
         ok &= compare_ids(label + " (the other texts)", [rows[i] for i in plain], [ours[i] for i in plain],
                           [ref[i] for i in plain], tok.id_to_token) == 0
-    sample = varied_texts(texts)
-    write_jsonl(args.work / "mpnet_texts.jsonl", [{"text": t["text"]} for t in sample])
-    out, ids_out = args.work / "mpnet_hidden.safetensors", args.work / "mpnet_hidden_ids.jsonl"
-    encode(args, *options, "--texts", args.work / "mpnet_texts.jsonl", "--hidden", out, "--ids", ids_out,
-           "--max-tokens", MAX_TOKENS, "--batch", BATCH)
-    ours = load_file(str(out))
-    tok, ids, ref, ref_mask, ref_pooled = mpnet_reference(mpnet(args), [t["text"] for t in sample])
-    cut = sum(len(i) == MAX_TOKENS for i in ids)
-    print(f"mpnet: {len(sample)} texts, {cut} of them cut at {MAX_TOKENS} tokens, batches of {BATCH}")
-    if compare_ids("mpnet input ids", sample, read_jsonl(ids_out), ids, tok.id_to_token) or \
-            not same_layout("mpnet", ours, ref, ref_mask):
-        return False
-    ok &= compare_hidden("mpnet last_hidden_state", ours["last_hidden_state"], ref, ref_mask)
-    ok &= compare_hidden("mpnet pooled", ours["pooled"], ref_pooled, torch.ones(len(sample)))
-    return check_padding("mpnet", ours["last_hidden_state"], ref_mask) and ok
+    return check_encoder_states(args, texts, "mpnet", options,
+                                lambda strings: mpnet_reference(mpnet(args), strings)) and ok
 
 
 def pool(h, mask, config, normalize):
