@@ -70,10 +70,38 @@ TEST_CASE("grid: errors name the file and line", "[sweep]") {
   REQUIRE_THROWS_WITH(bad("experiments = a\n[options]\n--epochs = 1\n"), Contains("without dashes"));
   REQUIRE_THROWS_WITH(bad("datasets = wine\n"), Contains("no 'experiments = ...' line"));
   REQUIRE_THROWS_WITH(bad("experiments = a\nladder = xs\n"), Contains("at least two sizes"));
-  REQUIRE_THROWS_WITH(bad("experiments = a\nladder = xs, s\nweak = xs\n"), Contains("ladder (every pair"));
+  REQUIRE_THROWS_WITH(bad("experiments = a\nladder = xs, s\nweak = m\n"), Contains("'m' is not on the ladder"));
+  REQUIRE_THROWS_WITH(bad("experiments = a\nladder = xs, s\n[weak.m]\nepochs = 1\n"),
+                      Contains("[weak.m]: 'm' is not among"));
+  REQUIRE_THROWS_WITH(bad("experiments = a\n[weak.xs]\nepochs = 1\n"), Contains("[weak.xs]: 'xs' is not among"));
+  REQUIRE_THROWS_WITH(bad("experiments = a\nweak = xs\n[weak.xs]\nseeds = 1\n"),
+                      Contains("bad.ini:4: 'seeds' is a grid key"));
+  REQUIRE_THROWS_WITH(bad("experiments = a\nweak = xs\n[weak.xs]\n[weak.xs]\n"),
+                      Contains("bad.ini:4: [weak.xs] given twice"));
   REQUIRE_THROWS_WITH(bad("experiments = a\nargs = --out x\n"), Contains("--out is set by the grid itself"));
   REQUIRE_THROWS_WITH(bad("experiments = a\nthreads = 0\n"), Contains("bad.ini:2: threads: expected a whole number"));
   REQUIRE_THROWS_WITH(bad("experiments = a\nconfigs = nowhere.ini\n"), Contains("configs: no file"));
+}
+
+TEST_CASE("grid: a ladder restricted by weak and strong, and each weak model's own options", "[sweep]") {
+  // The scaling study's shape: sizes in ladder order, only some as supervisors, only some as
+  // students, each supervisor at its own budget ([weak.NAME] replaces the common list).
+  const auto g = sweep::read_grid(write_grid("weak.ini",
+                                             "experiments = naive_finetune\n"
+                                             "ladder = xs, l, minilm-l3, mpnet-base\n"
+                                             "weak = xs, minilm-l3\n"
+                                             "strong = l, mpnet-base\n"
+                                             "[options]\nweak-epochs = 3\nlr = 0.01\n"
+                                             "[weak.xs]\nweak-epochs = 10, 30\nweak-lr = 0.01\n"));
+  std::vector<std::string> labels;
+  for (const auto& r : g.runs()) labels.push_back(r.label());
+  REQUIRE(labels == std::vector<std::string>{
+                        "naive_finetune (default data) xs→l weak-epochs=10 lr=0.01 weak-lr=0.01 seed 0",
+                        "naive_finetune (default data) xs→l weak-epochs=30 lr=0.01 weak-lr=0.01 seed 0",
+                        "naive_finetune (default data) xs→mpnet-base weak-epochs=10 lr=0.01 weak-lr=0.01 seed 0",
+                        "naive_finetune (default data) xs→mpnet-base weak-epochs=30 lr=0.01 weak-lr=0.01 seed 0",
+                        "naive_finetune (default data) minilm-l3→mpnet-base weak-epochs=3 lr=0.01 seed 0",
+                    });
 }
 
 TEST_CASE("grid: an indented line continues the one above", "[sweep]") {

@@ -8,12 +8,15 @@
 ///   aux_confidence_loss             # an indented line continues the one above
 /// datasets = fashion-mnist          # or: configs = ../configs/wine.ini, ../configs/brown.ini
 /// ladder = xs, s, m, l              # every pair weak < strong (the paper's Fig. 3); or weak = / strong =
+/// weak = xs, s                      # with a ladder: only these as weak (strong = likewise)
 /// seeds = 0-2
 /// threads = 1                       # per run; part of each run's identity
 /// [options]                         # every combination of these lists is a run
 /// epochs = 3, 10
 /// [options.aux_confidence_loss]     # lists for one experiment only
 /// aux-alpha = 0.5, 0.75
+/// [weak.xs]                         # options of the runs whose weak model is xs (its own budget)
+/// weak-epochs = 10
 /// \endcode
 /// A run is (experiment, dataset or config file, weak, strong, option values, seed): one
 /// process, one record. Runs are ordered experiment, data, pair, options, seed (seeds
@@ -76,6 +79,9 @@ struct Grid {
   std::vector<std::string> args;  ///< extra arguments for every run
   /// Option lists: "" → every experiment, else that experiment's only; in file order.
   std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::vector<std::string>>>>> options;
+  /// Option lists of the runs whose weak model is the named one ([weak.NAME]), replacing the
+  /// lists of the same name above: each weak size trained at its own budget.
+  std::vector<std::pair<std::string, std::vector<std::pair<std::string, std::vector<std::string>>>>> weak_options;
 
   /// Every run, in order (see the file comment).
   [[nodiscard]] std::vector<Run> runs() const;
@@ -161,8 +167,15 @@ inline Grid read_grid(const std::filesystem::path& path) {
     if (line.front() == '[') {
       check(line.back() == ']', where, ": expected a section like [options] or [options.EXPERIMENT], got '", line, "'");
       section = detail::trim(line.substr(1, line.size() - 2));
-      check(section == "options" || section.rfind("options.", 0) == 0, where,
-            ": unknown section [", section, "] (expected [options] or [options.EXPERIMENT])");
+      if (section.rfind("weak.", 0) == 0) {
+        const std::string weak = section.substr(5);
+        check(!weak.empty(), where, ": [weak.] names no weak model");
+        for (const auto& [name, axes] : g.weak_options) check(name != weak, where, ": [", section, "] given twice");
+        g.weak_options.push_back({weak, {}});
+        continue;
+      }
+      check(section == "options" || section.rfind("options.", 0) == 0, where, ": unknown section [", section,
+            "] (expected [options], [options.EXPERIMENT] or [weak.NAME])");
       const std::string scope = section == "options" ? "" : section.substr(8);
       check(section == "options" || !scope.empty(), where, ": [options.] names no experiment");
       g.options.push_back({scope, {}});
@@ -174,9 +187,12 @@ inline Grid read_grid(const std::filesystem::path& path) {
     check(!key.empty() && !value.empty(), where, ": expected 'key = value', got '", line, "'");
     if (!section.empty()) {
       if (key.rfind("--", 0) == 0) fail(where, ": write option names without dashes ('", key.substr(2), " = ...')");
-      for (const auto& [name, values] : g.options.back().second)
+      check(key != "weak" && key != "strong" && key != "seeds" && key != "threads", where, ": '", key,
+            "' is a grid key, not an option of a section");
+      auto& axes = section.rfind("weak.", 0) == 0 ? g.weak_options.back().second : g.options.back().second;
+      for (const auto& [name, values] : axes)
         check(name != key, where, ": option '", key, "' given twice in [", section, "]");
-      g.options.back().second.push_back({key, detail::split_list(value, where)});
+      axes.push_back({key, detail::split_list(value, where)});
       continue;
     }
     check(seen.insert(key).second, where, ": '", key, "' given twice");
@@ -222,8 +238,18 @@ inline Grid read_grid(const std::filesystem::path& path) {
   const std::string file = path.string();
   check(!g.experiments.empty(), file, ": no 'experiments = ...' line");
   check(g.datasets.empty() || g.configs.empty(), file, ": give datasets or configs, not both");
-  check(g.ladder.empty() || (g.weak.empty() && g.strong.empty()), file,
-        ": give ladder (every pair weak < strong) or weak/strong lists, not both");
+  for (const auto* list : {&g.weak, &g.strong})
+    for (const auto& name : *list) {
+      bool on_ladder = g.ladder.empty();
+      for (const auto& l : g.ladder) on_ladder = on_ladder || l == name;
+      check(on_ladder, file, ": '", name, "' is not on the ladder (", g.ladder.size(),
+            " sizes); with a ladder, weak and strong choose among its sizes");
+    }
+  for (const auto& [weak, axes] : g.weak_options) {
+    bool known = false;
+    for (const auto& w : g.weak.empty() ? g.ladder : g.weak) known = known || w == weak;
+    check(known, file, ": [weak.", weak, "]: '", weak, "' is not among the weak models");
+  }
   for (const auto& [scope, axes] : g.options)
     if (!scope.empty()) {
       bool known = false;
@@ -242,9 +268,16 @@ inline std::vector<Run> Grid::runs() const {
   for (const auto& c : configs) data.emplace_back("--config", c);
   if (data.empty()) data.emplace_back("", "");  // the experiment's default dataset
   std::vector<std::pair<std::string, std::string>> pairs;
-  if (!ladder.empty()) {
+  const auto among = [](const std::vector<std::string>& list, const std::string& name) {
+    if (list.empty()) return true;
+    for (const auto& l : list)
+      if (l == name) return true;
+    return false;
+  };
+  if (!ladder.empty()) {  // every pair weak < strong, each side restricted by weak / strong if given
     for (size_t s = 1; s < ladder.size(); ++s)
-      for (size_t w = 0; w < s; ++w) pairs.emplace_back(ladder[w], ladder[s]);
+      for (size_t w = 0; w < s; ++w)
+        if (among(weak, ladder[w]) && among(strong, ladder[s])) pairs.emplace_back(ladder[w], ladder[s]);
   } else {
     for (const auto& w : weak.empty() ? std::vector<std::string>{""} : weak)
       for (const auto& s : strong.empty() ? std::vector<std::string>{""} : strong) pairs.emplace_back(w, s);
@@ -262,12 +295,22 @@ inline std::vector<Run> Grid::runs() const {
           if (!present) axes.push_back(axis);
         }
     for (const auto& [option, value] : data)
-      for (const auto& [w, s] : pairs)
-        for (const auto& combination : detail::product(axes))
+      for (const auto& [w, s] : pairs) {
+        auto pair_axes = axes;  // [weak.W] replaces the lists of the same name
+        for (const auto& [name, list] : weak_options)
+          if (name == w)
+            for (const auto& axis : list) {
+              bool present = false;
+              for (auto& a : pair_axes)
+                if (a.first == axis.first) a.second = axis.second, present = true;
+              if (!present) pair_axes.push_back(axis);
+            }
+        for (const auto& combination : detail::product(pair_axes))
           for (const auto seed : seeds) {
             Run r{e, option, value, w, s, combination, seed};
             out.push_back(std::move(r));
           }
+      }
   }
   return out;
 }
