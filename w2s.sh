@@ -13,6 +13,12 @@
 #   ./w2s.sh datasets   the tables, text and theory tasks: naive and aux-loss students × 3 seeds
 #                       (experiments/grids/datasets.ini), each ladder size's probe, gain vs misfit
 #                       (docs/results.md)
+#   ./w2s.sh scaling    issue 21's scaling study on Brown: four supervisors × three real strong encoders
+#                       (MiniLM-L3, MiniLM-L6, MPNet-base), naive and aux loss, 5 seeds
+#                       (experiments/grids/scaling_brown.ini), its table and figures (docs/figures/scaling)
+#   ./w2s.sh cleaning   issue 22: EleutherAI's label cleaning (TopoFilter, zeta, kNN / logistic probe
+#                       filters, relabelling, random and oracle controls) beside naive and aux loss on
+#                       Brown (main.ini) and fine-foods, 5 seeds (experiments/grids/cleaning.ini)
 #   ./w2s.sh figures    the paper's figures from the main job, the ablations and the Fashion-MNIST
 #                       ladder (experiments/grids/ladder.ini), into docs/figures/ (runs what is missing)
 #   ./w2s.sh setup   install Debian packages and fetch the data and the MiniLM-L6 checkpoint only
@@ -292,7 +298,7 @@ setup_python() {
   local marker=$VENV/w2s-requirements.txt want
   want=$(printf '%s\n' "${PY_REQUIREMENTS[@]}" --no-deps "${PY_NO_DEPS[@]}")
   [[ -x $VENV/bin/python && -f $marker && $(<"$marker") == "$want" ]] && return 0
-  apt_install python3-torch python3-numpy python3-venv
+  apt_install python3-torch python3-numpy python3-scipy python3-venv  # scipy: the label-cleaning reference
   say "making the Python reference environment in $VENV"
   [[ -f $marker ]] && rm -rf "$VENV"
   /usr/bin/python3 -m venv --system-site-packages "$VENV"
@@ -405,6 +411,33 @@ datasets() {
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv" --tasks "$out/tasks.csv"
 }
 
+# Issue 21's scaling study (docs/results.md, "Scaling on real models"): the grid, its table with the
+# controls' columns, and Fig. 3 / 5 / 8 by strong size into docs/figures/scaling.
+scaling() {
+  build --target naive_finetune aux_confidence_loss w2s_report w2s_sweep
+  setup_models
+  local out=$ROOT/results/scaling_brown
+  say "the scaling grid (experiments/grids/scaling_brown.ini): 9 pairs × 2 students × 5 seeds"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_brown.ini" --out "$out" --cache-dir "$ROOT/cache" \
+    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
+  /usr/bin/python3 "$ROOT/tools/w2s_figures.py" "$out" --out "$ROOT/docs/figures/scaling" --report "$BUILD/tools/w2s_report" \
+    --title "w2s: scaling on real models (Brown, issue 21)"
+  cat "$out/table.md"
+}
+
+# Issue 22's label-cleaning grid (docs/ablations.md, "Label cleaning"), its table with the controls.
+cleaning() {
+  build --target naive_finetune aux_confidence_loss topo_filter zeta_filter knn_filter logistic_filter \
+    zeta_relabel random_filter oracle_filter knn_probe logistic_probe topo_probe w2s_report w2s_sweep
+  local out=$ROOT/results/cleaning
+  say "the label-cleaning grid (experiments/grids/cleaning.ini): 12 experiments × 2 settings × 5 seeds"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/cleaning.ini" --out "$out" --cache-dir "$ROOT/cache" \
+    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
+  cat "$out/table.md"
+}
+
 # The paper's figures (docs/figures/index.md): the main job's records, the ablations grid, the
 # Fashion-MNIST ladder grid (experiments/grids/ladder.ini: Fig. 3) and gain vs misfit, each run
 # only where its record is missing, drawn by tools/w2s_figures.py (matplotlib) as PNG and SVG
@@ -451,5 +484,7 @@ case ${1:-} in
   ablations-main) ablations_main ;;
   datasets) datasets ;;
   figures) figures ;;
+  scaling) scaling ;;
+  cleaning) cleaning ;;
   *) sed -n '2,28p' "$0"; exit 2 ;;
 esac

@@ -10,6 +10,7 @@
 /// \endcode
 #include "w2s/experiment/experiment.hpp"
 #include "w2s/experiment/method.hpp"
+#include "w2s/labels/cleaned.hpp"
 #include "w2s/labels/ground_truth.hpp"
 #include "w2s/labels/noise.hpp"
 #include "w2s/labels/weak_label_in_input.hpp"
@@ -21,6 +22,7 @@
 #include "w2s/losses/product.hpp"
 #include "w2s/losses/squared_error.hpp"
 #include "w2s/losses/window.hpp"
+#include "w2s/students/feature_probe.hpp"
 #include "w2s/students/few_shot.hpp"
 #include "w2s/students/fine_tune.hpp"
 #include "w2s/students/least_squares.hpp"

@@ -57,7 +57,8 @@ int report_main(int argc, char** argv) {
         "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n";
   rows << "experiment,dataset,weak,strong,seeds,weak_acc,ceiling_acc,student_acc,pgr,pgr_lo,pgr_hi,pgr_best,agree_weak_"
           "wrong,"
-          "diverged,variant,identity,pgr_auc,pgr_label_free_kmeans,pgr_label_free_pca,pgr_noise_control,weak_margin\n";
+          "diverged,variant,identity,pgr_auc,pgr_label_free_kmeans,pgr_label_free_pca,pgr_noise_control,weak_margin,"
+          "cleaning_kept,cleaning_errors_removed,cleaning_correct_removed\n";
   bool label_free_as_much = false;  // some row's label-free PGR reaches its student's interval (‡)
   std::string diverged_note, repeated_note;
   bool seeds_only = false;  // some interval resampled seeds alone (†)
@@ -104,7 +105,8 @@ int report_main(int argc, char** argv) {
          << "," << lo << "," << hi << "," << best.value_or(NAN) << "," << g.mean(&R::agree_wrong) << ","
          << g.diverged.size() << ",\"" << g.variant << "\"," << g.identity << "," << auc.value_or(NAN) << ","
          << lf_kmeans.value_or(NAN) << "," << lf_pca.value_or(NAN) << "," << noise.value_or(NAN) << ","
-         << g.mean(&R::weak_margin) << "\n";
+         << g.mean(&R::weak_margin) << "," << g.mean(&R::kept_share) << "," << g.mean(&R::errors_removed) << ","
+         << g.mean(&R::correct_removed) << "\n";
   }
   md << "\nOne row per configuration (run identity without the seed); seeds = distinct seeds found. PGR = (student − "
         "weak) / (ceiling − weak) of the seed-averaged accuracies (regression datasets: of −MSE, shown as acc); "
@@ -121,6 +123,22 @@ int report_main(int argc, char** argv) {
         "recovers less from the weak labels than from this noise learned the supervisor's errors. Weak margin: the "
         "supervisor's soft labels on the transfer half, mean max-probability − 1/classes (two classes: mean |p − "
         "0.5|); near 0, its labels carry little beyond their argmax.\n";
+  if (std::any_of(groups.begin(), groups.end(), [](const auto& g) {
+        return !g.seeds.empty() && std::isfinite(g.mean(&w2s::report::SeedRow::kept_share));
+      })) {
+    using R = w2s::report::SeedRow;
+    md << "\nLabel cleaning (metrics.cleaning, issue 22): what each cleaner did to the supervisor's labels on the "
+          "transfer half, scored against ground truth (which only oracle_filter reads) (seed means).\n\n"
+          "| experiment | dataset | weak → strong | kept | supervisor's errors | of its errors removed | of its "
+          "correct labels removed | errors in what the student trains on |\n|---|---|---|---|---|---|---|---|\n";
+    for (const auto& g : groups) {
+      if (g.seeds.empty() || !std::isfinite(g.mean(&R::kept_share))) continue;
+      md << "| " << g.experiment << (g.variant.empty() ? "" : " (" + g.variant + ")") << " | " << g.dataset << " | "
+         << g.weak << " → " << g.strong << " | " << fmt(g.mean(&R::kept_share)) << " | "
+         << fmt(g.mean(&R::weak_error_rate)) << " | " << fmt(g.mean(&R::errors_removed)) << " | "
+         << fmt(g.mean(&R::correct_removed)) << " | " << fmt(g.mean(&R::target_error_rate)) << " |\n";
+    }
+  }
   if (label_free_as_much)
     md << "\n‡ The unsupervised baseline recovers as much: its PGR reaches the lower end of the student's "
           "interval.\n";

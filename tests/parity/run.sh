@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # run.sh BUILD_DIR DATA_DIR WORK [CHECK...]: parity of our tokenizers and models with
-# Hugging Face's (check.py; CHECK is wordpiece, bert, bpe or gpt2, default all four), and of the
+# Hugging Face's (check.py; CHECK is wordpiece, bert, bpe or gpt2, default all four), of the label
+# cleaning of issue 22 with a reference of EleutherAI's formulas (CHECK cleaning, check_cleaning.py), and of the
 # converted minilm-l3 with onnxruntime on its original ONNX file (CHECK minilm_l3, check_minilm_l3.py).
 # Uses $W2S_PYTHON, a Python with torch, transformers, tokenizers and safetensors;
 # without one it says so and exits 77, which ctest reports as skipped, except where it is
@@ -22,6 +23,12 @@ missing() {
   exit 77
 }
 [[ -n ${W2S_PYTHON:-} ]] || missing "W2S_PYTHON is not set (the test command sets it to .venv/bin/python)"
+if [[ ${checks[*]} == cleaning ]]; then  # EleutherAI's label cleaning: numpy and scipy, no transformers
+  "$W2S_PYTHON" -c "import numpy, scipy, safetensors" 2>/dev/null ||
+    missing "$W2S_PYTHON cannot import numpy, scipy and safetensors"
+  mkdir -p "$work"
+  exec "$W2S_PYTHON" "$here/check_cleaning.py" --clean "$build/tools/w2s_clean" --work "$work"
+fi
 "$W2S_PYTHON" -c "import torch, transformers, tokenizers, safetensors" 2>/dev/null ||
   missing "$W2S_PYTHON cannot import torch, transformers, tokenizers and safetensors"
 export HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1

@@ -23,6 +23,7 @@ enum class Stream {
   demonstrations,   ///< few-shot demonstrations and their order (students/few_shot.hpp)
   misfit_data,      ///< the synthetic data of the misfit theory (theory/misfit.hpp)
   label_free_starts,  ///< the k-means++ starts of the label-free baseline (metrics/label_free.hpp)
+  label_cleaning,     ///< the random filter's choice of rows to drop (labels/cleaned.hpp)
 };
 
 /// The generator seed of `stream` for run seed `seed` (`extra`: the stream's own index, where it has one).
@@ -38,6 +39,7 @@ constexpr uint64_t stream_seed(uint64_t seed, Stream stream, uint64_t extra = 0)
     case Stream::demonstrations: return seed * 31337ull + 11;
     case Stream::misfit_data: return seed * 2654435761ull + 1;
     case Stream::label_free_starts: return seed * 6700417ull + 7;
+    case Stream::label_cleaning: return seed * 2147483647ull + 13;
   }
   return seed;  // unreachable: every stream has its row
 }

@@ -104,6 +104,11 @@ W2S_ENGINE_INLINE nlohmann::json noise_control(const ProtocolPolicies& p, const 
                                                const LabelContext& c, const StudentData& labelled,
                                                const nlohmann::json& metrics);
 
+/// What a cleaning label source (labels/cleaned.hpp) did, against ground truth that the cleaner
+/// never saw: rows kept of the transfer half, the share of the supervisor's errors it removed and
+/// of its correct labels, the error rate of the student's hard targets on the kept rows.
+W2S_ENGINE_INLINE nlohmann::json cleaning_metrics(const LabelContext& c, const StudentData& labelled);
+
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
@@ -185,8 +190,20 @@ W2S_ENGINE_INLINE void detail::run_seed(const SeedRun& r, uint64_t seed, const P
   // 5. The strong ceiling on ground truth (its transfer predictions also place errors, Fig. 26).
   const StageResult ceiling = p.strong_ceiling(s);
   // 4. The student's targets from the label source (directly, or bootstrapped), then the student.
-  const LabelContext label_context{splits, weak.transfer_probs, weak.test_probs, seed, ceiling.transfer_probs,
-                                   /*ceiling_trained_on_transfer=*/cfg.ceiling_half == "transfer"};
+  // The strong model's frozen features, for label sources that clean on them (labels/cleaned.hpp).
+  const auto strong_features = [&s, &r](const Dataset& d) {
+    check(!d.language_model_tokens(), "label cleaning: the strong model ", r.strong_bb.size.name, " reads '", d.name,
+          "' as a language model's tokens and has no frozen features to clean labels on (choose an encoder or a "
+          "ladder size with features)");
+    return s.features.get(s.strong_backbone, d, s.device).cpu();
+  };
+  const LabelContext label_context{splits,
+                                   weak.transfer_probs,
+                                   weak.test_probs,
+                                   seed,
+                                   ceiling.transfer_probs,
+                                   /*ceiling_trained_on_transfer=*/cfg.ceiling_half == "transfer",
+                                   strong_features};
   nlohmann::json method_record = nlohmann::json::object();
   const StudentData labelled = p.student_data(s, label_context, method_record);
   check(labelled.targets.dim() == 2 && labelled.targets.size(0) == labelled.train.size() &&
@@ -209,6 +226,7 @@ W2S_ENGINE_INLINE void detail::run_seed(const SeedRun& r, uint64_t seed, const P
     Classification::add_fields(record["metrics"], outcome);
     record["metrics"]["label_free"] = label_free_control(s, weak, record["metrics"]);
   }
+  if (!labelled.cleaned.empty()) record["metrics"]["cleaning"] = cleaning_metrics(label_context, labelled);
   if (!p.regression()) {
     // The supervisor's soft labels where the student reads them: on the transfer half.
     const auto cal = metrics::calibration(weak.transfer_probs, splits.transfer_half.targets);
@@ -256,6 +274,30 @@ W2S_ENGINE_INLINE nlohmann::json label_free_control(const SeedState& s, const St
       {"kmeans", scored(metrics::kmeans_baseline(x, weak_labels, t, transfer.classes, s.seed))}};
   if (transfer.classes == 2) out["pca_sign"] = scored(metrics::pca_sign_baseline(x, weak_labels, t));
   return out;
+}
+
+W2S_ENGINE_INLINE nlohmann::json cleaning_metrics(const LabelContext& c, const StudentData& labelled) {
+  const auto& transfer = c.splits.transfer_half;
+  const int64_t n = transfer.size();
+  const auto weak_wrong = c.weak_transfer_probs.argmax(1).ne(transfer.targets);
+  auto removed = at::ones({n}, at::kBool);
+  if (labelled.kept.defined()) removed.index_put_({labelled.kept}, false);
+  else removed.fill_(false);
+  const auto share = [](const at::Tensor& part, const at::Tensor& of) {
+    const auto total = of.sum().item<int64_t>();
+    return total == 0 ? nlohmann::json(nullptr)
+                      : nlohmann::json(static_cast<double>(part.logical_and(of).sum().item<int64_t>()) /
+                                       static_cast<double>(total));
+  };
+  // What the student trains on, against the truth of the same rows (labelled.train.targets).
+  const auto target_wrong = labelled.targets.argmax(1).ne(labelled.train.targets);
+  return {{"method", labelled.cleaned},
+          {"kept", labelled.train.size()},
+          {"of", n},
+          {"weak_error_rate", weak_wrong.to(at::kDouble).mean().item<double>()},
+          {"weak_errors_removed", share(removed, weak_wrong)},
+          {"correct_labels_removed", share(removed, weak_wrong.logical_not())},
+          {"target_error_rate", target_wrong.to(at::kDouble).mean().item<double>()}};
 }
 
 W2S_ENGINE_INLINE nlohmann::json noise_control(const ProtocolPolicies& p, const StudentContext& ctx,

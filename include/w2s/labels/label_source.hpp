@@ -5,6 +5,8 @@
 #include <ATen/ATen.h>
 
 #include <concepts>
+#include <functional>
+#include <string>
 
 #include "w2s/core/engine.hpp"
 #include "w2s/core/policy.hpp"
@@ -25,6 +27,9 @@ struct LabelContext {
   /// The ceiling trained on the transfer half (--ceiling-half transfer): its predictions
   /// there are on its own training rows, not held out.
   bool ceiling_trained_on_transfer = false;
+  /// The strong model's frozen features (N × D, CPU) of rows of the transfer half, for the label
+  /// sources that clean labels on them (labels/cleaned.hpp); empty where the run has none.
+  std::function<at::Tensor(const Dataset&)> strong_features = {};
 };
 
 /// Whether label source `L` ranks examples by the ceiling's held-out confidence on the
@@ -51,6 +56,10 @@ struct StudentData {
   /// The transfer half's ground truth (N class ids, or N×k values); defined only for a student
   /// that asks for it (transfer_ground_truth<S>).
   at::Tensor ground_truth = {};
+  /// A cleaning label source (labels/cleaned.hpp): its name, and which rows of the transfer half
+  /// it kept (int64 indices; undefined: all of them, relabelled). The record's metrics.cleaning.
+  std::string cleaned = {};
+  at::Tensor kept = {};
   /// Width of a model's output: the classes, or the regression targets per example.
   [[nodiscard]] int64_t outputs() const { return train.classes > 0 ? train.classes : targets.size(1); }
 };

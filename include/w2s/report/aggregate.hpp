@@ -48,6 +48,11 @@ struct SeedRow {
   /// The weak supervisor's soft labels on the transfer half: mean max-probability − 1/classes
   /// (for two classes, mean |p − 0.5|); NaN in records made before it was recorded.
   double weak_margin = NAN;
+  /// A cleaning label source's metrics.cleaning (issue 22): rows kept of the transfer half, the share
+  /// of the supervisor's errors and of its correct labels removed, the error rate of the student's
+  /// hard targets; NaN where the labels were not cleaned.
+  double kept_share = NAN, errors_removed = NAN, correct_removed = NAN, target_error_rate = NAN,
+         weak_error_rate = NAN;
   /// Per test example, 1 where the model's argmax is right (classification records that
   /// carry `test_correct`; empty otherwise): the two-level bootstrap resamples these.
   std::vector<uint8_t> weak_ok, ceiling_ok, student_ok;
@@ -333,6 +338,14 @@ inline std::vector<Group> read_groups(const std::vector<std::filesystem::path>& 
         }
         if (m.contains("noise_control") && m.at("noise_control").is_object())
           row.noise_control = number(m.at("noise_control").at("accuracy"));
+        if (m.contains("cleaning") && m.at("cleaning").is_object()) {
+          const auto& c = m.at("cleaning");
+          row.kept_share = number(c.at("kept")) / number(c.at("of"));
+          row.errors_removed = number(c.at("weak_errors_removed"));
+          row.correct_removed = number(c.at("correct_labels_removed"));
+          row.target_error_rate = number(c.at("target_error_rate"));
+          row.weak_error_rate = number(c.at("weak_error_rate"));
+        }
         if (m.at("weak").contains("transfer_calibration"))
           row.weak_margin = number(m.at("weak").at("transfer_calibration").at("mean_margin"));
         if (m.at("student").contains("test_correct")) {
