@@ -297,8 +297,9 @@ PY_NO_DEPS=(onnxruntime==1.32.0 flatbuffers==25.12.19 protobuf==4.25.8)
 setup_python() {
   local marker=$VENV/w2s-requirements.txt want
   want=$(printf '%s\n' "${PY_REQUIREMENTS[@]}" --no-deps "${PY_NO_DEPS[@]}")
+  # Debian's packages first, also for a venv made before one joined (scipy: the label-cleaning reference).
+  apt_install python3-torch python3-numpy python3-scipy python3-venv
   [[ -x $VENV/bin/python && -f $marker && $(<"$marker") == "$want" ]] && return 0
-  apt_install python3-torch python3-numpy python3-scipy python3-venv  # scipy: the label-cleaning reference
   say "making the Python reference environment in $VENV"
   [[ -f $marker ]] && rm -rf "$VENV"
   /usr/bin/python3 -m venv --system-site-packages "$VENV"
