@@ -3,7 +3,8 @@
 // --contamination share where it disagrees most with the weak label dropped.
 #include <w2s.hpp>
 
-using LogisticFiltered = w2s::Experiment<w2s::Filtered<w2s::WeakLabels<w2s::Soft>, w2s::ProbeFilter<w2s::LogisticProbe>>,
-                                         w2s::CrossEntropy, w2s::FineTune>;
+using LogisticFiltered =
+    w2s::Experiment<w2s::Filtered<w2s::WeakLabels<w2s::Soft>, w2s::ProbeFilter<w2s::LogisticProbe>>, w2s::CrossEntropy,
+                    w2s::FineTune>;
 
 int main(int argc, char** argv) { return w2s::run<LogisticFiltered>("logistic_filter", argc, argv); }

@@ -5,7 +5,7 @@
 // random_filter and oracle_filter.
 #include <w2s.hpp>
 
-using TopoFiltered = w2s::Experiment<w2s::Filtered<w2s::WeakLabels<w2s::Soft>, w2s::TopoFilter>, w2s::CrossEntropy,
-                                     w2s::FineTune>;
+using TopoFiltered =
+    w2s::Experiment<w2s::Filtered<w2s::WeakLabels<w2s::Soft>, w2s::TopoFilter>, w2s::CrossEntropy, w2s::FineTune>;
 
 int main(int argc, char** argv) { return w2s::run<TopoFiltered>("topo_filter", argc, argv); }

@@ -104,8 +104,8 @@ W2S_ENGINE_INLINE nlohmann::json noise_control(const ProtocolPolicies& p, const 
                                                const LabelContext& c, const StudentData& labelled,
                                                const nlohmann::json& metrics);
 
-/// What a cleaning label source (labels/cleaned.hpp) did, against ground truth that the cleaner
-/// never saw: rows kept of the transfer half, the share of the supervisor's errors it removed and
+/// What a cleaning label source (labels/cleaned.hpp) did, scored against ground truth (which only
+/// the oracle filter reads): rows kept of the transfer half, the share of the supervisor's errors it removed and
 /// of its correct labels, the error rate of the student's hard targets on the kept rows.
 W2S_ENGINE_INLINE nlohmann::json cleaning_metrics(const LabelContext& c, const StudentData& labelled);
 
@@ -280,9 +280,8 @@ W2S_ENGINE_INLINE nlohmann::json cleaning_metrics(const LabelContext& c, const S
   const auto& transfer = c.splits.transfer_half;
   const int64_t n = transfer.size();
   const auto weak_wrong = c.weak_transfer_probs.argmax(1).ne(transfer.targets);
-  auto removed = at::ones({n}, at::kBool);
+  auto removed = at::full({n}, labelled.kept.defined(), at::kBool);  // relabelled: none removed
   if (labelled.kept.defined()) removed.index_put_({labelled.kept}, false);
-  else removed.fill_(false);
   const auto share = [](const at::Tensor& part, const at::Tensor& of) {
     const auto total = of.sum().item<int64_t>();
     return total == 0 ? nlohmann::json(nullptr)

@@ -52,8 +52,8 @@ const at::Tensor& oracle_truth(const CleaningInput& in) {
   static_assert(reads_transfer_ground_truth<C>(),
                 "w2s::oracle_truth<C>: C must declare `static constexpr bool reads_transfer_ground_truth = true`; "
                 "only an oracle cleaner reads the transfer half's ground truth (docs/roles.md#labelsource)");
-  check(in.transfer != nullptr && in.transfer->targets.defined(), C::name, ": the transfer half's ground truth is "
-        "not at hand");
+  check(in.transfer != nullptr && in.transfer->targets.defined(), C::name,
+        ": the transfer half's ground truth is not at hand");
   return in.transfer->targets;
 }
 
@@ -134,8 +134,8 @@ struct TopoProbe {
     // The training set's TopoCC components, once; a query's mean label over its nearest kept points.
     cleaning::check_inputs(x, y, k_cc, "topological probe (--probe-k-cc)");
     const auto kept = cleaning::topo_cc(x, y, k_cc).nonzero().squeeze(1);
-    check(k_zeta >= 1 && k_zeta <= kept.numel(), "topological probe: --probe-k-zeta ", k_zeta, " of the ",
-          kept.numel(), " points TopoCC kept");
+    check(k_zeta >= 1 && k_zeta <= kept.numel(), "topological probe: --probe-k-zeta ", k_zeta, " of the ", kept.numel(),
+          " points TopoCC kept");
     return [xk = x.index_select(0, kept), yk = y.index_select(0, kept), k = k_zeta](const at::Tensor& q) {
       return cleaning::knn_probe(xk, yk, q, k);
     };
@@ -252,7 +252,7 @@ struct ZetaRelabel {
     return j;
   }
   [[nodiscard]] at::Tensor relabel(const CleaningInput& in) const {
-    const auto m = mode == "all" ? cleaning::ZetaMode::all
+    const auto m = mode == "all"        ? cleaning::ZetaMode::all
                    : mode == "disagree" ? cleaning::ZetaMode::disagree
                                         : cleaning::ZetaMode::worst;
     return cleaning::zeta_relabel(in.x, in.y, k, m, contamination);
@@ -275,15 +275,11 @@ inline CleaningInput cleaning_input(const LabelContext& c, const StudentData& d,
   in.transfer = &d.train;
   return in;
 }
-}  // namespace detail
 
-/// A label source's rows filtered by `Cleaner` (`at::Tensor keep(const CleaningInput&) const`:
-/// the kept row indices). Named by the cleaner; its options, and the wrapped source's, on the
-/// command line.
+/// What Filtered and Relabelled share: the wrapped label source and the cleaner, whose options
+/// are both on the command line and in the record.
 template <class Inner, class Cleaner>
-struct Filtered {
-  static constexpr std::string_view name = Cleaner::name;
-  static constexpr bool reads_transfer_ground_truth = w2s::reads_transfer_ground_truth<Cleaner>();
+struct CleaningSource {
   Inner inner;
   Cleaner cleaner;
   void add_options(po::options_description& o) {
@@ -300,16 +296,26 @@ struct Filtered {
     j["features"] = "the strong model's frozen features of the transfer half";
     return j;
   }
+};
+}  // namespace detail
+
+/// A label source's rows filtered by `Cleaner` (`at::Tensor keep(const CleaningInput&) const`:
+/// the kept row indices). Named by the cleaner; its options, and the wrapped source's, on the
+/// command line.
+template <class Inner, class Cleaner>
+struct Filtered : detail::CleaningSource<Inner, Cleaner> {
+  static constexpr std::string_view name = Cleaner::name;
+  static constexpr bool reads_transfer_ground_truth = w2s::reads_transfer_ground_truth<Cleaner>();
   StudentData make(const LabelContext& c) const {
-    StudentData d = inner.make(c);
+    StudentData d = this->inner.make(c);
     const auto in = detail::cleaning_input(c, d, name);
-    const at::Tensor kept = cleaner.keep(in);
+    const at::Tensor kept = this->cleaner.keep(in);
     check(kept.numel() > 0, name, ": every labelled point was removed");
     // The part names the kept rows (memoised features are keyed by it).
-    d.train = d.train.subset(kept, d.train.part + "/" + std::string(name) + "-" +
-                                       stable_hash(std::string_view(reinterpret_cast<const char*>(
-                                                                        kept.contiguous().data_ptr<int64_t>()),
-                                                                    kept.numel() * sizeof(int64_t))));
+    const auto rows = kept.contiguous();
+    const std::string_view bytes(reinterpret_cast<const char*>(rows.data_ptr<int64_t>()),
+                                 rows.numel() * sizeof(int64_t));
+    d.train = d.train.subset(kept, d.train.part + "/" + std::string(name) + "-" + stable_hash(bytes));
     d.targets = d.targets.index_select(0, kept);
     d.kept = kept;
     d.cleaned = name;
@@ -320,28 +326,12 @@ struct Filtered {
 /// A label source's targets relabelled by `Relabeller` (`at::Tensor relabel(const CleaningInput&)
 /// const`: the new soft label of class 1 of every row). Named by the relabeller.
 template <class Inner, class Relabeller>
-struct Relabelled {
+struct Relabelled : detail::CleaningSource<Inner, Relabeller> {
   static constexpr std::string_view name = Relabeller::name;
-  Inner inner;
-  Relabeller relabeller;
-  void add_options(po::options_description& o) {
-    add_policy_options(inner, o);
-    add_policy_options(relabeller, o);
-  }
-  void validate() const {
-    validate_policy(inner);
-    validate_policy(relabeller);
-  }
-  [[nodiscard]] nlohmann::json describe() const {
-    nlohmann::json j = relabeller.describe();
-    j["labels"] = describe_policy(inner);
-    j["features"] = "the strong model's frozen features of the transfer half";
-    return j;
-  }
   StudentData make(const LabelContext& c) const {
-    StudentData d = inner.make(c);
+    StudentData d = this->inner.make(c);
     const auto in = detail::cleaning_input(c, d, name);
-    const auto y = relabeller.relabel(in).to(d.targets.scalar_type());
+    const auto y = this->cleaner.relabel(in).to(d.targets.scalar_type());
     check(y.dim() == 1 && y.size(0) == d.train.size(), name, ": ", y.sizes(), " new labels for ", d.train.size(),
           " rows");
     d.targets = at::stack({1 - y, y}, 1);

@@ -47,18 +47,18 @@ W2S_ENGINE_INLINE at::Tensor largest_strong_component(const at::Tensor& neighbou
 W2S_ENGINE_INLINE at::Tensor topo_cc(const at::Tensor& x, const at::Tensor& y, int64_t k);
 
 /// TopoFilter: the kept indices, ascending.
-W2S_ENGINE_INLINE at::Tensor topo_filter(const at::Tensor& x, const at::Tensor& y, double contamination,
-                                         int64_t k_cc, int64_t k_zeta);
+W2S_ENGINE_INLINE at::Tensor topo_filter(const at::Tensor& x, const at::Tensor& y, double contamination, int64_t k_cc,
+                                         int64_t k_zeta);
 
 /// The topological probe: each query point's mean label over its k_zeta nearest points of the
 /// training set's TopoCC components (k_cc).
-W2S_ENGINE_INLINE at::Tensor topo_probe(const at::Tensor& x_train, const at::Tensor& y_train,
-                                        const at::Tensor& x_query, int64_t k_cc, int64_t k_zeta);
+W2S_ENGINE_INLINE at::Tensor topo_probe(const at::Tensor& x_train, const at::Tensor& y_train, const at::Tensor& x_query,
+                                        int64_t k_cc, int64_t k_zeta);
 
 /// The kNN probe: each query point's mean label over its k nearest training points (a training
 /// point queried against its own set counts itself, as EleutherAI's probe filter does).
-W2S_ENGINE_INLINE at::Tensor knn_probe(const at::Tensor& x_train, const at::Tensor& y_train,
-                                       const at::Tensor& x_query, int64_t k);
+W2S_ENGINE_INLINE at::Tensor knn_probe(const at::Tensor& x_train, const at::Tensor& y_train, const at::Tensor& x_query,
+                                       int64_t k);
 
 /// A logistic regression y ≈ σ(x·w + b) fitted to soft labels by Newton's method in double
 /// precision to convergence: the mean binary cross-entropy plus `l2` · |w|² (the bias not
@@ -122,7 +122,8 @@ inline at::Tensor complement(int64_t n, const at::Tensor& removed) {
 W2S_ENGINE_INLINE void check_inputs(const at::Tensor& x, const at::Tensor& y, int64_t k, const std::string& who) {
   check(x.dim() == 2 && y.dim() == 1 && x.size(0) == y.size(0), who, ": features ", x.sizes(), " and labels ",
         y.sizes(), ", expected N × D and N");
-  check(k >= 1 && k < x.size(0), who, ": k = ", k, " neighbours, expected 1..", x.size(0) - 1, " (the points less one)");
+  check(k >= 1 && k < x.size(0), who, ": k = ", k, " neighbours, expected 1..", x.size(0) - 1,
+        " (the points less one)");
 }
 
 W2S_ENGINE_INLINE at::Tensor nearest(const at::Tensor& query, const at::Tensor& reference, int64_t k,
@@ -239,7 +240,7 @@ W2S_ENGINE_INLINE at::Tensor zeta_labels(const at::Tensor& x, const at::Tensor& 
   auto sums = labels.clone();
   for (int64_t j = 1; j < n - 1; ++j) sums.select(1, j).add_(sums.select(1, j - 1));
   const auto counts = at::arange(1, n, at::kDouble);
-  const auto means = sums / counts;                                              // N × (N−1): k = 1..N−1
+  const auto means = sums / counts;                                            // N × (N−1): k = 1..N−1
   const auto brier = (means - y.to(at::kDouble).unsqueeze(1)).pow(2).mean(0);  // per k
   const int64_t best = std::get<1>(at::sort(brier, /*stable=*/true, 0, false))[0].item<int64_t>();
   if (chosen_k) *chosen_k = best + 1;
@@ -259,8 +260,10 @@ W2S_ENGINE_INLINE at::Tensor zeta_relabel(const at::Tensor& x, const at::Tensor&
   const auto y = y_in.to(at::kDouble);
   const auto z = zeta_labels(x, y, k);
   switch (mode) {
-    case ZetaMode::all: return z;
-    case ZetaMode::disagree: return at::where(z.gt(0.5).ne(y.gt(0.5)), z, y);
+    case ZetaMode::all:
+      return z;
+    case ZetaMode::disagree:
+      return at::where(z.gt(0.5).ne(y.gt(0.5)), z, y);
     case ZetaMode::worst: {
       check(contamination > 0 && contamination < 1, "zeta relabel: --contamination ", contamination,
             ", expected a share in (0, 1)");
@@ -273,8 +276,8 @@ W2S_ENGINE_INLINE at::Tensor zeta_relabel(const at::Tensor& x, const at::Tensor&
   return z;
 }
 
-W2S_ENGINE_INLINE at::Tensor topo_filter(const at::Tensor& x, const at::Tensor& y, double contamination,
-                                         int64_t k_cc, int64_t k_zeta) {
+W2S_ENGINE_INLINE at::Tensor topo_filter(const at::Tensor& x, const at::Tensor& y, double contamination, int64_t k_cc,
+                                         int64_t k_zeta) {
   check(contamination > 0 && contamination < 1, "TopoFilter: --contamination ", contamination,
         ", expected a share in (0, 1)");
   const int64_t n = x.size(0);
@@ -291,15 +294,15 @@ W2S_ENGINE_INLINE at::Tensor topo_filter(const at::Tensor& x, const at::Tensor& 
   return kept.index_select(0, detail::complement(m, largest(distance, more)));
 }
 
-W2S_ENGINE_INLINE at::Tensor knn_probe(const at::Tensor& x_train, const at::Tensor& y_train,
-                                       const at::Tensor& x_query, int64_t k) {
+W2S_ENGINE_INLINE at::Tensor knn_probe(const at::Tensor& x_train, const at::Tensor& y_train, const at::Tensor& x_query,
+                                       int64_t k) {
   check(k >= 1 && k <= x_train.size(0), "kNN probe: k = ", k, ", expected 1..", x_train.size(0),
         " (the training points)");
   return neighbour_mean(y_train, nearest(x_query, x_train, k, false));
 }
 
-W2S_ENGINE_INLINE at::Tensor topo_probe(const at::Tensor& x_train, const at::Tensor& y_train,
-                                        const at::Tensor& x_query, int64_t k_cc, int64_t k_zeta) {
+W2S_ENGINE_INLINE at::Tensor topo_probe(const at::Tensor& x_train, const at::Tensor& y_train, const at::Tensor& x_query,
+                                        int64_t k_cc, int64_t k_zeta) {
   const auto kept = topo_cc(x_train, y_train, k_cc).nonzero().squeeze(1);
   check(k_zeta >= 1 && k_zeta <= kept.numel(), "topological probe: --k-zeta ", k_zeta, " of the ", kept.numel(),
         " points TopoCC kept");

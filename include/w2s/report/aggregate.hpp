@@ -51,8 +51,7 @@ struct SeedRow {
   /// A cleaning label source's metrics.cleaning (issue 22): rows kept of the transfer half, the share
   /// of the supervisor's errors and of its correct labels removed, the error rate of the student's
   /// hard targets; NaN where the labels were not cleaned.
-  double kept_share = NAN, errors_removed = NAN, correct_removed = NAN, target_error_rate = NAN,
-         weak_error_rate = NAN;
+  double kept_share = NAN, errors_removed = NAN, correct_removed = NAN, target_error_rate = NAN, weak_error_rate = NAN;
   /// Per test example, 1 where the model's argmax is right (classification records that
   /// carry `test_correct`; empty otherwise): the two-level bootstrap resamples these.
   std::vector<uint8_t> weak_ok, ceiling_ok, student_ok;
