@@ -487,5 +487,5 @@ case ${1:-} in
   figures) figures ;;
   scaling) scaling ;;
   cleaning) cleaning ;;
-  *) sed -n '2,28p' "$0"; exit 2 ;;
+  *) sed -n '2,/^set -euo/{/^set -euo/d;p}' "$0"; exit 2 ;;
 esac
