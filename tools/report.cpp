@@ -11,7 +11,7 @@
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/cli.hpp"
 #include "w2s/core/guarded_main.hpp"
-#include "w2s/report/aggregate.hpp"
+#include "w2s/report/read_records.hpp"
 
 namespace po = boost::program_options;
 

@@ -5,7 +5,7 @@
 #include <cmath>
 #include <fstream>
 
-#include "w2s/report/aggregate.hpp"
+#include "w2s/report/read_records.hpp"
 
 using namespace w2s;
 
