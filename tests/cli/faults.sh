@@ -25,15 +25,17 @@ fail() {
 pass() { echo "ok: $*"; }
 
 # This budget makes each stage last long enough to be killed inside it (about a second here);
-# the later faults use a smaller one. data_for, out_for and cache_for override the folders.
-budget=(--dataset wine --epochs 30 --weak-epochs 30 --batch-size 8 --eval-points 2)
+# the later faults use a smaller one. The strong size is m, not the default l: l's pretraining
+# takes ~16 s here and the faults below redo it a dozen times; m's, ~1.3 s, still long enough to
+# be killed inside. data_for, out_for and cache_for override the folders.
+budget=(--dataset wine --strong m --epochs 30 --weak-epochs 30 --batch-size 8 --eval-points 2)
 run() {
   "$bin" "${budget[@]}" --data-dir "${data_for:-$data}" --out "${out_for:-$work/results}" \
     --cache-dir "${cache_for:-$work/cache}" "$@"
 }
 # The newest record of seed ${2:-0} under the results folder ${1:-$work/results} (records are named by
 # the run's identity: experiment/identity.hpp), or nothing.
-record_in() { ls -t "${1:-$work/results}"/naive_finetune/wine_xs_l_*_seed"${2:-0}".jsonl 2>/dev/null | head -1; }
+record_in() { ls -t "${1:-$work/results}"/naive_finetune/wine_xs_m_*_seed"${2:-0}".jsonl 2>/dev/null | head -1; }
 # The numbers of a record (metrics without timings), one line, for comparing runs.
 numbers() {
   python3 -c 'import json,sys
@@ -52,7 +54,7 @@ run --quiet >/dev/null 2>&1
 [[ $(numbers "$(record_in)") == "$clean" ]] || fail "a cached rerun changed the numbers"
 
 # 1. kill -9 inside each cached stage, then rerun.
-for stage in "pretraining l" "weak xs seed 0: training" "ceiling l seed 0: training"; do
+for stage in "pretraining m" "weak xs seed 0: training" "ceiling m seed 0: training"; do
   rm -rf "$work/cache" "$work/results"
   run >"$work/kill.log" 2>&1 &
   pid=$!
@@ -75,7 +77,7 @@ for stage in "pretraining l" "weak xs seed 0: training" "ceiling l seed 0: train
 done
 
 # 2. damage each kind of artefact, in each way; a rerun must say so in one line and recompute.
-budget=(--dataset wine --epochs 4 --weak-epochs 4 --batch-size 8 --eval-points 2)
+budget=(--dataset wine --strong m --epochs 4 --weak-epochs 4 --batch-size 8 --eval-points 2)
 rm -rf "$work/cache" "$work/results"
 run --quiet >/dev/null 2>&1
 clean=$(numbers "$(record_in)")
@@ -197,10 +199,10 @@ else
 fi
 out_for=$work/diverged run --seeds 0,1 --lr 1e6 --on-divergence record --quiet >/dev/null 2>&1 ||
   fail "--on-divergence record exited non-zero"
-cp "$(record_in)" "$work/diverged/naive_finetune/wine_xs_l_healthy_seed9.jsonl"  # a healthy run beside them
+cp "$(record_in)" "$work/diverged/naive_finetune/wine_xs_m_healthy_seed9.jsonl"  # a healthy run beside them
 report=$("$tools/w2s_report" "$work/diverged" 2>&1)
 # the healthy run (another --lr: another configuration) is its own row, labelled by what differs
-if grep -q "| naive_finetune (lr=0.001) | wine | xs → l | 1 |" <<<"$report" && grep -q "marked diverged" <<<"$report" &&
+if grep -q "| naive_finetune (lr=0.001) | wine | xs → m | 1 |" <<<"$report" && grep -q "marked diverged" <<<"$report" &&
   grep -q "seed 0, 1" <<<"$report"; then
   pass "--on-divergence record: two records marked diverged, left out of the table and listed by the report"
 else
