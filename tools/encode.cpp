@@ -19,8 +19,10 @@
 #include "w2s/io/safetensors.hpp"
 #include "w2s/models/bert.hpp"
 #include "w2s/models/gpt2.hpp"
+#include "w2s/models/llama.hpp"
 #include "w2s/models/mpnet.hpp"
 #include "w2s/ingest/text/bpe.hpp"
+#include "w2s/ingest/text/gguf_bpe.hpp"
 #include "w2s/ingest/text/wordpiece.hpp"
 
 namespace po = boost::program_options;
@@ -67,7 +69,8 @@ int encode_main(int argc, char** argv) {
                                                   "JSON Lines input: {\"text\": ...} or {\"ids\": [...]} per line")(
       "model", po::value(&model_dir),
       "checkpoint folder: BERT (model_type bert), MPNet (model_type mpnet; texts are tokenised with --vocab, BERT "
-      "uncased's, and mapped to MPNet's ids as the ladder does) or GPT-2 (model_type gpt2)")(
+      "uncased's, and mapped to MPNet's ids as the ladder does) or GPT-2 (model_type gpt2); or a Llama GGUF file "
+      "(*.gguf: SmolLM2, texts tokenised with the file's own BPE, no BOS)")(
       "vocab", po::value(&vocab_path), "WordPiece vocab.txt (default for a BERT model: its own)")(
       "bpe", po::value(&bpe_dir), "GPT-2 BPE files folder (encoder.json + vocab.bpe, or vocab.json + merges.txt)")(
       "ids", po::value(&ids_out), "write each text's ids as a JSON array per line")(
@@ -86,14 +89,20 @@ int encode_main(int argc, char** argv) {
   w2s::check(max_tokens >= 0 && batch >= 1, "--max-tokens >= 0 and --batch >= 1 expected");
   w2s::runtime::tune_malloc();
   w2s::runtime::set_threads(threads);
-  const std::string type = model_dir.empty() ? "" : model_type(model_dir);
-  w2s::check(type.empty() || type == "bert" || type == "mpnet" || type == "gpt2", model_dir,
-             "/config.json: model_type '", type, "' is not supported (bert, mpnet or gpt2)");
+  const bool gguf = model_dir.ends_with(".gguf");
+  const std::string type = model_dir.empty() ? "" : gguf ? "llama" : model_type(model_dir);
+  w2s::check(type.empty() || type == "bert" || type == "mpnet" || type == "gpt2" || type == "llama", model_dir,
+             "/config.json: model_type '", type, "' is not supported (bert, mpnet or gpt2; or a .gguf file)");
   if (type == "bert" && vocab_path.empty()) vocab_path = (std::filesystem::path(model_dir) / "vocab.txt").string();
   std::optional<w2s::text::WordPiece> wordpiece;
   std::optional<w2s::text::Gpt2Tokenizer> bpe;
   if (!vocab_path.empty()) wordpiece = w2s::text::WordPiece::load(vocab_path);
   if (!bpe_dir.empty()) bpe = w2s::text::Gpt2Tokenizer::from_dir(bpe_dir);
+  w2s::LlamaModel llama{nullptr};
+  if (gguf) {
+    llama = w2s::load_llama(model_dir);
+    bpe = w2s::text::gguf_tokenizer(w2s::gguf::File(model_dir));
+  }
 
   std::vector<std::vector<int64_t>> rows;
   std::ifstream in(texts_path, std::ios::binary);
@@ -121,7 +130,8 @@ int encode_main(int argc, char** argv) {
           ids.assign(mapped.data_ptr<int64_t>(), mapped.data_ptr<int64_t>() + mapped.numel());
         }
       } else {
-        w2s::check(bpe.has_value(), texts_path, ":", number, ": a text needs a tokenizer: --model (BERT), --vocab or --bpe");
+        w2s::check(bpe.has_value(), texts_path, ":", number,
+                   ": a text needs a tokenizer: --model (BERT or GGUF), --vocab or --bpe");
         ids = bpe->encode(text);
         if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(max_tokens);
       }
@@ -143,7 +153,8 @@ int encode_main(int argc, char** argv) {
   if (type == "bert") bert = w2s::load_bert(model_dir);
   else if (type == "mpnet")
     mpnet = w2s::load_mpnet(model_dir);
-  else gpt2 = w2s::load_gpt2(model_dir, /*dropout=*/false);
+  else if (type == "gpt2")
+    gpt2 = w2s::load_gpt2(model_dir, /*dropout=*/false);
   // The encoders (BERT, MPNet) as one: their forward, pooling and sizes.
   w2s::TextEncoder* encoder = bert    ? static_cast<w2s::TextEncoder*>(bert->model.get())
                               : mpnet ? static_cast<w2s::TextEncoder*>(mpnet->model.get())
@@ -152,7 +163,7 @@ int encode_main(int argc, char** argv) {
   const int64_t n = static_cast<int64_t>(rows.size());
   int64_t longest = 0, tokens = 0;
   for (const auto& r : rows) longest = std::max<int64_t>(longest, static_cast<int64_t>(r.size())), tokens += r.size();
-  const int64_t hidden_size = encoder ? encoder->width() : gpt2->config().n_embd;
+  const int64_t hidden_size = encoder ? encoder->width() : llama ? llama->config().hidden_size : gpt2->config().n_embd;
   auto hidden = at::zeros({hidden_out.empty() ? 0 : n, longest, hidden_size});
   auto mask_all = at::zeros({hidden_out.empty() ? 0 : n, longest}, at::kLong);
   auto pooled = at::zeros({n, hidden_size});
@@ -160,9 +171,11 @@ int encode_main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; i += batch) {
     const std::vector<std::vector<int64_t>> part(rows.begin() + i, rows.begin() + std::min(n, i + batch));
-    auto [ids, mask] = pad_rows(part, mpnet ? 1 : 0);  // MPNet pads with <pad> = 1, as HF's tokenizer
-    const auto h =
-        encoder ? encoder->run_layers(encoder->embed(ids, mask), mask, 0, encoder->layers()) : gpt2->forward(ids, mask);
+    // MPNet pads with <pad> = 1, as HF's tokenizer; Llama with its padding token
+    auto [ids, mask] = pad_rows(part, mpnet ? 1 : llama ? std::max<int64_t>(0, llama->config().pad_token_id) : 0);
+    const auto h = encoder ? encoder->run_layers(encoder->embed(ids, mask), mask, 0, encoder->layers())
+                   : llama ? llama->forward(ids, mask)
+                           : gpt2->forward(ids, mask);
     if (encoder) pooled.slice(0, i, i + ids.size(0)).copy_(pooling->apply(h, mask));
     if (hidden_out.empty()) continue;  // timing only: no copies of the token states
     const auto cut = hidden.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1));
@@ -171,11 +184,21 @@ int encode_main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (vm.count("time")) {
-    // Per token: 2 × (4·H² + 2·H·I) multiply-adds per layer (BERT; GPT-2: I = 4H), attention scores excluded.
+    // Per token: 2 × (4·H² + 2·H·I) multiply-adds per layer (BERT; GPT-2: I = 4H), attention scores excluded;
+    // Llama: q and o H² each, k and v H·(H·kv/heads) each, and three H·I matrices.
     const double h = double(hidden_size);
-    const double inter = encoder ? double(encoder->mlp_width()) : 4.0 * h;
-    const double layers = encoder ? double(encoder->layers()) : double(gpt2->config().n_layer);
-    const double flops = 2.0 * layers * (4.0 * h * h + 2.0 * h * inter) * double(tokens);
+    double per_layer = 0, layers = 0;
+    if (llama) {
+      const auto& c = llama->config();
+      const double kv = h * double(c.num_key_value_heads) / double(c.num_attention_heads);
+      per_layer = 2 * h * h + 2 * h * kv + 3 * h * double(c.intermediate_size);
+      layers = double(c.num_hidden_layers);
+    } else {
+      const double inter = encoder ? double(encoder->mlp_width()) : 4.0 * h;
+      per_layer = 4.0 * h * h + 2.0 * h * inter;
+      layers = encoder ? double(encoder->layers()) : double(gpt2->config().n_layer);
+    }
+    const double flops = 2.0 * layers * per_layer * double(tokens);
     std::cout << "encode: " << n << " examples in " << seconds << " s: " << double(n) / seconds << " examples/s, "
               << flops / seconds / 1e9 << " GFLOP/s (" << tokens << " tokens, " << at::get_num_threads()
               << " threads)" << std::endl;

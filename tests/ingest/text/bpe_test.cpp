@@ -278,3 +278,37 @@ TEST_CASE("GPT-2 BPE rejects malformed files with the place", "[text]") {
   }
   fs::remove_all(temp_dir());
 }
+
+TEST_CASE("byte-level BPE from lists: single digits, and an unknown id for missing bytes", "[text]") {
+  // The 256 byte tokens (byte b is id b), then "12" (256) and "Ġ1" (257; Ġ is the space in GPT-2's
+  // alphabet), merged "Ġ 1" first, then "1 2".
+  std::vector<std::string> tokens;
+  const auto map = text::bpe_detail::byte_to_code_point();
+  for (int b = 0; b < 256; ++b) {
+    std::string symbol;
+    text::bpe_detail::append_utf8(symbol, map[b]);
+    tokens.push_back(symbol);
+  }
+  tokens.push_back("12");
+  tokens.push_back("\xC4\xA0" "1");
+  const std::vector<std::string> merges = {"\xC4\xA0 1", "1 2"};
+  const Gpt2Tokenizer regex(tokens, merges, text::PreTokenizer::gpt2, "tiny");
+  const Gpt2Tokenizer digits(tokens, merges, text::PreTokenizer::gpt2_single_digits, "tiny");
+  // GPT-2's regex keeps " 12" one pre-token, so "Ġ 1" merges; single digits cut it to " ", "1", "2".
+  CHECK(regex.encode("a 12") == Ids{'a', 257, '2'});
+  CHECK(regex.encode("12") == Ids{256});
+  CHECK(digits.encode("a 12") == Ids{'a', ' ', '1', '2'});
+  CHECK(digits.encode("12b") == Ids{'1', '2', 'b'});
+  // Numeric characters beyond ASCII are single pieces too: "²" (U+00B2, class No) is two bytes.
+  CHECK(digits.encode("7\xC2\xB2x") == Ids{'7', 0xC2, 0xB2, 'x'});
+  CHECK(digits.decode(digits.encode("a 12 \xC2\xB2 b3")) == "a 12 \xC2\xB2 b3");
+  // A vocabulary without a byte: an error, or the unknown id where one is given.
+  auto missing = tokens;
+  missing[4] = "<unk>";
+  CHECK_THROWS_WITH(Gpt2Tokenizer(missing, {}, text::PreTokenizer::gpt2, "tiny"),
+                    Catch::Contains("tiny: no token for byte 4"));
+  const Gpt2Tokenizer with_unknown(missing, {}, text::PreTokenizer::gpt2, "tiny", /*unknown=*/4);
+  CHECK(with_unknown.encode(std::string("a\x04" "b")) == Ids{'a', 4, 'b'});
+  CHECK_THROWS_WITH(Gpt2Tokenizer(tokens, {"1 q"}, text::PreTokenizer::gpt2, "tiny"),
+                    Catch::Contains("tiny: merge 0: merge '1 q' needs '1q', which is not in the vocabulary"));
+}

@@ -159,6 +159,11 @@ inline std::string read_file(const std::filesystem::path& path, const char* what
 
 }  // namespace bpe_detail
 
+/// How text is cut into pre-tokens before BPE: GPT-2's regex alone, or first every numeric
+/// character (Unicode class N) on its own and GPT-2's regex on the text between (Hugging Face's
+/// Digits(individual_digits) then ByteLevel: SmolLM2's tokenizer, GGUF pre "smollm").
+enum class PreTokenizer { gpt2, gpt2_single_digits };
+
 /// GPT-2's tokenizer: vocab.json (token -> id) and merges.txt (merge priorities).
 /// Immutable after construction; encode() is safe to call from several threads
 /// (copies share one mutex-guarded cache of per-pre-token results).
@@ -178,12 +183,41 @@ class Gpt2Tokenizer {
     load_merges(merges_txt);
   }
 
+  /// A byte-level BPE from lists (a GGUF file's tokenizer.ggml.tokens and .merges): `tokens[i]`
+  /// is id i, spelled in GPT-2's byte alphabet, and `merges` are "A B" lines, highest priority
+  /// first. A byte without a token of its own reads as `unknown` when that is an id (SmolLM2's
+  /// vocabulary lacks 21 bytes; Hugging Face's tokenizer gives its unknown token for them), and
+  /// is an error otherwise. `where` names the source in errors.
+  Gpt2Tokenizer(const std::vector<std::string>& tokens, const std::vector<std::string>& merges, PreTokenizer pre,
+                const std::string& where, int64_t unknown = -1)
+      : cache_(std::make_shared<Cache>()), pre_(pre) {
+    start_vocab(tokens.size());
+    for (size_t i = 0; i < tokens.size(); ++i) add_token(tokens[i], int64_t(i), where + ": token " + std::to_string(i));
+    check(unknown < int64_t(tokens.size()), where, ": the unknown token's id ", unknown, " is outside the vocabulary");
+    finish_vocab(where, unknown);
+    for (size_t i = 0; i < merges.size(); ++i)
+      add_merge(merges[i], int32_t(i), where + ": merge " + std::to_string(i));
+  }
+
   /// The token ids of `utf8`; any bytes are accepted, invalid UTF-8 included.
   /// "<|endoftext|>" in the text is ordinary text here, as in GPT-2's encoder.
   std::vector<int64_t> encode(std::string_view utf8) const {
     std::vector<int64_t> ids;
     ids.reserve(utf8.size() / 3 + 1);
-    bpe_detail::pre_tokenize(utf8, [&](std::string_view piece) { bpe(piece, ids); });
+    const auto emit = [&](std::string_view piece) { bpe(piece, ids); };
+    if (pre_ == PreTokenizer::gpt2) {
+      bpe_detail::pre_tokenize(utf8, emit);
+      return ids;
+    }
+    size_t start = 0, len = 1;  // the text since the last numeric character
+    for (size_t i = 0; i < utf8.size(); i += len) {
+      const char32_t cp = bpe_detail::next_code_point(utf8, i, len);
+      if (bpe_detail::classify(cp) != bpe_detail::CharClass::Number) continue;
+      bpe_detail::pre_tokenize(utf8.substr(start, i - start), emit);
+      bpe(utf8.substr(i, len), ids);
+      start = i + len;
+    }
+    bpe_detail::pre_tokenize(utf8.substr(start), emit);
     return ids;
   }
 
@@ -237,37 +271,56 @@ class Gpt2Tokenizer {
       fail(path.string(), ": malformed JSON: ", e.what());
     }
     check(json.is_object(), path.string(), ": expected a JSON object of token -> id");
-    const auto map = bpe_detail::byte_to_code_point();
-    std::array<int16_t, 256 + 68> to_byte;  // code point -> byte, -1 where none
-    to_byte.fill(-1);
-    for (int b = 0; b < 256; ++b) to_byte[map[b]] = int16_t(b);
     const size_t n = json.size();
-    bytes_.assign(n, std::string());
-    std::vector<bool> seen(n, false);
+    start_vocab(n);
     for (const auto& [token, value] : json.items()) {
       check(value.is_number_integer(), path.string(), ": token '", token, "' maps to ", value.dump(),
             "; expected an integer id");
-      const int64_t id = value.get<int64_t>();
-      check(id >= 0 && id < int64_t(n), path.string(), ": token '", token, "' has id ", id,
-            "; expected ids 0..", n - 1, " (one per entry)");
-      check(!seen[size_t(id)], path.string(), ": id ", id, " is used twice (again by '", token, "')");
-      seen[size_t(id)] = true;
-      for (size_t i = 0, len = 1; i < token.size(); i += len) {
-        const char32_t cp = bpe_detail::next_code_point(token, i, len);
-        check(cp < to_byte.size() && to_byte[cp] >= 0, path.string(), ": token '", token,
-              "' has a character outside GPT-2's byte alphabet");
-        bytes_[size_t(id)] += char(to_byte[cp]);
-      }
-      vocab_.emplace(token, int32_t(id));
+      add_token(token, value.get<int64_t>(), path.string());
     }
+    finish_vocab(path.string());
+  }
+
+  void start_vocab(size_t n) {
+    bytes_.assign(n, std::string());
+    seen_.assign(n, false);
+  }
+
+  /// Token `token` (in GPT-2's byte alphabet) as id `id` of the vocabulary start_vocab sized.
+  void add_token(const std::string& token, int64_t id, const std::string& where) {
+    static const auto to_byte = [] {
+      std::array<int16_t, 256 + 68> t;  // code point -> byte, -1 where none
+      t.fill(-1);
+      const auto map = bpe_detail::byte_to_code_point();
+      for (int b = 0; b < 256; ++b) t[map[b]] = int16_t(b);
+      return t;
+    }();
+    const size_t n = bytes_.size();
+    check(id >= 0 && id < int64_t(n), where, ": token '", token, "' has id ", id, "; expected ids 0..", n - 1,
+          " (one per entry)");
+    check(!seen_[size_t(id)], where, ": id ", id, " is used twice (again by '", token, "')");
+    seen_[size_t(id)] = true;
+    for (size_t i = 0, len = 1; i < token.size(); i += len) {
+      const char32_t cp = bpe_detail::next_code_point(token, i, len);
+      check(cp < to_byte.size() && to_byte[cp] >= 0, where, ": token '", token,
+            "' has a character outside GPT-2's byte alphabet");
+      bytes_[size_t(id)] += char(to_byte[cp]);
+    }
+    vocab_.emplace(token, int32_t(id));
+  }
+
+  /// Records every byte's base token (`unknown` for a byte without one, where that is an id).
+  void finish_vocab(const std::string& where, int64_t unknown = -1) {
+    const auto map = bpe_detail::byte_to_code_point();
     for (int b = 0; b < 256; ++b) {
       std::string symbol;
       bpe_detail::append_utf8(symbol, map[b]);
       const auto it = vocab_.find(symbol);
-      check(it != vocab_.end(), path.string(), ": no token for byte ", b, " ('", symbol,
+      check(it != vocab_.end() || unknown >= 0, where, ": no token for byte ", b, " ('", symbol,
             "'); a byte-level vocabulary needs all 256");
-      byte_id_[b] = it->second;
+      byte_id_[b] = it != vocab_.end() ? it->second : int32_t(unknown);
     }
+    seen_.clear();
   }
 
   void load_merges(const std::filesystem::path& path) {
@@ -277,21 +330,25 @@ class Gpt2Tokenizer {
     for (size_t number = 1; std::getline(in, line); ++number) {
       if (!line.empty() && line.back() == '\r') line.pop_back();
       if (line.empty() || (number == 1 && line.rfind("#version", 0) == 0)) continue;
-      const auto where = [&] { return path.string() + ":" + std::to_string(number); };
-      const size_t space = line.find(' ');
-      check(space != std::string::npos && space > 0 && space + 1 < line.size() &&
-                line.find(' ', space + 1) == std::string::npos,
-            where(), ": expected two space-separated symbols, got '", line, "'");
-      const std::string a = line.substr(0, space), b = line.substr(space + 1);
-      const auto id = [&](const std::string& s) {
-        const auto it = vocab_.find(s);
-        check(it != vocab_.end(), where(), ": merge '", line, "' needs '", s, "', which is not in the vocabulary");
-        return it->second;
-      };
-      const int32_t ia = id(a), ib = id(b), merged = id(a + b);
-      const bool fresh = merges_.emplace(pair_key(ia, ib), Merge{rank++, merged}).second;
-      check(fresh, where(), ": merge '", line, "' appears twice");
+      add_merge(line, rank++, path.string() + ":" + std::to_string(number));
     }
+  }
+
+  /// The merge "A B" (two space-separated symbols of the vocabulary) at priority `rank`.
+  void add_merge(const std::string& line, int32_t rank, const std::string& where) {
+    const size_t space = line.find(' ');
+    check(space != std::string::npos && space > 0 && space + 1 < line.size() &&
+              line.find(' ', space + 1) == std::string::npos,
+          where, ": expected two space-separated symbols, got '", line, "'");
+    const std::string a = line.substr(0, space), b = line.substr(space + 1);
+    const auto id = [&](const std::string& s) {
+      const auto it = vocab_.find(s);
+      check(it != vocab_.end(), where, ": merge '", line, "' needs '", s, "', which is not in the vocabulary");
+      return it->second;
+    };
+    const int32_t ia = id(a), ib = id(b), merged = id(a + b);
+    const bool fresh = merges_.emplace(pair_key(ia, ib), Merge{rank, merged}).second;
+    check(fresh, where, ": merge '", line, "' appears twice");
   }
 
   /// Appends the BPE tokens of one pre-token, through the cache.
@@ -369,6 +426,8 @@ class Gpt2Tokenizer {
   std::array<int32_t, 256> byte_id_{};              ///< byte -> its base token
   std::unordered_map<uint64_t, Merge> merges_;      ///< (left id, right id) -> rank, result
   std::shared_ptr<Cache> cache_;
+  PreTokenizer pre_ = PreTokenizer::gpt2;
+  std::vector<bool> seen_;  ///< while loading: ids given so far
 };
 
 }  // namespace w2s::text
