@@ -314,8 +314,10 @@ PY_REQUIREMENTS=(transformers==4.49.0 tokenizers==0.21.4 safetensors==0.8.0
 # onnxruntime runs the original ONNX file of minilm-l3 in its parity test; installed without its
 # dependencies (coloredlogs, sympy: not needed to run a model), so nothing unpinned comes in.
 # gguf (llama.cpp's Python reader; numpy, pyyaml and tqdm are there) lets transformers read
-# SmolLM2's GGUF file for its parity test.
-PY_NO_DEPS=(onnxruntime==1.32.0 flatbuffers==25.12.19 protobuf==4.25.8 gguf==0.19.0)
+# SmolLM2's GGUF file for its parity test. onnx (ONNX_REQUIREMENTS' version; it needs numpy,
+# protobuf and typing-extensions, all there) lets tests/tools/onnx_converter_test.py corrupt the
+# ONNX file for tools/onnx_to_st.py.
+PY_NO_DEPS=(onnxruntime==1.32.0 flatbuffers==25.12.19 protobuf==4.25.8 gguf==0.19.0 onnx==1.18.0)
 setup_python() {
   local marker=$VENV/w2s-requirements.txt want
   want=$(printf '%s\n' "${PY_REQUIREMENTS[@]}" --no-deps "${PY_NO_DEPS[@]}")

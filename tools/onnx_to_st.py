@@ -305,10 +305,11 @@ def convert(onnx_path):
         inter = linear(i, "intermediate.dense", y, hidden)
         intermediate = tensors[f"encoder.layer.{i}.intermediate.dense.bias"].shape[0]
         act_out = matmul_input(g, prefix + f"encoder.layer.{i}.output.dense.bias")
-        ops, reached, _ = g.ops_between({inter.output[0]}, act_out, f"layer {i} activation")
+        ops, reached, nodes = g.ops_between({inter.output[0]}, act_out, f"layer {i} activation")
         if reached != {inter.output[0]} or not ({"Erf"} <= ops <= GELU_OPS or ops == {"Gelu"}):
+            odd = [label(n) for n in nodes if n.op_type not in GELU_OPS | {"Gelu"}]
             raise Refused(f"layer {i} activation: expected the erf GELU on {inter.output[0]}, found ops {sorted(ops)}"
-                          f" reading {sorted(reached)}")
+                          f" reading {sorted(reached)}" + (f"; not a GELU: {', '.join(odd)}" if odd else ""))
         out2 = linear(i, "output.dense", act_out, intermediate)
         x = residual_norm(i, "output.LayerNorm", out2, y)
 

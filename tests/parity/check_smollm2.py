@@ -35,12 +35,13 @@ hidden     24 texts of varied length: our ids (cut at 128) in batches of 8 right
            padding rows of ours must be zero. With right padding and a causal mask a real token
            never attends to padding, and the default position ids (0, 1, ...) are right.
 
-Prints one line per comparison like check.py and exits 0 (pass) or 1. Without torch,
-transformers, tokenizers, safetensors and gguf, or without FILE.gguf, it exits 77 (skipped)
-unless W2S_REQUIRE_PARITY=1 or CI=true (then 1). --self-test runs the reference side only (no
-tools): the load, the config, the tensor names (all of them into DIR/reference_tensors.txt), the
-ids of STRINGS, one forward and a greedy completion; with --texts it also times the reference
-forward of the 24 texts and counts where the two tokenizer readings differ on the corpus.
+Prints one line per comparison like check.py and exits 0 (pass) or 1. Needs torch, transformers,
+tokenizers and safetensors (run.sh checks them) and gguf; without gguf or without FILE.gguf it
+exits 77 (skipped) unless W2S_REQUIRE_PARITY=1 or CI=true (then 1). --self-test runs the reference
+side only (no tools): the load, the config, the tensor names (all of them into
+DIR/reference_tensors.txt), the ids of STRINGS, one forward and a greedy completion (which must
+name Paris); with --texts it also times the reference forward of the 24 texts and counts where
+the two tokenizer readings differ on the corpus.
 """
 import argparse
 import json
@@ -85,7 +86,8 @@ SMOLLM_PRETOKENIZER = {"type": "Sequence", "pretokenizers": [
     {"type": "Digits", "individual_digits": True},
     {"type": "ByteLevel", "add_prefix_space": False, "trim_offsets": True, "use_regex": True}]}
 # Ours besides make_texts.py's: digit runs (the digit split), contractions, whitespace runs (before
-# digits too: where transformers' GGUF converter differs), Unicode, and special tokens spelt literally.
+# digits too: where transformers' GGUF converter differs), Unicode, bytes missing from the vocabulary,
+# and special tokens spelt literally.
 STRINGS = [
     "Hello world, 12345 it's   fine!", "  leading spaces\n\nnew lines\tand tab", "naïve café 東京 😀",
     "12345", "3.14", "a1b2", "1,000,000.50 and -7e-3", "year 2024: 99% of 1/2", "x  1", "x\n\n2024", "x\t\t7",
@@ -94,6 +96,9 @@ STRINGS = [
     "a  b", "a   b    c", " ", "   ", " x", "x ", "x  ", "a \n b", "\n", "\r\n\r\n", "\t", "a\t\tb", " \t \n ",
     "tab\tand  spaces  \n\n  end  ", "e\u0301 vs \u00e9", "👩🏽‍💻 🇯🇵 😀😁", "한국어 Ελληνικά עִבְרִית",
     "ﬁ ligature", "zero\u200bwidth \ufeffbom \u00a0nbsp", "𝔘𝔫𝔦𝔠𝔬𝔡𝔢", "\x00 nul \x7f del", "\U0010ffff \ue000 \ufffd",
+    # bytes the vocabulary lacks (0x04 0x06 0x13 0x14 0x16 0x1d 0xf1 0xf2 ...): the unknown id 0, one for a run
+    # of them inside one pre-token (the BPE's fuse_unk)
+    "a\x04b", "x\x04\x04\x06 fused", "\x13\x14 \x16\x1d", "\U00040000 plane 4", "ab\U00040000\U00080001z",
     "<|im_start|>user\nHello<|im_end|>\n", "<|endoftext|><|endoftext|>", "code <jupyter_code> x <file_sep>",
     "<|im_start|", "<| im_start |>",
 ]

@@ -309,6 +309,8 @@ TEST_CASE("byte-level BPE from lists: single digits, and an unknown id for missi
                     Catch::Contains("tiny: no token for byte 4"));
   const Gpt2Tokenizer with_unknown(missing, {}, text::PreTokenizer::gpt2, "tiny", /*unknown=*/4);
   CHECK(with_unknown.encode(std::string("a\x04" "b")) == Ids{'a', 4, 'b'});
+  CHECK(with_unknown.encode(std::string("a\x04\x04" "b")) == Ids{'a', 4, 'b'});  // a run of them is one
+  CHECK(with_unknown.encode(std::string("a\x04 \x04" "b")) == Ids{'a', 4, ' ', 4, 'b'});  // " \x04" is another piece
   CHECK_THROWS_WITH(Gpt2Tokenizer(tokens, {"1 q"}, text::PreTokenizer::gpt2, "tiny"),
                     Catch::Contains("tiny: merge 0: merge '1 q' needs '1q', which is not in the vocabulary"));
 }

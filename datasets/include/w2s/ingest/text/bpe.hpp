@@ -185,9 +185,10 @@ class Gpt2Tokenizer {
 
   /// A byte-level BPE from lists (a GGUF file's tokenizer.ggml.tokens and .merges): `tokens[i]`
   /// is id i, spelled in GPT-2's byte alphabet, and `merges` are "A B" lines, highest priority
-  /// first. A byte without a token of its own reads as `unknown` when that is an id (SmolLM2's
-  /// vocabulary lacks 21 bytes; Hugging Face's tokenizer gives its unknown token for them), and
-  /// is an error otherwise. `where` names the source in errors.
+  /// first. A byte without a token of its own reads as `unknown` when that is an id, a run of
+  /// them inside one pre-token as one `unknown` (SmolLM2's vocabulary lacks 21 bytes; Hugging
+  /// Face's tokenizer gives its unknown token for them, fused), and is an error otherwise.
+  /// `where` names the source in errors.
   Gpt2Tokenizer(const std::vector<std::string>& tokens, const std::vector<std::string>& merges, PreTokenizer pre,
                 const std::string& where, int64_t unknown = -1)
       : cache_(std::make_shared<Cache>()), pre_(pre) {
@@ -195,6 +196,7 @@ class Gpt2Tokenizer {
     for (size_t i = 0; i < tokens.size(); ++i) add_token(tokens[i], int64_t(i), where + ": token " + std::to_string(i));
     check(unknown < int64_t(tokens.size()), where, ": the unknown token's id ", unknown, " is outside the vocabulary");
     finish_vocab(where, unknown);
+    unknown_ = int32_t(unknown);
     for (size_t i = 0; i < merges.size(); ++i)
       add_merge(merges[i], int32_t(i), where + ": merge " + std::to_string(i));
   }
@@ -366,6 +368,9 @@ class Gpt2Tokenizer {
       }
     }
     std::vector<int32_t> ids = merge(piece);
+    if (unknown_ >= 0)  // a run of bytes without tokens is one unknown token (HF's fuse_unk)
+      ids.erase(std::unique(ids.begin(), ids.end(), [u = unknown_](int32_t a, int32_t b) { return a == u && b == u; }),
+                ids.end());
     out.insert(out.end(), ids.begin(), ids.end());
     std::lock_guard lock(cache_->mutex);
     if (cache_->pieces.size() >= kMaxCached) cache_->pieces.clear();
@@ -427,6 +432,7 @@ class Gpt2Tokenizer {
   std::unordered_map<uint64_t, Merge> merges_;      ///< (left id, right id) -> rank, result
   std::shared_ptr<Cache> cache_;
   PreTokenizer pre_ = PreTokenizer::gpt2;
+  int32_t unknown_ = -1;    ///< the id of bytes without a token, or -1 (then every byte has one)
   std::vector<bool> seen_;  ///< while loading: ids given so far
 };
 
