@@ -2,7 +2,8 @@
 """compare_records.py BEFORE AFTER: for refactors that must not change a number. Every record
 under BEFORE has one under AFTER with the same experiment, dataset, sizes and seed, and its metrics,
 n, policies, config and sizes are equal to the last digit (timings, identities and run-time fields
-may differ). Prints one line per pair and the count of differing values; exit 1 if any differ."""
+may differ: metrics.label_free.features is the features' cache key, an identity that names the code
+that made them). Prints one line per pair and the count of differing values; exit 1 if any differ."""
 import json, os, sys, pathlib
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from w2s_placement import PLACEMENT_KEYS as PLACEMENT  # core/placement.hpp's: where a run wrote is no result
@@ -33,6 +34,9 @@ for key, r in before.items():
         a, b = r.get(field), s.get(field)
         if field == "config":  # where things were written is not a result
             a, b = ({k: v for k, v in c.items() if k not in PLACEMENT} for c in (a or {}, b or {}))
+        if field == "metrics":  # the label-free control's features key names the code, like the record's identity
+            a, b = ({k: ({x: y for x, y in v.items() if x != "features"} if k == "label_free" and isinstance(v, dict)
+                         else v) for k, v in c.items()} for c in (a or {}, b or {}))
         d += diff(a, b, field)
     bad += len(d)
     m = r["metrics"]

@@ -25,27 +25,33 @@ namespace {
 std::string shown(const w2s::gguf::Value& v) {
   using w2s::gguf::ValueType;
   switch (v.type) {
-    case ValueType::STRING: return v.string.size() > 80 ? "\"" + v.string.substr(0, 77) + "...\"" : "\"" + v.string + "\"";
+    case ValueType::STRING:
+      return v.string.size() > 80 ? "\"" + v.string.substr(0, 77) + "...\"" : "\"" + v.string + "\"";
     case ValueType::ARRAY: {
       std::string s = "[" + w2s::gguf::value_type_name(uint32_t(v.element)) + " x " + std::to_string(v.count) + "]";
       if (!v.strings.empty()) s += " \"" + v.strings.front() + "\", ...";
       return s;
     }
     case ValueType::F32:
-    case ValueType::F64: return std::to_string(v.f);
-    case ValueType::BOOL: return v.u ? "true" : "false";
+    case ValueType::F64:
+      return std::to_string(v.f);
+    case ValueType::BOOL:
+      return v.u ? "true" : "false";
     case ValueType::I8:
     case ValueType::I16:
     case ValueType::I32:
-    case ValueType::I64: return std::to_string(v.i);
-    default: return std::to_string(v.u);
+    case ValueType::I64:
+      return std::to_string(v.i);
+    default:
+      return std::to_string(v.u);
   }
 }
 
 int gguf_main(int argc, char** argv) {
   std::string file, out;
-  po::options_description opts("w2s_gguf: a GGUF file's metadata and tensors, or its Llama model as an HF folder\n"
-                               "usage: w2s_gguf FILE.gguf [--out DIR]");
+  po::options_description opts(
+      "w2s_gguf: a GGUF file's metadata and tensors, or its Llama model as an HF folder\n"
+      "usage: w2s_gguf FILE.gguf [--out DIR]");
   opts.add_options()("help,h", "print this help")("file", po::value(&file), "the GGUF file")(
       "out", po::value(&out), "write DIR/config.json and DIR/model.safetensors (float32, HF LlamaModel names)");
   po::positional_options_description positional;
@@ -73,8 +79,8 @@ int gguf_main(int argc, char** argv) {
   std::vector<w2s::safetensors::TensorData> tensors;
   for (auto& [name, w] : w2s::llama_tensors(gguf, config)) {
     const auto c = w.contiguous();
-    tensors.push_back(w2s::safetensors::from_float32(name, c.sizes().vec(),
-                                                     {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()}));
+    tensors.push_back(
+        w2s::safetensors::from_float32(name, c.sizes().vec(), {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()}));
   }
   std::filesystem::create_directories(out);
   w2s::safetensors::write(std::filesystem::path(out) / "model.safetensors", tensors,

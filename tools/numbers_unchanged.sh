@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tools/numbers_unchanged.sh BEFORE_EXPERIMENTS_DIR AFTER_EXPERIMENTS_DIR [WORK]: for a change that must
-# not move a number. Runs the same eleven records with two builds' experiment binaries (one seed each,
+# not move a number. Runs the same thirteen records with two builds' experiment binaries (one seed each,
 # one BLAS thread, separate caches): the main job's setting on 2,000 Brown rows for naive, aux loss,
 # random noise, few-shot, KL with --val-fraction and top-1 fine-tuning; bootstrapping on
-# breast-cancer; KL on digits; --smoke runs of KL, bootstrapping and the regression task. Then
+# breast-cancer; KL on digits; --smoke runs of KL, bootstrapping and the regression task; the
+# early-stopping oracle and ProbeAfter (weak_then_probe) on breast-cancer. Then
 # tools/compare_records.py BEFORE AFTER: exit 1 if any value differs. About 4 minutes on 2 cores.
 # A build of an older revision: git worktree add /tmp/before REV && cmake -S /tmp/before -B /tmp/before/build
 # -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C /tmp/before/build (its experiments/ is BEFORE).
@@ -30,6 +31,9 @@ run() {  # run EXPERIMENTS_DIR OUT
   "$e/kl_loss" --smoke --val-fraction 0.2 "${common[@]}"
   "$e/bootstrapping" --smoke "${common[@]}"
   "$e/gain_vs_misfit" --smoke "${common[@]}"
+  # the students that wrap others: the oracle's best step, and ProbeAfter's probe on ground truth
+  "$e/early_stopping_oracle" --dataset breast-cancer --weak xs --strong l "${common[@]}"
+  "$e/weak_then_probe" --dataset breast-cancer --weak xs --strong l "${common[@]}"
 }
 run "$before" "$work/before"
 run "$after" "$work/after"

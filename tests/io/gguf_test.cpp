@@ -120,8 +120,10 @@ std::vector<Tensor> four_tensors() {
   for (int j = 0; j < 32; ++j) q8.raw<int8_t>(int8_t(j - 16));
   q4.raw<uint16_t>(f16(0.25f)).raw<uint16_t>(f16(-1.0f));  // d, m
   for (int j = 0; j < 16; ++j) q4.raw<uint8_t>(uint8_t((j & 0x0F) | ((15 - j) << 4)));
-  return {{"a.f32", {3}, 0, f32.bytes}, {"b.f16", {2, 2}, 1, f16w.bytes},
-          {"c.q8", {32}, 8, q8.bytes},  {"d.q4", {32}, 3, q4.bytes}};
+  return {{"a.f32", {3}, 0, f32.bytes},
+          {"b.f16", {2, 2}, 1, f16w.bytes},
+          {"c.q8", {32}, 8, q8.bytes},
+          {"d.q4", {32}, 3, q4.bytes}};
 }
 
 std::string valid_file() {
@@ -216,7 +218,8 @@ TEST_CASE("GGUF: each structural defect is an error naming it", "[gguf]") {
   const auto whole = gguf_file("", 0, t);
   refused(whole.substr(0, whole.size() - 40), "runs past the end of the file");
   // a row that is not whole blocks
-  refused(gguf_file("", 0, {{"x", {16}, 8, std::string(34, '\0')}}), "a row of 16 values is not a whole number of Q8_0");
+  refused(gguf_file("", 0, {{"x", {16}, 8, std::string(34, '\0')}}),
+          "a row of 16 values is not a whole number of Q8_0");
   // a misaligned offset, and two tensors on the same bytes
   Writer w;
   w.raw<uint32_t>(0x46554747u).raw<uint32_t>(3).raw<uint64_t>(1).raw<uint64_t>(0);
@@ -287,8 +290,10 @@ TEST_CASE("Llama: RMSNorm, rotary positions and causality", "[llama]") {
   CHECK(at::allclose(padded.slice(1, 0, 2), cut, 1e-5, 1e-6));
   // Rotary: without positions, attention is blind to the order of the keys, so the last token of
   // [5, 4, 4] and of [4, 5, 4] would get one state; the rotary embedding tells them apart ...
-  const auto one = model->forward(at::tensor(std::vector<int64_t>{5, 4, 4}).reshape({1, 3}), at::ones({1, 3}, at::kLong));
-  const auto other = model->forward(at::tensor(std::vector<int64_t>{4, 5, 4}).reshape({1, 3}), at::ones({1, 3}, at::kLong));
+  const auto one =
+      model->forward(at::tensor(std::vector<int64_t>{5, 4, 4}).reshape({1, 3}), at::ones({1, 3}, at::kLong));
+  const auto other =
+      model->forward(at::tensor(std::vector<int64_t>{4, 5, 4}).reshape({1, 3}), at::ones({1, 3}, at::kLong));
   CHECK_FALSE(at::allclose(one[0][2], other[0][2], 1e-4, 1e-5));
   // ... and rotate_half is (−x₂, x₁).
   const auto r = w2s::llama_detail::rotate_half(at::tensor({1.0f, 2.0f, 3.0f, 4.0f}));
@@ -296,5 +301,6 @@ TEST_CASE("Llama: RMSNorm, rotary positions and causality", "[llama]") {
   CHECK((model->logits(full).sizes().vec() == std::vector<int64_t>{1, 4, 11}));
   // ... and a config that does not divide is refused.
   c.num_key_value_heads = 3;
-  CHECK_THROWS_WITH(w2s::LlamaModel(c), Catch::Contains("num_attention_heads 2 is not a multiple of num_key_value_heads 3"));
+  CHECK_THROWS_WITH(w2s::LlamaModel(c),
+                    Catch::Contains("num_attention_heads 2 is not a multiple of num_key_value_heads 3"));
 }

@@ -8,12 +8,14 @@
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
 
 #include "w2s/models/bert.hpp"
 #include "w2s/models/bert_backbone.hpp"
+#include "w2s/models/top_layers.hpp"
 #include "w2s/students/student.hpp"
 
 using namespace w2s;
@@ -343,4 +345,50 @@ TEST_CASE("frozen lower layers per text: parts of more than 512 texts of varying
   cache.text_states("tiny|lower1", other, run);
   REQUIRE(cache.states_held() <= cache.memo_bytes + size_t(150 * 8 * 9 * 4));
   REQUIRE(at::allclose(cache.text_states("tiny|lower1", d, run), states, 1e-5, 1e-6));
+}
+
+TEST_CASE("LoRA on the top layers: starts at the pretrained model, trains A, B and the head only", "[bert][lora]") {
+  TempDir t("lora");
+  saved_tiny(t.path / "m", 4);
+  auto rows = at::zeros({12, 2 + 6}, at::kLong);
+  for (int64_t i = 0; i < 12; ++i) rows[i].slice(0, 2, 2 + 2 + i % 5).copy_(at::randint(5, 40, {2 + i % 5}, at::kLong));
+  const auto backbone = [&] { return std::make_shared<BertBackbone>(load_bert(t.path / "m"), /*first_column=*/2); };
+  auto plain_encoder = backbone();
+  const auto packed = plain_encoder->lower(rows, 1);
+  TopLayersImpl plain(plain_encoder, 1, 2);
+  LoraOptions lora;
+  lora.rank = 2, lora.alpha = 4, lora.targets = {"query", "value"};
+  TopLayersImpl adapted(backbone(), 1, 2, lora);
+  // Only the adapters and the head train: 2 layers x {query, value} x {A, B} + the head.
+  std::vector<std::string> trained;
+  for (const auto& p : adapted.named_parameters())
+    if (p.value().requires_grad()) trained.push_back(p.key());
+  CHECK(trained.size() == 9);
+  CHECK(std::count_if(trained.begin(), trained.end(), [](const std::string& n) { return n.starts_with("lora.A_"); }) ==
+        4);
+  CHECK(std::find(trained.begin(), trained.end(), "head.weight") != trained.end());
+  // B starts at zero: the same outputs as the plain top layers (the head is zero in both, so compare the layers).
+  at::NoGradGuard no_grad;
+  const auto features = [&](TopLayersImpl& m, BertBackbone& b) {
+    (void)m.forward(packed);  // applies the adapters
+    return b.upper(packed, 1, 32);
+  };
+  auto adapted_encoder = backbone();
+  TopLayersImpl again(adapted_encoder, 1, 2, lora);
+  CHECK(at::allclose(features(again, *adapted_encoder), plain_encoder->upper(packed, 1, 32), 1e-6, 1e-7));
+  // With B set, the adapted layer computes with W + (alpha / rank)·B·A, and its registered weight stays W.
+  auto params = again.named_parameters();
+  const auto w_before = adapted_encoder->named_parameters()["bert.encoder.layer.2.attention.self.query.weight"].clone();
+  params["lora.B_2"].fill_(0.1);  // the third adapter: layer 2's query (layers 1, 2 x query, value in module order)
+  again.forward(packed);
+  const auto query = std::dynamic_pointer_cast<torch::nn::LinearImpl>(
+      adapted_encoder->named_modules()["bert.encoder.layer.2.attention.self.query"]);
+  REQUIRE(query != nullptr);
+  CHECK(at::allclose(query->weight, w_before + 2.0 * at::mm(params["lora.B_2"], params["lora.A_2"]), 1e-6, 1e-7));
+  CHECK(at::equal(adapted_encoder->named_parameters()["bert.encoder.layer.2.attention.self.query.weight"], w_before));
+  // A target that matches nothing is an error naming what there was.
+  LoraOptions none = lora;
+  none.targets = {"nope"};
+  CHECK_THROWS_WITH(TopLayersImpl(backbone(), 1, 2, none), Catch::Contains("--lora-targets: no linear layer matches") &&
+                                                               Catch::Contains("encoder.layer.1.attention.self.query"));
 }

@@ -93,9 +93,17 @@ TEST_CASE("the saliency probe asks for the transfer half's ground truth by type,
   // Fine-tuned on flipped labels, then a probe on ground truth: the probe recovers the concept.
   ProbeAfter<FineTune> probe;
   probe.probe_epochs = 30;
-  const StudentContext ctx{fx.bb, fx.config(), fx.log, fx.features};
+  // A callback in the context watches the inner student's training, not the probe's (an oracle's
+  // BestStep around ProbeAfter must see the fine-tuning alone).
+  struct CountTrainings : Callback {
+    int trainings = 0;
+    void begin(TrainState&) override { ++trainings; }
+  };
+  const auto count = std::make_shared<CountTrainings>();
+  const StudentContext ctx{fx.bb, fx.config(), fx.log, fx.features, {count}};
   const auto f = probe.fit(ctx, seen, CrossEntropy{});
   REQUIRE(fx.accuracy(f) > 0.85);
+  REQUIRE(count->trainings == 1);
   // Data that did not come through for_student<ProbeAfter> has no ground truth to hand over.
   REQUIRE_THROWS_WITH(probe.fit(ctx, for_student<FineTune>(fx.labelled(fx.flipped())), CrossEntropy{}),
                       Catch::Contains("probe_after: the transfer half's ground truth was not handed over"));
@@ -162,8 +170,8 @@ TEST_CASE("the early-stopping oracle reports the test predictions of its best ev
                                     for_student<FineTune>(fx.labelled(noisy)), CrossEntropy{});
   REQUIRE(plain.result.curve.score == f.result.curve.score);
   REQUIRE(fx.accuracy(plain) == Approx(plain.result.curve.final()));
-  // the caller's options are not changed by the oracle's callback
-  REQUIRE(ctx.config.callbacks.empty());
+  // the caller's context is not changed by the oracle's callback
+  REQUIRE(ctx.callbacks.empty());
 }
 
 TEST_CASE("few-shot prompting without a language model: the nearest class mean of k demonstrations", "[student]") {

@@ -39,6 +39,7 @@ TEST_CASE("divergence: a loss growing past the bound, or non-finite predictions,
     REQUIRE_THAT(d.what(), Catch::Contains("diverged: smoothed loss") && Catch::Contains("lower --lr"));
   }
   cfg.label = "weak xs seed 0";
+  cfg.lr_option = "--weak-lr";  // the stage names its own option (SeedState::train_config), not the label
   torch::manual_seed(0);
   torch::nn::Linear weak(4, 2);
   REQUIRE_THROWS_WITH(train_module(*weak, [&](const at::Tensor& in) { return weak->forward(in); }, {x, t}, CrossEntropy{}, cfg, {x, y}),
@@ -177,9 +178,9 @@ TEST_CASE("honest early stopping restores the kept step's weights and buffers, n
   TrainConfig cfg;
   cfg.epochs = 6, cfg.batch_size = 20, cfg.lr = 0.1, cfg.eval_points = 12, cfg.val_fraction = 0.25;
   const auto sabotage = std::make_shared<Sabotage>(model, 5);
-  cfg.callbacks.push_back(sabotage);
   const ForwardFn forward = [&](const at::Tensor& in) { return model.forward(in); };
-  const auto r = train_module(model, forward, {x, targets}, CrossEntropy{}, cfg, {x, labels});
+  const auto r =
+      train_module(model, forward, {x, targets}, CrossEntropy{}, cfg, {x, labels}, {.callbacks = {sabotage}});
   // The kept step is at or before the sabotage, so not the last one.
   REQUIRE(r.stopped_step <= r.curve.steps.at(4));
   REQUIRE(r.stopped_step != r.curve.steps.back());
@@ -230,9 +231,8 @@ TEST_CASE("a user's callback sees begin, every step, every evaluation point and 
   TrainConfig cfg;
   cfg.epochs = 3, cfg.batch_size = 10, cfg.lr = 0.05, cfg.eval_points = 4;
   const auto rec = std::make_shared<Recorder>();
-  cfg.callbacks.push_back(rec);
   const auto r = train_module(*model, [&](const at::Tensor& in) { return model->forward(in); },
-                              {x, at::one_hot(y, 2).to(at::kFloat)}, CrossEntropy{}, cfg, {x, y});
+                              {x, at::one_hot(y, 2).to(at::kFloat)}, CrossEntropy{}, cfg, {x, y}, {.callbacks = {rec}});
   // 40 rows in batches of 10 for 3 epochs: 12 steps; 4 evaluation points at steps 3, 6, 9, 12.
   REQUIRE(rec->steps_seen == 12);
   REQUIRE(rec->total == 12);
@@ -245,9 +245,8 @@ TEST_CASE("a user's callback sees begin, every step, every evaluation point and 
   REQUIRE(r.curve.score == rec->eval_scores);
   // without an evaluation set there is no curve, and the user's callback still sees every step
   const auto quiet = std::make_shared<Recorder>();
-  cfg.callbacks = {quiet};
   const auto r2 = train_module(*model, [&](const at::Tensor& in) { return model->forward(in); },
-                               {x, at::one_hot(y, 2).to(at::kFloat)}, CrossEntropy{}, cfg);
+                               {x, at::one_hot(y, 2).to(at::kFloat)}, CrossEntropy{}, cfg, {}, {.callbacks = {quiet}});
   REQUIRE(r2.curve.steps.empty());
   REQUIRE(quiet->steps_seen == 12);
   REQUIRE(!r2.test_probs.defined());
@@ -263,9 +262,9 @@ TEST_CASE("BestStep keeps the test predictions of the first evaluation point wit
   TrainConfig cfg;
   cfg.epochs = 8, cfg.batch_size = 15, cfg.lr = 0.3, cfg.eval_points = 16;
   const auto best = std::make_shared<BestStep>();
-  cfg.callbacks.push_back(best);
-  const auto r = train_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, {x, noisy},
-                              CrossEntropy{}, cfg, {x, y});
+  const TrainObservers watch{.callbacks = {best}};
+  const auto r = train_module(
+      *model, [&](const at::Tensor& in) { return model->forward(in); }, {x, noisy}, CrossEntropy{}, cfg, {x, y}, watch);
   REQUIRE(best->found());
   const auto top = std::max_element(r.curve.score.begin(), r.curve.score.end());
   REQUIRE(best->score() == *top);
@@ -275,7 +274,8 @@ TEST_CASE("BestStep keeps the test predictions of the first evaluation point wit
   REQUIRE(metrics::accuracy(r.test_probs, y) == Approx(r.curve.final()));
   // a second training starts afresh
   cfg.eval_points = 1;
-  train_module(*model, [&](const at::Tensor& in) { return model->forward(in); }, {x, noisy}, CrossEntropy{}, cfg, {x, y});
+  train_module(
+      *model, [&](const at::Tensor& in) { return model->forward(in); }, {x, noisy}, CrossEntropy{}, cfg, {x, y}, watch);
   REQUIRE(best->step() == cfg.epochs * 8);
 }
 
@@ -296,9 +296,9 @@ TEST_CASE("a callback can choose the training rows before the first step, and st
   TrainConfig cfg;
   cfg.epochs = 1, cfg.batch_size = 5;
   const auto rec = std::make_shared<Recorder>();
-  cfg.callbacks = {std::make_shared<HalfAndStop>(), rec};
   REQUIRE_THROWS_WITH(train_module(*model, [&](const at::Tensor& in) { return model->forward(in); },
-                                   {x, at::one_hot(y, 2).to(at::kFloat)}, CrossEntropy{}, cfg, {x, y}),
+                                   {x, at::one_hot(y, 2).to(at::kFloat)}, CrossEntropy{}, cfg, {x, y},
+                                   {.callbacks = {std::make_shared<HalfAndStop>(), rec}}),
                       "stopped by the callback at step 3");
   REQUIRE(rec->total == 4);  // 20 of 40 rows in batches of 5
   REQUIRE(rec->steps_seen == 2);  // the stopping callback runs first; the recorder never saw step 3

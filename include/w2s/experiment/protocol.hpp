@@ -171,7 +171,7 @@ W2S_ENGINE_INLINE TrainConfig SeedState::train_config(bool weak, const std::stri
   t.seed = seed;
   t.device = device;
   t.label = label + " seed " + std::to_string(seed);
-  t.log = &log;
+  t.lr_option = weak ? "--weak-lr" : "--lr";
   return t;
 }
 

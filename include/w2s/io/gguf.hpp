@@ -79,9 +79,7 @@ struct TensorInfo {
   uint64_t nbytes = 0;  ///< 0 for a type whose block size is not known here
   const std::byte* data = nullptr;
   /// The row-major shape LibTorch and Hugging Face use: `ne` reversed.
-  [[nodiscard]] std::vector<int64_t> shape() const {
-    return {ne.rbegin(), ne.rend()};
-  }
+  [[nodiscard]] std::vector<int64_t> shape() const { return {ne.rbegin(), ne.rend()}; }
   [[nodiscard]] uint64_t numel() const {
     uint64_t n = 1;
     for (auto d : ne) n *= d;
@@ -108,7 +106,8 @@ class File {
   [[nodiscard]] bool has(const std::string& key) const { return metadata_.count(key) > 0; }
   /// A metadata value of the expected kind; a missing key or another type is an error naming
   /// the file, the key, what was expected and what is there.
-  [[nodiscard]] W2S_ENGINE_INLINE uint64_t uint(const std::string& key) const;  ///< any unsigned or non-negative integer
+  [[nodiscard]] W2S_ENGINE_INLINE uint64_t
+  uint(const std::string& key) const;  ///< any unsigned or non-negative integer
   [[nodiscard]] W2S_ENGINE_INLINE double number(const std::string& key) const;  ///< F32, F64 or an integer
   [[nodiscard]] W2S_ENGINE_INLINE bool boolean(const std::string& key) const;
   [[nodiscard]] W2S_ENGINE_INLINE const std::string& string(const std::string& key) const;
@@ -149,14 +148,15 @@ W2S_ENGINE_INLINE std::pair<uint64_t, uint64_t> block_layout(uint32_t type);
 namespace detail {
 // Names of ggml's types by number (ggml.h's enum ggml_type); empty where the number is unused.
 inline constexpr std::string_view kTensorTypeNames[] = {
-    "F32",   "F16",   "Q4_0",    "Q4_1",   "",       "",      "Q5_0",   "Q5_1",  "Q8_0",   "Q8_1",  "Q2_K",
-    "Q3_K",  "Q4_K",  "Q5_K",    "Q6_K",   "Q8_K",   "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S",
-    "IQ2_S", "IQ4_XS", "I8",     "I16",    "I32",    "I64",   "F64",    "IQ1_M", "BF16"};
+    "F32",   "F16",    "Q4_0", "Q4_1", "",     "",        "Q5_0",   "Q5_1",    "Q8_0",  "Q8_1",   "Q2_K",
+    "Q3_K",  "Q4_K",   "Q5_K", "Q6_K", "Q8_K", "IQ2_XXS", "IQ2_XS", "IQ3_XXS", "IQ1_S", "IQ4_NL", "IQ3_S",
+    "IQ2_S", "IQ4_XS", "I8",   "I16",  "I32",  "I64",     "F64",    "IQ1_M",   "BF16"};
 // {bytes per block, values per block} by type number, from ggml's type traits; {0, 0} = not known here.
 inline constexpr std::pair<uint64_t, uint64_t> kBlocks[] = {
-    {4, 1},    {2, 1},    {18, 32},  {20, 32}, {0, 0},   {0, 0}, {22, 32}, {24, 32}, {34, 32}, {36, 32}, {84, 256},
-    {110, 256}, {144, 256}, {176, 256}, {210, 256}, {292, 256}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0}, {0, 0},
-    {0, 0},    {0, 0},    {1, 1},    {2, 1},   {4, 1},   {8, 1}, {8, 1},   {0, 0},   {2, 1}};
+    {4, 1},   {2, 1},   {18, 32},  {20, 32},   {0, 0},     {0, 0},     {22, 32},   {24, 32},
+    {34, 32}, {36, 32}, {84, 256}, {110, 256}, {144, 256}, {176, 256}, {210, 256}, {292, 256},
+    {0, 0},   {0, 0},   {0, 0},    {0, 0},     {0, 0},     {0, 0},     {0, 0},     {0, 0},
+    {1, 1},   {2, 1},   {4, 1},    {8, 1},     {8, 1},     {0, 0},     {2, 1}};
 // A value's bytes are read with memcpy: the format is little-endian.
 static_assert(std::endian::native == std::endian::little, "w2s::gguf assumes a little-endian host");
 
@@ -190,39 +190,65 @@ inline size_t scalar_size(ValueType t) {
   switch (t) {
     case ValueType::U8:
     case ValueType::I8:
-    case ValueType::BOOL: return 1;
+    case ValueType::BOOL:
+      return 1;
     case ValueType::U16:
-    case ValueType::I16: return 2;
+    case ValueType::I16:
+      return 2;
     case ValueType::U32:
     case ValueType::I32:
-    case ValueType::F32: return 4;
+    case ValueType::F32:
+      return 4;
     case ValueType::U64:
     case ValueType::I64:
-    case ValueType::F64: return 8;
-    default: return 0;
+    case ValueType::F64:
+      return 8;
+    default:
+      return 0;
   }
 }
 
 /// One scalar of type `t` as (unsigned, signed, floating) views.
 inline void read_scalar(Cursor& c, ValueType t, Value& v, const char* what) {
   switch (t) {
-    case ValueType::U8: v.u = c.read<uint8_t>(what), v.i = int64_t(v.u), v.f = double(v.u); break;
+    case ValueType::U8:
+      v.u = c.read<uint8_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
+      break;
     case ValueType::BOOL: {
       const auto b = c.read<uint8_t>(what);
       check(b <= 1, c.where, ": ", what, ": a bool must be 0 or 1, got ", int(b));
       v.u = b, v.i = b, v.f = b;
       break;
     }
-    case ValueType::I8: v.i = c.read<int8_t>(what), v.f = double(v.i); break;
-    case ValueType::U16: v.u = c.read<uint16_t>(what), v.i = int64_t(v.u), v.f = double(v.u); break;
-    case ValueType::I16: v.i = c.read<int16_t>(what), v.f = double(v.i); break;
-    case ValueType::U32: v.u = c.read<uint32_t>(what), v.i = int64_t(v.u), v.f = double(v.u); break;
-    case ValueType::I32: v.i = c.read<int32_t>(what), v.f = double(v.i); break;
-    case ValueType::U64: v.u = c.read<uint64_t>(what), v.i = int64_t(v.u), v.f = double(v.u); break;
-    case ValueType::I64: v.i = c.read<int64_t>(what), v.f = double(v.i); break;
-    case ValueType::F32: v.f = c.read<float>(what); break;
-    case ValueType::F64: v.f = c.read<double>(what); break;
-    default: fail(c.where, ": ", what, ": not a scalar type");
+    case ValueType::I8:
+      v.i = c.read<int8_t>(what), v.f = double(v.i);
+      break;
+    case ValueType::U16:
+      v.u = c.read<uint16_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
+      break;
+    case ValueType::I16:
+      v.i = c.read<int16_t>(what), v.f = double(v.i);
+      break;
+    case ValueType::U32:
+      v.u = c.read<uint32_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
+      break;
+    case ValueType::I32:
+      v.i = c.read<int32_t>(what), v.f = double(v.i);
+      break;
+    case ValueType::U64:
+      v.u = c.read<uint64_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
+      break;
+    case ValueType::I64:
+      v.i = c.read<int64_t>(what), v.f = double(v.i);
+      break;
+    case ValueType::F32:
+      v.f = c.read<float>(what);
+      break;
+    case ValueType::F64:
+      v.f = c.read<double>(what);
+      break;
+    default:
+      fail(c.where, ": ", what, ": not a scalar type");
   }
   if (t == ValueType::I8 || t == ValueType::I16 || t == ValueType::I32 || t == ValueType::I64)
     v.u = v.i >= 0 ? uint64_t(v.i) : 0;
@@ -238,7 +264,7 @@ inline bool is_signed(ValueType t) {
 }  // namespace detail
 
 W2S_ENGINE_INLINE std::string value_type_name(uint32_t type) {
-  static constexpr std::string_view names[] = {"u8",  "i8",     "u16",   "i16", "u32", "i32", "f32",
+  static constexpr std::string_view names[] = {"u8",   "i8",     "u16",   "i16", "u32", "i32", "f32",
                                                "bool", "string", "array", "u64", "i64", "f64"};
   return type < std::size(names) ? std::string(names[type]) : "type " + std::to_string(type);
 }
@@ -367,8 +393,8 @@ W2S_ENGINE_INLINE void File::parse() {
     tensors_.push_back(std::move(t));
   }
   const uint64_t data_start = (c.pos + alignment_ - 1) / alignment_ * alignment_;
-  check(data_start <= size_, where, ": the data section would start at byte ", data_start, ", past the end (",
-        size_, " bytes)");
+  check(data_start <= size_, where, ": the data section would start at byte ", data_start, ", past the end (", size_,
+        " bytes)");
   const uint64_t data_size = size_ - data_start;
   std::vector<std::pair<uint64_t, size_t>> order;  // (offset, tensor) to check for overlaps
   for (size_t k = 0; k < tensors_.size(); ++k) {
@@ -468,7 +494,9 @@ W2S_ENGINE_INLINE void dequantize(uint32_t type, const std::byte* data, uint64_t
     return f16_to_float(h);
   };
   switch (TensorType(type)) {
-    case TensorType::F32: std::memcpy(out, data, count * 4); return;
+    case TensorType::F32:
+      std::memcpy(out, data, count * 4);
+      return;
     case TensorType::F16:
       for (uint64_t k = 0; k < count; ++k) out[k] = f16(data + 2 * k);
       return;

@@ -9,6 +9,7 @@
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "w2s/core/engine.hpp"
@@ -59,6 +60,12 @@ class LayeredBackbone {
   virtual at::Tensor upper(const at::Tensor& packed, int64_t from, int64_t chunk) = 0;
   /// Marks the parameters of the layers from `from` on trainable, the rest frozen.
   virtual void train_only_from(int64_t from) = 0;
+  /// Every module inside the layers from `from` on, with its name in the backbone (LoRA adapts
+  /// the linear ones: models/lora.hpp); none where a backbone does not say.
+  [[nodiscard]] virtual std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> layer_modules(
+      int64_t /*from*/) {
+    return {};
+  }
 };
 
 /// `backbone` as a LayeredBackbone, or null when its layers do not split.

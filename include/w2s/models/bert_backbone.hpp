@@ -60,6 +60,10 @@ class EncoderBackbone : public BackboneImpl, public LayeredBackbone {
   /// by all layers, such as MPNet's relative position table, frozen).
   W2S_ENGINE_INLINE void train_only_from(int64_t from) override;
 
+  /// The modules of the encoder layers from `from` on ("encoder.layer.<i>.…", HF's names).
+  [[nodiscard]] W2S_ENGINE_INLINE std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> layer_modules(
+      int64_t from) override;
+
   /// The most WordPiece ids (with [CLS] and [SEP]) any row of `x` holds.
   [[nodiscard]] W2S_ENGINE_INLINE int64_t longest(const at::Tensor& x) const;
 
@@ -143,6 +147,15 @@ W2S_ENGINE_INLINE void EncoderBackbone::train_only_from(int64_t from) {
     for (int64_t i = from; i < layers(); ++i) top |= name.starts_with("encoder.layer." + std::to_string(i) + ".");
     p.value().requires_grad_(top);
   }
+}
+
+W2S_ENGINE_INLINE std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>
+EncoderBackbone::layer_modules(int64_t from) {
+  std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> out;
+  for (const auto& m : module_->named_modules())
+    for (int64_t i = from; i < layers(); ++i)
+      if (m.key().starts_with("encoder.layer." + std::to_string(i) + ".")) out.emplace_back(m.key(), m.value());
+  return out;
 }
 
 W2S_ENGINE_INLINE at::Tensor EncoderBackbone::forward(const at::Tensor& x) {

@@ -91,10 +91,10 @@ inline std::string hf_name(const std::string& g) {
   const std::string layer = g.substr(4, dot - 4), rest = g.substr(dot + 1);
   if (layer.empty() || layer.find_first_not_of("0123456789") != std::string::npos) return "";
   static const std::pair<const char*, const char*> parts[] = {
-      {"attn_q.weight", "self_attn.q_proj.weight"},   {"attn_k.weight", "self_attn.k_proj.weight"},
-      {"attn_v.weight", "self_attn.v_proj.weight"},   {"attn_output.weight", "self_attn.o_proj.weight"},
-      {"ffn_gate.weight", "mlp.gate_proj.weight"},    {"ffn_up.weight", "mlp.up_proj.weight"},
-      {"ffn_down.weight", "mlp.down_proj.weight"},    {"attn_norm.weight", "input_layernorm.weight"},
+      {"attn_q.weight", "self_attn.q_proj.weight"},          {"attn_k.weight", "self_attn.k_proj.weight"},
+      {"attn_v.weight", "self_attn.v_proj.weight"},          {"attn_output.weight", "self_attn.o_proj.weight"},
+      {"ffn_gate.weight", "mlp.gate_proj.weight"},           {"ffn_up.weight", "mlp.up_proj.weight"},
+      {"ffn_down.weight", "mlp.down_proj.weight"},           {"attn_norm.weight", "input_layernorm.weight"},
       {"ffn_norm.weight", "post_attention_layernorm.weight"}};
   for (const auto& [from, to] : parts)
     if (rest == from) return "layers." + layer + "." + to;
@@ -206,17 +206,19 @@ W2S_ENGINE_INLINE LlamaConfig LlamaConfig::from_gguf(const gguf::File& file) {
   c.intermediate_size = int64_t(file.uint("llama.feed_forward_length"));
   c.num_hidden_layers = int64_t(file.uint("llama.block_count"));
   c.num_attention_heads = int64_t(file.uint("llama.attention.head_count"));
-  c.num_key_value_heads = file.has("llama.attention.head_count_kv") ? int64_t(file.uint("llama.attention.head_count_kv"))
-                                                                    : c.num_attention_heads;
+  c.num_key_value_heads = file.has("llama.attention.head_count_kv")
+                              ? int64_t(file.uint("llama.attention.head_count_kv"))
+                              : c.num_attention_heads;
   c.max_position_embeddings = int64_t(file.uint("llama.context_length"));
   c.rms_norm_eps = file.number("llama.attention.layer_norm_rms_epsilon");
   if (file.has("llama.rope.freq_base")) c.rope_theta = file.number("llama.rope.freq_base");
   c.vocab_size = file.has("llama.vocab_size") ? int64_t(file.uint("llama.vocab_size"))
                                               : int64_t(file.strings("tokenizer.ggml.tokens").size());
   if (file.has("llama.rope.dimension_count"))
-    check(int64_t(file.uint("llama.rope.dimension_count")) == c.hidden_size / std::max<int64_t>(1, c.num_attention_heads),
-          where, ": llama.rope.dimension_count ", file.uint("llama.rope.dimension_count"),
-          " rotates part of each head; only whole heads are implemented");
+    check(
+        int64_t(file.uint("llama.rope.dimension_count")) == c.hidden_size / std::max<int64_t>(1, c.num_attention_heads),
+        where, ": llama.rope.dimension_count ", file.uint("llama.rope.dimension_count"),
+        " rotates part of each head; only whole heads are implemented");
   check(!file.has("llama.rope.scaling.type") || file.string("llama.rope.scaling.type") == "none", where,
         ": llama.rope.scaling.type is set; rotary scaling is not implemented");
   if (file.has("tokenizer.ggml.bos_token_id")) c.bos_token_id = int64_t(file.uint("tokenizer.ggml.bos_token_id"));
@@ -257,7 +259,6 @@ W2S_ENGINE_INLINE at::Tensor LlamaRmsNormImpl::forward(const at::Tensor& x) {
   const auto normed = x32 * at::rsqrt(x32.pow(2).mean(-1, /*keepdim=*/true) + eps_);
   return weight * normed.to(x.scalar_type());
 }
-
 
 W2S_ENGINE_INLINE LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
     : heads_(c.num_attention_heads), kv_heads_(c.num_key_value_heads), head_dim_(c.head_dim()) {
@@ -342,7 +343,6 @@ W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, cons
 W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::logits(const at::Tensor& hidden) {
   return at::matmul(hidden, (lm_head.defined() ? lm_head : embed_tokens->weight).t());
 }
-
 
 W2S_ENGINE_INLINE std::vector<std::pair<std::string, at::Tensor>> llama_tensors(const gguf::File& file,
                                                                                 const LlamaConfig& config) {

@@ -53,8 +53,9 @@ W2S_ENGINE_INLINE Fitted fit_linear_probe(const StudentContext& c, const Student
   const auto train = c.features.get(c.backbone, data.train, cfg.device);
   const auto test = c.features.get(c.backbone, data.test, cfg.device);
   auto& head = model->head();
-  auto result = train_loop(*head, [&](const at::Tensor& f) { return head->forward(f); }, {train, data.targets}, loss,
-                           cfg, {test, data.test.targets});
+  auto result = train_loop(
+      *head, [&](const at::Tensor& f) { return head->forward(f); }, {train, data.targets}, loss, cfg,
+      {test, data.test.targets}, c.observers());
   auto predict = [head, &cache = c.features, &backbone = c.backbone, device = cfg.device](const Dataset& d) mutable {
     head->eval();
     return predict_probs([&](const at::Tensor& f) { return head->forward(f); }, cache.get(backbone, d, device), device,

@@ -3,8 +3,8 @@
 /// The early-stopping oracle (paper Figs. 7 and 13): train as `Inner` does, but
 /// report the test predictions of the evaluation step with the best test
 /// accuracy, as a ground-truth oracle for when to stop would. It is a user of the
-/// trainer's callbacks: it adds BestStep (train/callbacks.hpp) to the options it hands
-/// `Inner`, and reports what BestStep saw.
+/// trainer's callbacks: it adds BestStep (train/callbacks.hpp) to the callbacks of the context
+/// it hands `Inner`, and reports what BestStep saw.
 #include <algorithm>
 #include <memory>
 
@@ -26,7 +26,7 @@ struct OracleStopping {
     StudentContext fine = c;
     fine.config.eval_points = std::max(c.config.eval_points, c.config.epochs * evaluations_per_epoch);
     const auto best = std::make_shared<BestStep>();
-    fine.config.callbacks.push_back(best);
+    fine.callbacks.push_back(best);
     Fitted f = inner.fit(fine, data, loss);
     // Test metrics become the best step's; predictions on other data stay the final model's.
     // A student that never calls the trainer (few-shot) has one model: its final one.

@@ -42,9 +42,12 @@ struct ProbeAfter {
     cfg.epochs = probe_epochs;
     cfg.lr = LinearProbe::default_lr;
     cfg.label += " probe";
-    auto result = train_module(*probe, [&](const at::Tensor& f) { return probe->forward(f); },
-                               {features(data.train), one_hot_targets(truth, data.train.classes)}, CrossEntropy{}, cfg,
-                               {features(data.test), data.test.targets});
+    cfg.lr_option = "the probe's learning rate (LinearProbe::default_lr)";
+    // Its progress lines, not the inner student's callbacks (an oracle's BestStep watches the inner student alone).
+    auto result = train_module(
+        *probe, [&](const at::Tensor& f) { return probe->forward(f); },
+        {features(data.train), one_hot_targets(truth, data.train.classes)}, CrossEntropy{}, cfg,
+        {features(data.test), data.test.targets}, TrainObservers{&c.log});
     model->head()->weight.data().copy_(probe->weight.data());  // the model now predicts with the probe
     result.seconds += tuned.result.seconds;
     return {model, std::move(result), classifier_predict(model, c.config.device)};

@@ -17,12 +17,18 @@
 
 namespace w2s {
 
-/// What a student is given besides its data and loss.
+/// What a student is given besides its data and loss: the backbone, the trainer's options,
+/// where progress goes, the feature cache, and the callbacks that watch the student's own
+/// training (a wrapper student adds them for its inner student; nothing else trained inside
+/// the student, such as ProbeAfter's probe, inherits them).
 struct StudentContext {
   const PretrainedBackbone& backbone;
   TrainConfig config;
   const Log& log;
   FeatureCache& features;
+  std::vector<std::shared_ptr<Callback>> callbacks = {};
+  /// What watches the student's training: its progress lines and `callbacks`.
+  [[nodiscard]] TrainObservers observers() const { return {&log, callbacks}; }
 };
 
 /// A trained student: its model (backbone + head; null for students without

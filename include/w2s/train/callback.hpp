@@ -47,8 +47,11 @@ class Diverged : public Error {
 
 class Callback;
 
-/// The trainer's options. The numbers that change what is trained are in describe() (cache
-/// keys); the rest say where to report and who else watches.
+/// The trainer's options: what is trained and how. The numbers that change what is trained
+/// are in describe() (cache keys); `label` and `lr_option` only name the stage in progress
+/// lines and errors. Who watches the training (progress lines, callbacks) is not an option:
+/// TrainObservers, passed to the trainer beside it, so a copy of a stage's options never
+/// carries another stage's watchers.
 struct TrainConfig {
   int64_t epochs = 3;
   int64_t batch_size = 100;
@@ -69,20 +72,27 @@ struct TrainConfig {
   uint64_t seed = 0;
   torch::Device device = torch::kCPU;
   std::string label = "train";  ///< names the stage in progress lines and errors
+  /// The option that sets `lr` for this stage, named in divergence errors ("--weak-lr" for the
+  /// weak supervisor, set by the stage that builds the options; SeedState::train_config).
+  std::string lr_option = "--lr";
   /// Divergence bound (the DivergenceGuard callback): training stops (Diverged) once the
   /// smoothed loss (an exponential average, weight 0.02 per step) exceeds this many times
   /// max(|first batch's loss|, 0.1). Healthy runs stay below 3× (cross entropy starts at
   /// ln(classes)); a learning rate a thousand times too large crosses 100× within tens of
   /// steps. 0 = only non-finite losses.
   double divergence_factor = 100;
-  /// Progress lines at each evaluation point (the ProgressLog callback); null = none.
-  const Log* log = nullptr;
-  /// Callbacks besides the built-in ones, called after them in this order. Copies of a
-  /// TrainConfig share them: a wrapper student (OracleStopping) adds one to the config it
-  /// hands its inner student, and reads it after the inner student trained.
-  std::vector<std::shared_ptr<Callback>> callbacks;
 
   [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json describe() const;
+};
+
+/// Who watches a training besides the trainer's own guards: progress lines and callbacks.
+/// Nothing here changes what is trained.
+struct TrainObservers {
+  /// Progress lines at each evaluation point (the ProgressLog callback); null = none.
+  const Log* log = nullptr;
+  /// Callbacks besides the built-in ones, called after them in this order (a wrapper student,
+  /// OracleStopping, adds BestStep for the training of its inner student and reads it after).
+  std::vector<std::shared_ptr<Callback>> callbacks;
 };
 
 /// The test score during training: accuracy, or −MSE for regression (metrics::score).
@@ -145,7 +155,7 @@ struct TrainState {
 };
 
 /// Watches a training: each hook is called for every callback in order (the built-in ones
-/// first: TrainConfig::callbacks). A hook may throw (Diverged) to stop the training.
+/// first, then TrainObservers::callbacks). A hook may throw (Diverged) to stop the training.
 class Callback {
  public:
   virtual ~Callback() = default;

@@ -5,7 +5,7 @@
 ///   DivergenceGuard  always (TrainConfig::divergence_factor)
 ///   EvaluationCurve  when it is given an evaluation set
 ///   EarlyStopping    when TrainConfig::val_fraction > 0
-///   ProgressLog      when TrainConfig::log is set
+///   ProgressLog      when TrainObservers::log is set
 /// BestStep is for users: the early-stopping oracle (students/oracle_stopping.hpp) adds it.
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
@@ -21,9 +21,6 @@
 #include "w2s/train/callback.hpp"
 
 namespace w2s {
-
-/// The option that sets the learning rate of the stage `cfg.label` names, for error messages.
-W2S_ENGINE_INLINE std::string lr_option(const TrainConfig& cfg);
 
 /// The NaN guard: stops the training (Diverged, naming the stage and step) when a batch's
 /// loss or the test predictions are not finite, or when the smoothed loss exceeds
@@ -56,10 +53,14 @@ class EarlyStopping : public Callback {
   std::vector<at::Tensor> kept_;
 };
 
-/// A progress line at each evaluation point: epoch, step, smoothed loss, test score.
+/// A progress line at each evaluation point to `log`: epoch, step, smoothed loss, test score.
 class ProgressLog : public Callback {
  public:
+  explicit ProgressLog(const Log& log) : log_(log) {}
   W2S_ENGINE_INLINE void evaluated(TrainState& s) override;
+
+ private:
+  const Log& log_;
 };
 
 /// The test predictions of the evaluation point with the best test score (the first of
@@ -85,28 +86,24 @@ class BestStep : public Callback {
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
-W2S_ENGINE_INLINE std::string lr_option(const TrainConfig& cfg) {
-  return cfg.label.rfind("weak", 0) == 0 ? "--weak-lr" : "--lr";
-}
-
 W2S_ENGINE_INLINE void DivergenceGuard::step(TrainState& s) {
   const auto& cfg = s.config;
   if (!std::isfinite(s.loss))
     throw Diverged(cfg.label, s.step, s.loss,
                    detail::concat(cfg.label, ": diverged: loss is ", s.loss, " at step ", s.step, " of ", s.total,
-                                  " (epoch ", s.epoch + 1, "); lower ", lr_option(cfg), " or check the targets"));
+                                  " (epoch ", s.epoch + 1, "); lower ", cfg.lr_option, " or check the targets"));
   if (cfg.divergence_factor > 0 && s.smoothed > cfg.divergence_factor * std::max(std::abs(s.first_loss), 0.1))
     throw Diverged(cfg.label, s.step, s.smoothed,
                    detail::concat(cfg.label, ": diverged: smoothed loss ", s.smoothed, " at step ", s.step, " of ",
                                   s.total, " is over ", cfg.divergence_factor, "x the first batch's ", s.first_loss,
-                                  "; lower ", lr_option(cfg)));
+                                  "; lower ", cfg.lr_option));
 }
 
 W2S_ENGINE_INLINE void DivergenceGuard::evaluated(TrainState& s) {
   if (s.test_probs.defined() && !s.test_probs.isfinite().all().item<bool>())
     throw Diverged(s.config.label, s.step, NAN,
                    detail::concat(s.config.label, ": diverged: test predictions are not finite after step ", s.step,
-                                  "; lower ", lr_option(s.config)));
+                                  "; lower ", s.config.lr_option));
 }
 
 W2S_ENGINE_INLINE void EvaluationCurve::evaluated(TrainState& s) {
@@ -158,10 +155,8 @@ W2S_ENGINE_INLINE void EarlyStopping::end(TrainState& s) {
 }
 
 W2S_ENGINE_INLINE void ProgressLog::evaluated(TrainState& s) {
-  if (!s.config.log) return;
-  (*s.config.log)(s.config.label, ": epoch ", s.epoch + 1, "/", s.config.epochs, " step ", s.step, "/", s.total,
-                  " loss ", s.smoothed, s.regression ? " test mse " : " test acc ",
-                  s.regression ? -s.test_score : s.test_score);
+  log_(s.config.label, ": epoch ", s.epoch + 1, "/", s.config.epochs, " step ", s.step, "/", s.total, " loss ",
+       s.smoothed, s.regression ? " test mse " : " test acc ", s.regression ? -s.test_score : s.test_score);
 }
 
 W2S_ENGINE_INLINE void BestStep::evaluated(TrainState& s) {

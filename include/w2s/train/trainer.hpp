@@ -83,25 +83,28 @@ LossMaker loss_maker(const LossFn& loss) {
 /// The training loop, compiled once into the engine (core/engine.hpp) for every loss: as
 /// train_module, with `make_loss(training targets)` giving the loss to train with.
 W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
-                                       const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test = {});
+                                       const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test = {},
+                                       const TrainObservers& observers = {});
 
 /// Trains `module` (all its parameters) so that `loss(forward(train.x), train.y, progress)`
 /// falls, with Adam and a cosine learning rate, as `cfg` says. With an evaluation set
 /// (`test`: inputs and labels) the model is evaluated `cfg.eval_points` times, evenly
 /// spaced, the last after the final step. The built-in callbacks (train/callbacks.hpp) and
-/// then `cfg.callbacks` watch it; the guard throws Diverged naming the stage and step.
+/// then `observers` watch it; the guard throws Diverged naming the stage and step.
 /// Only the loss is the caller's type: the loop (train_loop) is compiled once.
 template <class LossFn>
 FitResult train_module(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
-                       const LossFn& loss_fn, const TrainConfig& cfg, const Examples& test = {}) {
-  return train_loop(module, forward, train, loss_maker(loss_fn), cfg, test);
+                       const LossFn& loss_fn, const TrainConfig& cfg, const Examples& test = {},
+                       const TrainObservers& observers = {}) {
+  return train_loop(module, forward, train, loss_maker(loss_fn), cfg, test, observers);
 }
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
 W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
-                                       const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test) {
+                                       const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test,
+                                       const TrainObservers& observers) {
   const auto& x = train.x;
   const auto& targets = train.y;
   check(x.size(0) == targets.size(0), cfg.label, ": ", x.size(0), " inputs but ", targets.size(0), " targets");
@@ -117,8 +120,8 @@ W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardF
   std::vector<std::shared_ptr<Callback>> callbacks = {std::make_shared<DivergenceGuard>()};
   if (!test.empty()) callbacks.push_back(std::make_shared<EvaluationCurve>());
   if (cfg.val_fraction > 0) callbacks.push_back(std::make_shared<EarlyStopping>());
-  if (cfg.log) callbacks.push_back(std::make_shared<ProgressLog>());
-  callbacks.insert(callbacks.end(), cfg.callbacks.begin(), cfg.callbacks.end());
+  if (observers.log) callbacks.push_back(std::make_shared<ProgressLog>(*observers.log));
+  callbacks.insert(callbacks.end(), observers.callbacks.begin(), observers.callbacks.end());
   for (auto& c : callbacks) c->begin(s);
 
   const auto& rows = s.train_rows;  // undefined: every row trains

@@ -27,10 +27,10 @@ inline Gpt2Tokenizer gguf_tokenizer(const gguf::File& file) {
         "\"; implemented: \"gpt2\" (GPT-2's regex) and \"smollm\" (single digits, then GPT-2's regex)");
   check(!file.has("tokenizer.ggml.add_bos_token") || !file.boolean("tokenizer.ggml.add_bos_token"), where,
         ": tokenizer.ggml.add_bos_token is true; adding a BOS token is not implemented");
-  return Gpt2Tokenizer(file.strings("tokenizer.ggml.tokens"), file.strings("tokenizer.ggml.merges"),
-                       pre == "smollm" ? PreTokenizer::gpt2_single_digits : PreTokenizer::gpt2,
-                       where + ": tokenizer.ggml",
-                       file.has("tokenizer.ggml.unknown_token_id") ? int64_t(file.uint("tokenizer.ggml.unknown_token_id")) : -1);
+  return Gpt2Tokenizer(
+      file.strings("tokenizer.ggml.tokens"), file.strings("tokenizer.ggml.merges"),
+      pre == "smollm" ? PreTokenizer::gpt2_single_digits : PreTokenizer::gpt2, where + ": tokenizer.ggml",
+      file.has("tokenizer.ggml.unknown_token_id") ? int64_t(file.uint("tokenizer.ggml.unknown_token_id")) : -1);
 }
 
 }  // namespace w2s::text
