@@ -14,8 +14,9 @@
 #                       (experiments/grids/datasets.ini), each ladder size's probe, gain vs misfit
 #                       (docs/results.md)
 #   ./w2s.sh scaling    issue 21's scaling study on Brown: four supervisors × three real strong encoders
-#                       (MiniLM-L3, MiniLM-L6, MPNet-base), naive and aux loss, 5 seeds
-#                       (experiments/grids/scaling_brown.ini), its table and figures (docs/figures/scaling)
+#                       (MiniLM-L3, MiniLM-L6, MPNet-base) and the decoder SmolLM2-135M, naive and aux
+#                       loss, 5 seeds (experiments/grids/scaling_brown.ini, scaling_brown_smollm2.ini),
+#                       their tables and figures (docs/figures/scaling)
 #   ./w2s.sh cleaning   issue 22: EleutherAI's label cleaning (TopoFilter, zeta, kNN / logistic probe
 #                       filters, relabelling, random and oracle controls) beside naive and aux loss on
 #                       Brown (main.ini) and fine-foods, 5 seeds (experiments/grids/cleaning.ini)
@@ -441,14 +442,18 @@ datasets() {
 scaling() {
   build --target naive_finetune aux_confidence_loss w2s_report w2s_sweep
   setup_models
-  local out=$ROOT/results/scaling_brown
+  local out=$ROOT/results/scaling_brown smol=$ROOT/results/scaling_brown_smollm2
   say "the scaling grid (experiments/grids/scaling_brown.ini): 9 pairs × 2 students × 5 seeds"
   "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_brown.ini" --out "$out" --cache-dir "$ROOT/cache" \
     ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  say "the decoder as the strong model (experiments/grids/scaling_brown_smollm2.ini): 4 pairs × 2 students × 5 seeds"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_brown_smollm2.ini" --out "$smol" --cache-dir "$ROOT/cache" \
+    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
-  /usr/bin/python3 "$ROOT/tools/w2s_figures.py" "$out" --out "$ROOT/docs/figures/scaling" --report "$BUILD/tools/w2s_report" \
-    --title "w2s: scaling on real models (Brown, issue 21)"
-  cat "$out/table.md"
+  "$BUILD/tools/w2s_report" "$smol" --markdown "$smol/table.md" --csv "$smol/table.csv"
+  /usr/bin/python3 "$ROOT/tools/w2s_figures.py" "$out" "$smol" --out "$ROOT/docs/figures/scaling" \
+    --report "$BUILD/tools/w2s_report" --title "w2s: scaling on real models (Brown, issue 21)"
+  cat "$out/table.md" "$smol/table.md"
 }
 
 # Issue 22's label-cleaning grid (docs/ablations.md, "Label cleaning"), its table with the controls.

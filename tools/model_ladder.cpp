@@ -4,6 +4,7 @@
 // experiments (a size's ceilings are shared with them).
 #include <w2s.hpp>
 
+#include <algorithm>
 #include <iomanip>
 
 namespace {
@@ -15,8 +16,10 @@ int ladder_main(int argc, char** argv) {
   int64_t probe_epochs = w2s::LinearProbe::default_epochs;
   double probe_lr = w2s::LinearProbe::default_lr;
   int64_t finetune_layers = 1;
+  std::string only;
   w2s::po::options_description extra("model_ladder options");
-  extra.add_options()("probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
+  extra.add_options()("sizes", w2s::po::value(&only),
+                      "comma-separated sizes to run (default: every size of the dataset's ladder)")("probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
                       "skip the fine-tuned accuracy")(
       "pretrain-objective", w2s::po::value(&objective),
       "pretrain every size with this objective instead of the ladder's (simclr or dae), to compare them")(
@@ -29,7 +32,22 @@ int ladder_main(int argc, char** argv) {
   w2s::runtime::tune_malloc();
   const int threads = w2s::runtime::set_threads(cfg.threads);
   const w2s::Log log(cfg.experiment, cfg.quiet);
-  const auto bundle = w2s::data::find_dataset(cfg.dataset).load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
+  const auto& entry = w2s::data::find_dataset(cfg.dataset);
+  std::vector<std::string> names;  // the sizes asked for, checked against the dataset's ladder below
+  for (size_t at = 0; !only.empty() && at <= only.size();) {
+    const auto comma = std::min(only.find(',', at), only.size());
+    names.push_back(only.substr(at, comma - at));
+    at = comma + 1;
+  }
+  std::vector<std::string> all_text;  // a text size may read a tokenizer of its own: tokenise only for those run
+  for (const auto& s : w2s::ladder(w2s::Modality::text)) all_text.push_back(s.name);
+  const auto bundle = entry.load(
+      {cfg.data_dir, cfg.max_tokens, cfg.quiet, w2s::token_files_for(names.empty() ? all_text : names, cfg.data_dir)});
+  std::vector<w2s::LadderSize> sizes;
+  for (const auto& size : w2s::ladder(bundle.train.modality))
+    if (names.empty() || std::find(names.begin(), names.end(), size.name) != names.end()) sizes.push_back(size);
+  for (const auto& n : names)
+    w2s::find_size(bundle.train.modality, n, false, "--sizes");  // an unknown name: an error listing the ladder
   if (cfg.smoke) {
     cfg.train_size = std::min(cfg.train_size, bundle.train.size());
     cfg.test_size = std::min(cfg.test_size, bundle.test.size());
@@ -38,7 +56,7 @@ int ladder_main(int argc, char** argv) {
   w2s::FeatureCache features(&cache);
   std::string rows;
   std::cout << "| size | backbone | pretraining | pretrain s | linear probe acc | fine-tuned acc |\n|---|---|---|---|---|---|\n";
-  for (auto size : w2s::ladder(bundle.train.modality)) {
+  for (auto size : sizes) {
     if (!objective.empty()) size.pretrain.objective = objective;
     size = w2s::find_size_for(bundle.train, size.name, false, "--size", cfg.data_dir);  // encoders: their folder
     const auto bb = w2s::pretrain(size, bundle.pretrain_pool(), cache, cfg.smoke, torch::kCPU, log);
@@ -54,7 +72,7 @@ int ladder_main(int argc, char** argv) {
       if (finetune) {
         const w2s::SeedState ft_state{cfg, seed, splits, bb, bb, cache, log, features, torch::kCPU, bundle.pretrain_pool()};
         w2s::FineTune ft;
-        if (size.backbone.kind == "bert") ft.train_layers = finetune_layers;
+        if (w2s::model_kind(size.backbone.kind).layered) ft.train_layers = finetune_layers;
         ft_acc = w2s::metrics::score(w2s::strong_ceiling<w2s::Classification>(ft_state, ft).test_probs, splits.test.targets);
       }
       std::cout << "| " << size.name << " | " << size.backbone.describe().dump() << " | " << size.pretrain.describe().dump()

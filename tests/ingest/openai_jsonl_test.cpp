@@ -79,7 +79,7 @@ TEST_CASE("openai jsonl as GPT-2 tokens: right padding with -1, long examples dr
   REQUIRE(b.train.vocab->encode(" I think this is true. What do you think?") ==
           std::vector<int64_t>(shown[0].data_ptr<int64_t>() + 2, shown[0].data_ptr<int64_t>() + shown.size(1)));
   // the prompt: "<text>\nAnswer: <label word>\n\n" per demonstration
-  const auto p = make_lm_prompt(*b.train.vocab, {"false", "true"}, {{{15496}, 1}});
+  const auto p = make_lm_prompt(b.train.vocab->encode, {"false", "true"}, {{{15496}, 1}});
   REQUIRE(p.label_tokens == std::vector<int64_t>{b.train.vocab->encode(" false")[0], b.train.vocab->encode(" true")[0]});
   std::vector<int64_t> expected = {15496};
   for (auto t : b.train.vocab->encode("\nAnswer:")) expected.push_back(t);

@@ -2,6 +2,8 @@
 // inputs, text backbones' padding invariance, and widened table backbones.
 #include <catch2/catch.hpp>
 
+#include <cctype>
+
 #include "w2s/ingest/text_data.hpp"
 #include "w2s/labels/weak_label_in_input.hpp"
 #include "w2s/models/pretrain.hpp"
@@ -112,4 +114,82 @@ TEST_CASE("a pretrained MLP widened for appended features keeps its weights", "[
   REQUIRE(at::equal(bb.make({4})->parameters()[0], bb.state[0]));
   // every widened copy reads the new inputs the same way (train, test, the student's model)
   REQUIRE(at::equal(bb.make({7})->parameters()[0], w));
+}
+
+TEST_CASE("subword segments: fixed columns but the last, weak-label sentence spelled in each", "[data][text]") {
+  // Two made-up tokenizers: "wp" wraps ids in 1 … 2 ([CLS] … [SEP]) and pads with 0; "bpe" adds
+  // nothing and pads with −1. Each id is a letter's position in the alphabet (+10); a space is 9.
+  const auto letters = [](std::string_view t, int64_t max) {
+    std::vector<int64_t> ids;
+    for (char ch : t)
+      if (ch == ' ') ids.push_back(9);
+      else if (std::isalpha(static_cast<unsigned char>(ch))) ids.push_back(10 + std::tolower(ch) - 'a');
+    if (max > 0 && static_cast<int64_t>(ids.size()) > max) ids.resize(max);
+    return ids;
+  };
+  SubwordSegment wp{.tokenizer = "wp",
+                    .vocab = "h1",
+                    .encode =
+                        [&](std::string_view t, int64_t max) {
+                          auto ids = letters(t, max > 0 ? max - 2 : 0);
+                          ids.insert(ids.begin(), 1);
+                          ids.push_back(2);
+                          return ids;
+                        },
+                    .max_tokens = 6,
+                    .pad = 0,
+                    .opening = 1,
+                    .closing = 1,
+                    .continuation = "",
+                    .part = "/wp6"};
+  SubwordSegment bpe{.tokenizer = "bpe",
+                     .vocab = "h2",
+                     .encode = letters,
+                     .max_tokens = 5,
+                     .pad = -1,
+                     .continuation = " ",
+                     .part = "/bpe5"};
+  const auto b = make_text_bundle("tiny", {{"Buy now", 1}, {"Hello", 0}}, {{"hi", 0}}, {"ham", "spam"}, tiny_glove(),
+                                  3, nullptr, {wp, bpe});
+  const auto& v = *b.train.vocab;
+  REQUIRE(v.segments.size() == 2);
+  const auto& s0 = v.segments[0];
+  const auto& s1 = v.segments[1];
+  CHECK(b.train.part == "train/wp6/bpe5");
+  CHECK(b.test.part == "test/wp6/bpe5");
+  // "I think this is spam. What do you think?" is 31 letters and spaces: the room each segment keeps.
+  const int64_t sentence = static_cast<int64_t>(letters(weak_label_sentence_for("spam"), 0).size());
+  CHECK(s0.begin == v.subword_begin);
+  CHECK(s0.end - s0.begin == 6 + sentence);  // the budget and room for the sentence
+  CHECK(s1.begin == s0.end);
+  CHECK(s1.end == 0);  // the last segment runs to the end of each part's rows
+  CHECK(b.train.inputs.size(1) == s1.begin + 5 + sentence + 1);  // " Buy n" cut to 5, room for " " + sentence
+  CHECK(b.test.inputs.size(1) == s1.begin + 2 + sentence + 1);   // the test part is as wide as "hi" needs
+  const auto row = [&](const Dataset& d, int64_t i, int64_t from, int64_t to) {
+    const auto r = d.inputs[i].slice(0, from, to).contiguous();
+    return std::vector<int64_t>(r.data_ptr<int64_t>(), r.data_ptr<int64_t>() + r.numel());
+  };
+  CHECK((row(b.train, 0, s0.begin, s0.begin + 6) == std::vector<int64_t>{1, 11, 30, 34, 9, 2}));  // [CLS] buy␣ [SEP]
+  CHECK((row(b.train, 0, s1.begin, s1.begin + 6) == std::vector<int64_t>{11, 30, 34, 9, 23, -1}));
+  CHECK(row(b.test, 0, s1.begin, b.test.inputs.size(1)).back() == -1);
+  // The sentence goes before [SEP] in the first segment, after the text (with its space) in the last.
+  const auto shown = append_weak_label_sentences(b.train, at::tensor(std::vector<int64_t>{1, 0}));
+  REQUIRE(shown.sizes() == b.train.inputs.sizes());
+  Dataset with = b.train;
+  with.inputs = shown;
+  auto expect = letters(weak_label_sentence_for("spam"), 0);
+  std::vector<int64_t> first = {1, 11, 30, 34, 9};
+  first.insert(first.end(), expect.begin(), expect.end());
+  first.push_back(2);
+  CHECK(row(with, 0, s0.begin, s0.begin + static_cast<int64_t>(first.size())) == first);
+  std::vector<int64_t> last = {11, 30, 34, 9, 23, 9};
+  last.insert(last.end(), expect.begin(), expect.end());
+  CHECK(row(with, 0, s1.begin, s1.begin + static_cast<int64_t>(last.size())) == last);
+  CHECK(row(with, 0, s1.begin + static_cast<int64_t>(last.size()), shown.size(1)) ==
+        std::vector<int64_t>(shown.size(1) - s1.begin - static_cast<int64_t>(last.size()), -1));
+  // The vocabulary keeps each segment's encoder, with its special tokens.
+  CHECK((s0.encode("hi") == std::vector<int64_t>{1, 17, 18, 2}));
+  CHECK((s1.encode("hi") == std::vector<int64_t>{17, 18}));
+  CHECK(v.segment("bpe") == &s1);
+  CHECK(v.segment("none") == nullptr);
 }

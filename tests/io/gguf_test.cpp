@@ -304,3 +304,49 @@ TEST_CASE("Llama: RMSNorm, rotary positions and causality", "[llama]") {
   CHECK_THROWS_WITH(w2s::LlamaModel(c),
                     Catch::Contains("num_attention_heads 2 is not a multiple of num_key_value_heads 3"));
 }
+
+TEST_CASE("Llama as a backbone: last-token features, split layers, next-token log-probs", "[llama]") {
+  w2s::LlamaConfig c;
+  c.vocab_size = 13, c.hidden_size = 8, c.intermediate_size = 12, c.num_hidden_layers = 3;
+  c.num_attention_heads = 2, c.num_key_value_heads = 1, c.max_position_embeddings = 16, c.rope_theta = 100.0;
+  torch::manual_seed(3);
+  w2s::LlamaModel model(c);
+  model->eval();
+  // Two word columns, then the model's ids padded with −1 (a text dataset's "gguf-bpe" segment).
+  const auto x = at::tensor(std::vector<int64_t>{7, 7, 3, 5,  0,  2,  -1,  //
+                                                 7, 7, 4, -1, -1, -1, -1,  //
+                                                 7, 7, 9, 8,  1,  12, 6})
+                     .reshape({3, 7});
+  w2s::LlamaBackbone bb(model, w2s::TokenColumns{.begin = 2, .end = 0, .pad = -1}, "tok");
+  CHECK(bb.columns().begin == 2);
+  CHECK(bb.columns().pad == -1);
+  CHECK(bb.layers() == 3);
+  CHECK(bb.features() == 8);
+  at::NoGradGuard no_grad;
+  const auto features = bb.forward(x);
+  REQUIRE(features.sizes() == at::IntArrayRef({3, 8}));
+  // Each row alone, unpadded (token id 0 is a real token in row 0): the final state of its last token.
+  const std::vector<std::vector<int64_t>> rows = {{3, 5, 0, 2}, {4}, {9, 8, 1, 12, 6}};
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto ids = at::tensor(rows[i]).reshape({1, -1});
+    const auto h = model->forward(ids, at::ones_like(ids));
+    CHECK(at::allclose(features[int64_t(i)], h[0][ids.size(1) - 1], 1e-5, 1e-6));
+    const auto logp = at::log_softmax(model->logits(h[0][ids.size(1) - 1].unsqueeze(0)), 1);
+    CHECK(
+        at::allclose(bb.next_token_log_probs(bb.token_ids(x)).slice(0, int64_t(i), int64_t(i) + 1), logp, 1e-5, 1e-6));
+  }
+  // Frozen lower layers then the top ones (and the final norm) give the same features.
+  CHECK(at::allclose(bb.upper(bb.lower(x, 2, 0), 2, 32), features, 1e-5, 1e-6));
+  CHECK(at::allclose(bb.upper(bb.lower(x, 0, 0), 0, 32), features, 1e-5, 1e-6));
+  // Top-k: only the last layer trains; its modules carry HF's names.
+  bb.train_only_from(2);
+  for (const auto& p : model->named_parameters()) CHECK(p.value().requires_grad() == p.key().starts_with("layers.2."));
+  const auto modules = bb.layer_modules(2);
+  REQUIRE_FALSE(modules.empty());
+  for (const auto& [name, m] : modules) CHECK(name.starts_with("layers.2."));
+  // The flops of a token: q, o of 8×8, k, v of 8×4, three 8×12 matrices, ×2, per layer.
+  CHECK(bb.forward_flops() == Approx(2.0 * 3 * (2 * 64 + 2 * 32 + 3 * 96)));
+  // A row with no token of its own is refused.
+  CHECK_THROWS_WITH(bb.forward(at::tensor(std::vector<int64_t>{7, 7, -1, -1}).reshape({1, 4})),
+                    Catch::Contains("a row has no token ids in columns 2"));
+}

@@ -117,7 +117,7 @@ TEST_CASE("BERT: right padding leaves real tokens' states unchanged; lower + upp
 
   // Two rows of different length through the backbone's chunked path (no gradient, > 64 rows)
   // equal the rows one by one; and the frozen/trainable split reproduces the pooled output.
-  BertBackbone backbone(std::move(c), /*first_column=*/2);
+  BertBackbone backbone(std::move(c), TokenColumns{.begin = 2});
   auto rows = at::zeros({70, 2 + 8}, at::kLong);
   for (int64_t i = 0; i < 70; ++i) {
     const int64_t len = 2 + i % 6;
@@ -224,7 +224,7 @@ TEST_CASE("the per-text feature store: segments keep every process's rows; every
   auto vocab = std::make_shared<Vocabulary>();
   vocab->words = {"[PAD]", "[UNK]"};
   vocab->subword_begin = 2;
-  vocab->subword_vocab = stable_hash(vocab_text);
+  vocab->segments = {{.tokenizer = "wordpiece", .vocab = stable_hash(vocab_text), .begin = 2}};
   Dataset all;
   all.name = "texts", all.part = "all", all.modality = Modality::text, all.classes = 2, all.vocab = vocab;
   all.inputs = at::zeros({30, 2 + 8}, at::kLong);
@@ -278,7 +278,7 @@ TEST_CASE("BERT upper: length-sorted chunks give the whole batch's outputs and g
   // length, each cut to its own longest row; padded as one batch instead, the result must agree.
   TempDir t("chunks");
   saved_tiny(t.path / "m", 3);
-  BertBackbone backbone(load_bert(t.path / "m"), /*first_column=*/2);
+  BertBackbone backbone(load_bert(t.path / "m"), TokenColumns{.begin = 2});
   auto rows = at::zeros({45, 2 + 9}, at::kLong);
   for (int64_t i = 0; i < 45; ++i) {
     const int64_t len = 2 + (i * 7) % 8;  // lengths 2..9, mixed in order
@@ -309,7 +309,7 @@ TEST_CASE("frozen lower layers per text: parts of more than 512 texts of varying
   // match except in dimension 0"); now each text's states are kept at its own length.
   TempDir t("states");
   saved_tiny(t.path / "m", 6);
-  BertBackbone backbone(load_bert(t.path / "m"), /*first_column=*/2);
+  BertBackbone backbone(load_bert(t.path / "m"), TokenColumns{.begin = 2});
   auto vocab = std::make_shared<Vocabulary>();
   vocab->subword_begin = 2;
   Dataset d;
@@ -321,7 +321,7 @@ TEST_CASE("frozen lower layers per text: parts of more than 512 texts of varying
   }
   FeatureCache cache;
   const auto run = [&](const at::Tensor& x) { return backbone.lower(x, 1); };
-  const auto states = cache.text_states("tiny|lower1", d, run);
+  const auto states = cache.text_states("tiny|lower1", d, backbone.columns(), run);
   REQUIRE(states.sizes() == at::IntArrayRef({700, 8, 9}));
   REQUIRE(cache.text_runs() == 2);  // 512 + 188 texts
   at::NoGradGuard no_grad;
@@ -336,15 +336,15 @@ TEST_CASE("frozen lower layers per text: parts of more than 512 texts of varying
   other.inputs.slice(0, 100).slice(1, 2).zero_();
   for (int64_t i = 100; i < 150; ++i)  // 50 new texts of 4 pieces
     other.inputs[i].slice(0, 2, 6).copy_(at::tensor(std::vector<int64_t>{6, 6, 5 + (i - 100) / 7, 5 + (i - 100) % 7}));
-  const auto again = cache.text_states("tiny|lower1", other, run);
+  const auto again = cache.text_states("tiny|lower1", other, backbone.columns(), run);
   REQUIRE(cache.text_runs() == 3);
   REQUIRE(again.size(1) == 6);  // its longest text: 6 pieces
   REQUIRE(at::allclose(again.slice(0, 0, 100), states.slice(0, 500, 600).slice(1, 0, 6)));
   // Bounded: past memo_bytes the least recently used texts go, and come back when asked for.
   cache.memo_bytes = cache.states_held() / 2;
-  cache.text_states("tiny|lower1", other, run);
+  cache.text_states("tiny|lower1", other, backbone.columns(), run);
   REQUIRE(cache.states_held() <= cache.memo_bytes + size_t(150 * 8 * 9 * 4));
-  REQUIRE(at::allclose(cache.text_states("tiny|lower1", d, run), states, 1e-5, 1e-6));
+  REQUIRE(at::allclose(cache.text_states("tiny|lower1", d, backbone.columns(), run), states, 1e-5, 1e-6));
 }
 
 TEST_CASE("LoRA on the top layers: starts at the pretrained model, trains A, B and the head only", "[bert][lora]") {
@@ -352,7 +352,7 @@ TEST_CASE("LoRA on the top layers: starts at the pretrained model, trains A, B a
   saved_tiny(t.path / "m", 4);
   auto rows = at::zeros({12, 2 + 6}, at::kLong);
   for (int64_t i = 0; i < 12; ++i) rows[i].slice(0, 2, 2 + 2 + i % 5).copy_(at::randint(5, 40, {2 + i % 5}, at::kLong));
-  const auto backbone = [&] { return std::make_shared<BertBackbone>(load_bert(t.path / "m"), /*first_column=*/2); };
+  const auto backbone = [&] { return std::make_shared<BertBackbone>(load_bert(t.path / "m"), TokenColumns{.begin = 2}); };
   auto plain_encoder = backbone();
   const auto packed = plain_encoder->lower(rows, 1);
   TopLayersImpl plain(plain_encoder, 1, 2);

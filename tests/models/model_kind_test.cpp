@@ -61,8 +61,11 @@ TEST_CASE("model kinds: bad registrations and unknown names are errors that say 
   CHECK_THROWS_WITH(register_model_kind({.name = "no-make"}), Catch::Contains("'no-make' has no constructor"));
   CHECK_THROWS_WITH(register_model_kind({.name = "no-id", .make = make, .checkpoint = true}),
                     Catch::Contains("'no-id' is a checkpoint kind without checkpoint_id"));
-  CHECK_THROWS_WITH(model_kind("llama"),
-                    Catch::Contains("backbone kind 'llama' unknown; expected one of: bert, bow, conv"));
+  CHECK_THROWS_WITH(model_kind("t5"),
+                    Catch::Contains("backbone kind 't5' unknown; expected one of: bert, bow, conv"));
+  CHECK(model_kind("llama").file_extension == ".gguf");  // one file, not a folder
+  CHECK(model_kind_for_file("x/SmolLM2.gguf") == &model_kind("llama"));
+  CHECK(model_kind_for_file("x/model.safetensors") == nullptr);
   CHECK_THROWS_WITH(model_kind_for_type("roberta", "x/config.json"),
                     Catch::Contains("x/config.json: model_type \"roberta\" is no model kind here"));
   CHECK_THROWS_WITH(make_backbone({"bow", {16}, ""}, {8}), Catch::Contains("reads token ids: it needs a text dataset"));

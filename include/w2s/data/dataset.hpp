@@ -32,6 +32,24 @@ inline std::string to_string(Modality m) {
   return "?";
 }
 
+/// A second tokenisation of a text dataset's texts, for a pretrained model that reads its own
+/// tokens (models/bert_backbone.hpp, models/llama.hpp): columns [begin, end) of `inputs` hold
+/// each text's ids, right-padded with `pad`.
+struct TokenSegment {
+  std::string tokenizer;  ///< what made the ids: "wordpiece", "gguf-bpe"
+  std::string vocab;      ///< a hash of the tokenizer's vocabulary (a backbone checks it)
+  int64_t begin = 0, end = 0;
+  int64_t pad = 0;
+  /// A text's ids as the model reads a text alone, with the tokenizer's own special tokens
+  /// ([CLS] … [SEP] for WordPiece; none for SmolLM2's BPE).
+  std::function<std::vector<int64_t>(std::string_view)> encode;
+  int64_t opening = 0;  ///< ids encode() puts before a text ([CLS]: 1)
+  int64_t closing = 0;  ///< ids encode() puts after it ([SEP]: 1); appended text goes before them
+  /// What a continuation of a text is spelled after ("" for WordPiece, " " for byte-level BPE,
+  /// whose words carry their leading space).
+  std::string continuation;
+};
+
 /// How a text dataset's token ids read. Two kinds:
 ///  - word vocabularies (GloVe tasks): id i is `words[i]`; id 0 pads, id 1 is
 ///    every word outside the vocabulary, and `glove` holds each id's pretrained
@@ -46,16 +64,20 @@ struct Vocabulary {
   at::Tensor glove;
   int64_t pad_id = pad;  ///< the id right-padding uses in `inputs`
   std::function<std::vector<int64_t>(std::string_view)> encode;
-  /// Word-vocabulary texts may carry a second tokenisation for pretrained encoders
-  /// (models/bert_backbone.hpp): the columns of `inputs` from `subword_begin` on hold the
-  /// same texts' WordPiece ids ([CLS] … [SEP], right-padded with 0) of the vocabulary file
-  /// whose hash is `subword_vocab`; word ids stay in columns [0, subword_begin). 0 = none.
+  /// Word-vocabulary texts may carry further tokenisations for pretrained models, each in
+  /// columns of its own after the word ids (TokenSegment); word ids stay in columns
+  /// [0, subword_begin). 0 = none. The first segment, when there is one, is WordPiece.
   int64_t subword_begin = 0;
-  std::string subword_vocab;
-  std::function<std::vector<int64_t>(std::string_view)> encode_subwords;  ///< with [CLS]/[SEP]
+  std::vector<TokenSegment> segments;
   [[nodiscard]] int64_t size() const { return static_cast<int64_t>(words.size()); }
   /// The word-id columns of text inputs `x` (N×T): all of them unless a subword segment follows.
   [[nodiscard]] at::Tensor word_ids(const at::Tensor& x) const { return subword_begin > 0 ? x.slice(1, 0, subword_begin) : x; }
+  /// The segment made by `tokenizer`, or null.
+  [[nodiscard]] const TokenSegment* segment(std::string_view tokenizer) const {
+    for (const auto& s : segments)
+      if (s.tokenizer == tokenizer) return &s;
+    return nullptr;
+  }
   /// The id of `word`, or `unknown`.
   [[nodiscard]] int64_t id(const std::string& word) const {
     const auto it = index.find(word);
@@ -111,6 +133,9 @@ struct DataOptions {
   std::filesystem::path dir = "data";  ///< --data-dir
   int64_t max_tokens = 0;  ///< --max-tokens; 0 = the dataset's default (language-model jsonl 1024, WordPiece 128)
   bool quiet = false;                  ///< --quiet: no loading statistics on stderr
+  /// Checkpoint files whose own tokenizer a model of the run reads (a GGUF file: SmolLM2): text
+  /// datasets add a segment of their ids (TokenSegment). Only what a run names is tokenised.
+  std::vector<std::filesystem::path> token_files;
 };
 
 /// A dataset as shipped: a training pool and a held-out test set, and where a
@@ -202,7 +227,12 @@ W2S_ENGINE_INLINE void fingerprint_bundle(DataBundle& bundle) {
     for (const auto* t : {&d->inputs, &d->targets, &d->length, &d->pretrain_targets}) detail::add_tensor(sum, *t);
     if (d->vocab) {
       for (const auto& w : d->vocab->words) sum.add(w + "\n");
-      sum.add(d->vocab->subword_vocab + ";" + std::to_string(d->vocab->subword_begin));
+      // As before segments other than WordPiece existed: a WordPiece-only bundle keeps its fingerprint.
+      const auto& segs = d->vocab->segments;
+      sum.add((segs.empty() ? std::string() : segs[0].vocab) + ";" + std::to_string(d->vocab->subword_begin));
+      for (size_t i = 1; i < segs.size(); ++i)
+        sum.add(segs[i].tokenizer + ":" + segs[i].vocab + ":" + std::to_string(segs[i].begin) + "-" +
+                std::to_string(segs[i].end) + ";");
       detail::add_tensor(sum, d->vocab->glove);
     }
   }

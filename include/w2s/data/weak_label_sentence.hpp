@@ -29,31 +29,35 @@ inline std::string weak_label_sentence_for(const std::string& label) {
 
 /// `d`'s token ids with the weak-label sentence for `labels` (N class ids) after
 /// each input's last token, spelled by the dataset's own tokenizer; rows are
-/// right-padded to the longest result. With WordPiece columns (Vocabulary::subword_begin)
-/// the sentence also goes before each row's [SEP], and both segments keep their
-/// widths: make_text_bundle left room for it.
+/// right-padded to the longest result. With subword segments (Vocabulary::segments) the
+/// sentence also goes into each segment, spelled by its tokenizer as a continuation, before
+/// the ids that close a text ([SEP]); every segment keeps its columns: make_text_bundle left
+/// room for it.
 inline at::Tensor append_weak_label_sentences(const Dataset& d, const at::Tensor& labels) {
   check(d.vocab != nullptr && d.vocab->encode, "weak label in the input: text dataset '", d.name,
         "' has no tokenizer to spell the sentence with");
   check(d.inputs.dim() == 2, "weak label in the input: expected N×T token ids, got ", d.inputs.sizes());
   const auto& v = *d.vocab;
   const int64_t pad = v.pad_id;
-  std::vector<std::vector<int64_t>> sentence, pieces;
+  std::vector<std::vector<int64_t>> sentence;
+  std::vector<std::vector<std::vector<int64_t>>> pieces(v.segments.size());  // [segment][class]
   int64_t longest = 0;
   for (const auto& c : d.class_names) {
     // Subword tokenizers see the sentence as a continuation: after a space.
     sentence.push_back(v.encode((v.words.empty() ? " " : "") + weak_label_sentence_for(c)));
     longest = std::max<int64_t>(longest, static_cast<int64_t>(sentence.back().size()));
-    if (v.subword_begin > 0) {
-      auto p = v.encode_subwords(weak_label_sentence_for(c));
-      pieces.emplace_back(p.begin() + 1, p.end());  // without [CLS], with [SEP]
+    for (size_t k = 0; k < v.segments.size(); ++k) {
+      const auto& g = v.segments[k];
+      auto p = g.encode(g.continuation + weak_label_sentence_for(c));
+      pieces[k].emplace_back(p.begin() + g.opening, p.end());  // without [CLS], with [SEP]
     }
   }
   const auto in = d.inputs.contiguous();
   const int64_t n = in.size(0), t = in.size(1);
-  const int64_t words_end = v.subword_begin > 0 ? v.subword_begin : t;
-  const int64_t width = v.subword_begin > 0 ? t : t + longest;
-  auto out = v.subword_begin > 0 ? in.clone() : at::full({n, width}, pad, at::kLong);
+  const bool segmented = v.subword_begin > 0;
+  const int64_t words_end = segmented ? v.subword_begin : t;
+  const int64_t width = segmented ? t : t + longest;
+  auto out = segmented ? in.clone() : at::full({n, width}, pad, at::kLong);
   const auto* src = in.data_ptr<int64_t>();
   auto* dst = out.data_ptr<int64_t>();
   const auto lab = labels.to(at::kLong).contiguous();
@@ -62,17 +66,20 @@ inline at::Tensor append_weak_label_sentences(const Dataset& d, const at::Tensor
     int64_t used = 0;
     while (used < words_end && src[i * t + used] != pad) ++used;
     const auto& s = sentence.at(k);
-    check(v.subword_begin == 0 || used + static_cast<int64_t>(s.size()) <= words_end, "weak label in the input: ",
+    check(!segmented || used + static_cast<int64_t>(s.size()) <= words_end, "weak label in the input: ",
           "no room for the sentence in row ", i, " of ", d.id());
     std::copy_n(src + i * t, used, dst + i * width);
     std::copy(s.begin(), s.end(), dst + i * width + used);
-    if (v.subword_begin == 0) continue;
-    int64_t end = v.subword_begin;  // one past [SEP]
-    while (end < t && src[i * t + end] != 0) ++end;
-    const auto& p = pieces.at(k);
-    check(end - 1 + static_cast<int64_t>(p.size()) <= t, "weak label in the input: no room for the sentence's ",
-          "WordPiece ids in row ", i, " of ", d.id());
-    std::copy(p.begin(), p.end(), dst + i * width + end - 1);  // over the old [SEP]
+    for (size_t g = 0; g < v.segments.size(); ++g) {
+      const auto& seg = v.segments[g];
+      const int64_t last = seg.end > 0 ? seg.end : t;
+      int64_t end = seg.begin;  // one past the text's last id
+      while (end < last && src[i * t + end] != seg.pad) ++end;
+      const auto& p = pieces[g].at(k);
+      check(end - seg.closing + static_cast<int64_t>(p.size()) <= last, "weak label in the input: no room for the ",
+            "sentence's ", seg.tokenizer, " ids in row ", i, " of ", d.id());
+      std::copy(p.begin(), p.end(), dst + i * width + end - seg.closing);  // over the old [SEP]
+    }
   }
   return out;
 }

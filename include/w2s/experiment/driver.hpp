@@ -124,7 +124,8 @@ W2S_ENGINE_INLINE void run_protocol(RunConfig cfg, const ProtocolPolicies& p) {
   if (!cfg.no_cache) check_writable_dir(cfg.cache_dir, "--cache-dir");
   const auto& entry = data::find_dataset(cfg.dataset);
   log("loading ", entry.name, " from ", cfg.data_dir.string(), " (", threads, " threads)");
-  const DataBundle bundle = entry.load({cfg.data_dir, cfg.max_tokens, cfg.quiet});
+  const DataBundle bundle =
+      entry.load({cfg.data_dir, cfg.max_tokens, cfg.quiet, token_files_for({cfg.weak, cfg.strong}, cfg.data_dir)});
   // The dataset chooses the task (classes or values); the loss must fit it.
   if (p.regression())
     check(bundle.train.regression(), p.loss_name(), ": dataset '", bundle.train.name,

@@ -390,5 +390,15 @@ W2S_ENGINE_INLINE void dequantize(uint32_t type, const std::byte* data, uint64_t
   }
 }
 
+W2S_ENGINE_INLINE std::string tokenizer_hash(const File& file) {
+  std::string all = file.string("tokenizer.ggml.model") + "\n";
+  all += (file.has("tokenizer.ggml.pre") ? file.string("tokenizer.ggml.pre") : "gpt2") + "\n";
+  for (const auto& t : file.strings("tokenizer.ggml.tokens")) (all += t) += '\n';
+  all += '\n';
+  if (file.has("tokenizer.ggml.merges"))
+    for (const auto& m : file.strings("tokenizer.ggml.merges")) (all += m) += '\n';
+  return stable_hash(all);
+}
+
 }  // namespace w2s::gguf
 #endif  // W2S_ENGINE_DEFINITIONS

@@ -40,6 +40,7 @@
 
 #include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
+#include "w2s/core/hash.hpp"
 #include "w2s/io/safetensors.hpp"  // f16_to_float
 
 namespace w2s::gguf {
@@ -141,6 +142,11 @@ W2S_ENGINE_INLINE void dequantize(uint32_t type, const std::byte* data, uint64_t
 
 /// Bytes of one block of ggml type `type` and the values it holds ({0, 0} when unknown here).
 W2S_ENGINE_INLINE std::pair<uint64_t, uint64_t> block_layout(uint32_t type);
+
+/// A hash of the tokenizer in `file`'s metadata (tokenizer.ggml.model, .pre, .tokens, .merges):
+/// what names the token ids a text dataset made with it (TokenSegment::vocab), so that a model
+/// reads only ids of its own tokenizer.
+W2S_ENGINE_INLINE std::string tokenizer_hash(const File& file);
 
 }  // namespace w2s::gguf
 

@@ -68,6 +68,46 @@ class LayeredBackbone {
   }
 };
 
+/// Which columns of a text dataset's inputs a backbone reads its own token ids from: [begin, end)
+/// (end 0: to the last column), right-padded with `pad` (data/dataset.hpp, TokenSegment).
+struct TokenColumns {
+  int64_t begin = 0, end = 0;
+  int64_t pad = 0;
+  /// Those columns of `x` (N×T).
+  [[nodiscard]] at::Tensor of(const at::Tensor& x) const { return x.slice(1, begin, end > 0 ? end : x.size(1)); }
+};
+
+/// The capability of a backbone that reads a segment of a text's ids (pretrained encoders and
+/// decoders): the per-text feature store names a text by the ids in these columns.
+class TokenReader {
+ public:
+  virtual ~TokenReader() = default;
+  [[nodiscard]] virtual TokenColumns columns() const = 0;
+};
+
+/// The capability of a language model (few-shot prompting, students/lm_prompting.hpp): next-token
+/// log-probabilities over its own tokens, spelled by a tokenizer the dataset carries.
+class LanguageModel {
+ public:
+  virtual ~LanguageModel() = default;
+  /// Log-probabilities N×vocab of the next token after each row's last real token; `ids` are the
+  /// model's own tokens, right-padded with −1.
+  virtual at::Tensor next_token_log_probs(const at::Tensor& ids) = 0;
+  /// The most tokens a row may hold.
+  [[nodiscard]] virtual int64_t context() const = 0;
+  /// The model's own token ids in a dataset's inputs (N×T), right-padded with −1.
+  [[nodiscard]] virtual at::Tensor token_ids(const at::Tensor& inputs) const { return inputs; }
+  /// The tokenizer of those ids: "" = the dataset's own (Vocabulary::encode), else the
+  /// TokenSegment::vocab of the segment the model reads.
+  [[nodiscard]] virtual std::string tokenizer() const { return ""; }
+};
+
+/// `backbone` as a LanguageModel, or null when it is none.
+inline LanguageModel* language_model(BackboneImpl& backbone) { return dynamic_cast<LanguageModel*>(&backbone); }
+
+/// `backbone` as a TokenReader, or null.
+inline TokenReader* token_reader(BackboneImpl& backbone) { return dynamic_cast<TokenReader*>(&backbone); }
+
 /// `backbone` as a LayeredBackbone, or null when its layers do not split.
 inline LayeredBackbone* layered(BackboneImpl& backbone) { return dynamic_cast<LayeredBackbone*>(&backbone); }
 

@@ -25,10 +25,10 @@
 namespace w2s {
 
 /// How token states become one sentence vector (sentence-transformers' Pooling and
-/// Normalize modules): the mean over real tokens, the [CLS] state or the
-/// element-wise max, then optionally L2 normalisation.
+/// Normalize modules): the mean over real tokens, the [CLS] state, the element-wise max or the
+/// last real token's state (a decoder's, models/llama.hpp), then optionally L2 normalisation.
 struct Pooling {
-  std::string mode = "mean";  ///< mean, cls or max
+  std::string mode = "mean";  ///< mean, cls, max or lasttoken
   bool normalize = false;
 
   /// hidden N×T×H, attention_mask N×T (1 = real token) → N×H.
@@ -85,6 +85,10 @@ W2S_ENGINE_INLINE at::Tensor Pooling::apply(const at::Tensor& hidden, const at::
   at::Tensor pooled;
   if (mode == "cls")
     pooled = hidden.select(1, 0);
+  else if (mode == "lasttoken") {  // right padding: the state at each row's last real token
+    const auto last = attention_mask.sum(1).sub(1).clamp_min(0).to(at::kLong);
+    pooled = hidden.index({at::arange(hidden.size(0), last.options()), last});
+  }
   else if (mode == "max")
     pooled = std::get<0>(hidden.masked_fill(mask.eq(0), -1e9).max(1));  // sentence-transformers' fill value
   else  // sentence-transformers clamps the token count at 1e-9
@@ -116,14 +120,14 @@ W2S_ENGINE_INLINE Pooling read_pooling(const std::filesystem::path& dir) {
     const auto c = read(config_path);
     std::vector<std::string> modes;
     for (const auto& [key, mode] : {std::pair{"pooling_mode_mean_tokens", "mean"}, std::pair{"pooling_mode_cls_token", "cls"},
-                                    std::pair{"pooling_mode_max_tokens", "max"}})
+                                    std::pair{"pooling_mode_max_tokens", "max"},
+                                    std::pair{"pooling_mode_lasttoken", "lasttoken"}})
       if (c.value(key, false)) modes.push_back(mode);
-    for (const char* unsupported : {"pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens",
-                                    "pooling_mode_lasttoken"})
+    for (const char* unsupported : {"pooling_mode_mean_sqrt_len_tokens", "pooling_mode_weightedmean_tokens"})
       check(!c.value(unsupported, false), config_path.string(), ": ", unsupported,
-            " is not supported (mean, cls or max pooling)");
+            " is not supported (mean, cls, max or lasttoken pooling)");
     check(modes.size() == 1, config_path.string(), ": expected exactly one of pooling_mode_mean_tokens, ",
-          "pooling_mode_cls_token, pooling_mode_max_tokens to be true");
+          "pooling_mode_cls_token, pooling_mode_max_tokens, pooling_mode_lasttoken to be true");
     p.mode = modes.front();
   }
   return p;

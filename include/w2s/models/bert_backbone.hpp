@@ -28,17 +28,18 @@
 
 namespace w2s {
 
-/// A pretrained transformer encoder with sentence-transformers pooling as a ladder backbone
-/// (BERT here, MPNet in models/mpnet.hpp): features are the pooled sentence vectors of the
-/// dataset's WordPiece columns (BERT uncased ids from `first_column` on, right-padded with 0),
-/// mapped to the encoder's own ids by `ids` (empty: the same ids).
-class EncoderBackbone : public BackboneImpl, public LayeredBackbone {
+/// A pretrained transformer with pooling as a ladder backbone (BERT here, MPNet in
+/// models/mpnet.hpp, Llama in models/llama.hpp): features are the pooled vectors of the
+/// dataset's token columns `columns` (BERT uncased WordPiece ids right-padded with 0 for the
+/// encoders; SmolLM2's BPE ids padded with −1), mapped to the model's own ids by `ids` (empty:
+/// the same ids; padding reads as id 0 under the mask).
+class EncoderBackbone : public BackboneImpl, public LayeredBackbone, public TokenReader {
  public:
   using IdMap = std::function<at::Tensor(const at::Tensor&)>;
   /// `module` is the encoder's torch module, registered under `name`; `encoder` the same object
   /// seen as a TextEncoder.
   W2S_ENGINE_INLINE EncoderBackbone(const std::string& name, std::shared_ptr<torch::nn::Module> module,
-                                    TextEncoder& encoder, Pooling pooling, int64_t first_column, IdMap ids = {});
+                                    TextEncoder& encoder, Pooling pooling, TokenColumns columns, IdMap ids = {});
 
   /// Pooled sentence vectors N×H of token-id rows N×T.
   W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x) override;
@@ -68,12 +69,14 @@ class EncoderBackbone : public BackboneImpl, public LayeredBackbone {
   [[nodiscard]] W2S_ENGINE_INLINE int64_t longest(const at::Tensor& x) const;
 
   [[nodiscard]] int64_t layers() const override { return encoder_.layers(); }
+  [[nodiscard]] TokenColumns columns() const override { return columns_; }
 
- private:
+ protected:
   [[nodiscard]] at::Tensor pieces(const at::Tensor& x) const {
-    check(x.dim() == 2 && x.size(1) > first_column_, "encoder backbone: expected N×T token ids with WordPiece ids ",
-          "from column ", first_column_, ", got ", x.sizes());
-    return x.slice(1, first_column_);
+    check(x.dim() == 2 && x.size(1) > columns_.begin && (columns_.end == 0 || x.size(1) >= columns_.end),
+          "encoder backbone: expected N×T token ids with the model's own ids in columns ", columns_.begin, "..",
+          columns_.end > 0 ? std::to_string(columns_.end - 1) : std::string("the last"), ", got ", x.sizes());
+    return columns_.of(x);
   }
 
   /// `f(ids, mask)` on the WordPiece columns (as the encoder's own ids). Columns no row uses are
@@ -82,13 +85,16 @@ class EncoderBackbone : public BackboneImpl, public LayeredBackbone {
   template <class F>
   at::Tensor in_chunks(const at::Tensor& x, const F& f) {
     const auto ids = pieces(x);
-    const auto lengths = ids.ne(0).sum(1);
+    const int64_t pad = columns_.pad;
+    const auto lengths = ids.ne(pad).sum(1);
     const auto extremes = at::stack({lengths.min(), lengths.max()}).cpu();  // one device sync per batch
-    check(extremes[0].item<int64_t>() >= 1, "encoder backbone: a row has no WordPiece ids (expected [CLS] … [SEP])");
+    check(extremes[0].item<int64_t>() >= 1, "encoder backbone: a row has no token ids in columns ", columns_.begin,
+          ".. (an empty text?)");
     const auto run = [&](const at::Tensor& rows) {
-      const int64_t used = rows.ne(0).sum(1).max().item<int64_t>();
-      const auto r = rows.slice(1, 0, used);
-      const auto mask = r.ne(0).to(at::kLong);
+      const int64_t used = rows.ne(pad).sum(1).max().item<int64_t>();
+      auto r = rows.slice(1, 0, used);
+      const auto mask = r.ne(pad).to(at::kLong);
+      if (pad != 0) r = r.masked_fill(mask.eq(0), 0);  // padding reads as id 0, under the mask
       return f(ids_ ? ids_(r) : r, mask);
     };
     if (at::GradMode::is_enabled() || ids.size(0) <= 64) return run(ids);
@@ -103,15 +109,15 @@ class EncoderBackbone : public BackboneImpl, public LayeredBackbone {
   std::shared_ptr<torch::nn::Module> module_;
   TextEncoder& encoder_;
   Pooling pooling_;
-  int64_t first_column_;
+  TokenColumns columns_;
   IdMap ids_;
 };
 
 /// A BERT-family checkpoint (models/bert.hpp) as an EncoderBackbone; its ids are the dataset's.
 class BertBackbone : public EncoderBackbone {
  public:
-  BertBackbone(BertCheckpoint checkpoint, int64_t first_column)
-      : EncoderBackbone("bert", checkpoint.model.ptr(), *checkpoint.model, checkpoint.pooling, first_column),
+  BertBackbone(BertCheckpoint checkpoint, TokenColumns columns)
+      : EncoderBackbone("bert", checkpoint.model.ptr(), *checkpoint.model, checkpoint.pooling, columns),
         model_(std::move(checkpoint.model)) {}
   [[nodiscard]] BertModelImpl& model() { return *model_; }
 
@@ -123,28 +129,31 @@ class BertBackbone : public EncoderBackbone {
 /// the dataset was tokenised with.
 W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const BackboneSpec& spec, const Vocabulary* vocab);
 
+/// The WordPiece segment of `vocab` (TokenSegment "wordpiece") as a backbone's columns, checked
+/// to be of the vocabulary whose hash is `hash` (`what` names it in the error).
+W2S_ENGINE_INLINE TokenColumns wordpiece_columns(const Vocabulary* vocab, const std::string& checkpoint,
+                                                 const std::string& hash, const std::string& what);
+
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
 W2S_ENGINE_INLINE EncoderBackbone::EncoderBackbone(const std::string& name, std::shared_ptr<torch::nn::Module> module,
-                                                   TextEncoder& encoder, Pooling pooling, int64_t first_column,
+                                                   TextEncoder& encoder, Pooling pooling, TokenColumns columns,
                                                    IdMap ids)
     : module_(register_module(name, std::move(module))),
       encoder_(encoder),
       pooling_(std::move(pooling)),
-      first_column_(first_column),
+      columns_(columns),
       ids_(std::move(ids)) {
   features_ = encoder_.width();
-  // Per token: 2 × (4·H² attention projections + 2·H·I MLP) multiply-adds per layer, attention scores excluded.
-  const double h = double(encoder_.width()), inner = double(encoder_.mlp_width());
-  flops_ = 2.0 * double(encoder_.layers()) * (4.0 * h * h + 2.0 * h * inner);
+  flops_ = encoder_.flops_per_token();  // per token, attention scores excluded
 }
 
 W2S_ENGINE_INLINE void EncoderBackbone::train_only_from(int64_t from) {
   for (auto& p : module_->named_parameters()) {
     const auto& name = p.key();
     bool top = false;
-    for (int64_t i = from; i < layers(); ++i) top |= name.starts_with("encoder.layer." + std::to_string(i) + ".");
+    for (int64_t i = from; i < layers(); ++i) top |= name.starts_with(encoder_.layer_prefix(i));
     p.value().requires_grad_(top);
   }
 }
@@ -154,7 +163,7 @@ EncoderBackbone::layer_modules(int64_t from) {
   std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>> out;
   for (const auto& m : module_->named_modules())
     for (int64_t i = from; i < layers(); ++i)
-      if (m.key().starts_with("encoder.layer." + std::to_string(i) + ".")) out.emplace_back(m.key(), m.value());
+      if (m.key().starts_with(encoder_.layer_prefix(i))) out.emplace_back(m.key(), m.value());
   return out;
 }
 
@@ -193,23 +202,35 @@ W2S_ENGINE_INLINE at::Tensor EncoderBackbone::upper(const at::Tensor& packed, in
 }
 
 W2S_ENGINE_INLINE int64_t EncoderBackbone::longest(const at::Tensor& x) const {
-  return pieces(x).ne(0).sum(1).max().item<int64_t>();
+  return pieces(x).ne(columns_.pad).sum(1).max().item<int64_t>();
 }
 
 /// A pretrained encoder reads the dataset's WordPiece columns of its own vocabulary: the
 /// dataset must have been tokenised with this checkpoint's vocab.txt.
-W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const BackboneSpec& spec, const Vocabulary* vocab) {
-  auto checkpoint = load_bert(spec.checkpoint);
-  check(vocab != nullptr && vocab->subword_begin > 0, "backbone '", spec.checkpoint, "' reads WordPiece ids: the ",
-        "dataset has none (text datasets get them when ", checkpoint.vocab.string(), " exists at load time)");
-  std::ifstream in(checkpoint.vocab, std::ios::binary);
-  check(bool(in), checkpoint.vocab.string(), ": cannot open the encoder's WordPiece vocabulary");
+W2S_ENGINE_INLINE TokenColumns wordpiece_columns(const Vocabulary* vocab, const std::string& checkpoint,
+                                                 const std::string& hash, const std::string& what) {
+  const auto* seg = vocab ? vocab->segment("wordpiece") : nullptr;
+  check(seg != nullptr, "backbone '", checkpoint, "' reads WordPiece ids: the dataset has none (text datasets get ",
+        "BERT uncased WordPiece ids when ./w2s.sh setup has fetched MiniLM)");
+  check(hash == seg->vocab, "backbone '", checkpoint, "': the dataset was tokenised with another vocabulary (hash ",
+        seg->vocab, ") than ", what, " (hash ", hash, ")");
+  return {seg->begin, seg->end, seg->pad};
+}
+
+/// The stable_hash of a file's bytes, as text::WordPiece::vocab_hash computes it.
+W2S_ENGINE_INLINE std::string vocab_file_hash(const std::filesystem::path& vocab_txt) {
+  std::ifstream in(vocab_txt, std::ios::binary);
+  check(bool(in), vocab_txt.string(), ": cannot open the encoder's WordPiece vocabulary");
   std::ostringstream bytes;
   bytes << in.rdbuf();
-  const auto hash = stable_hash(bytes.str());  // as text::WordPiece::vocab_hash, which the dataset's loader used
-  check(hash == vocab->subword_vocab, "backbone '", spec.checkpoint, "': the dataset was tokenised with another ",
-        "vocabulary (hash ", vocab->subword_vocab, ") than ", checkpoint.vocab.string(), " (hash ", hash, ")");
-  return std::make_shared<BertBackbone>(std::move(checkpoint), vocab->subword_begin);
+  return stable_hash(bytes.str());
+}
+
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const BackboneSpec& spec, const Vocabulary* vocab) {
+  auto checkpoint = load_bert(spec.checkpoint);
+  const auto columns =
+      wordpiece_columns(vocab, spec.checkpoint, vocab_file_hash(checkpoint.vocab), checkpoint.vocab.string());
+  return std::make_shared<BertBackbone>(std::move(checkpoint), columns);
 }
 
 inline const bool bert_kind_registered = register_model_kind(

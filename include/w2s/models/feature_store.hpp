@@ -39,10 +39,10 @@ class FeatureCache {
   /// frozen lower layers with the mask as the last channel, models/bert_backbone.hpp), kept per
   /// text in this process under `key`, so a text shared by parts or seeds (the test set, the
   /// halves of every seed) runs once. The part comes back N×T×C with T its longest text, zeros
-  /// beyond each text (mask 0: what the upper layers ignore). Texts are read from the WordPiece
-  /// columns; new ones run 512 at a time. Bounded by `memo_bytes`: past it, the least recently
+  /// beyond each text (mask 0: what the upper layers ignore). Texts are read from `columns` (the
+  /// backbone's own token ids); new ones run 512 at a time. Bounded by `memo_bytes`: past it, the least recently
   /// used half of the texts are dropped (and run again if asked for again).
-  W2S_ENGINE_INLINE at::Tensor text_states(const std::string& key, const Dataset& data,
+  W2S_ENGINE_INLINE at::Tensor text_states(const std::string& key, const Dataset& data, const TokenColumns& columns,
                                            const std::function<at::Tensor(const at::Tensor&)>& run);
   /// Batches text_states() ran (at most 512 new texts each).
   [[nodiscard]] size_t text_runs() const { return text_runs_; }
@@ -64,10 +64,10 @@ class FeatureCache {
   /// since it last looked, so two runs appending at once keep each other's rows. A damaged
   /// segment is reported, removed and its texts recomputed.
   W2S_ENGINE_INLINE at::Tensor per_text(const PretrainedBackbone& backbone, const Dataset& data,
-                                        const ForwardFn& forward, torch::Device device);
+                                        const TokenColumns& columns, const ForwardFn& forward, torch::Device device);
 
-  /// A hash of each row's WordPiece ids (trailing padding cut: parts pad to different widths).
-  W2S_ENGINE_INLINE static std::vector<int64_t> text_hashes(const Dataset& data);
+  /// A hash of each row's ids in `columns` (trailing padding cut: parts pad to different widths).
+  W2S_ENGINE_INLINE static std::vector<int64_t> text_hashes(const Dataset& data, const TokenColumns& columns);
 
   struct Store {
     std::set<std::string> seen;  ///< segments read (or written) by this process
@@ -107,18 +107,19 @@ W2S_ENGINE_INLINE at::Tensor FeatureCache::get(const PretrainedBackbone& backbon
   model->to(device);
   model->eval();
   const auto forward = [&](const at::Tensor& x) { return model->forward(x); };
-  if (disk_ && disk_->enabled() && model_kind(backbone.size.backbone.kind).per_text_features && data.vocab)
-    return cache_[key] = per_text(backbone, data, forward, device);
+  if (disk_ && disk_->enabled() && model_kind(backbone.size.backbone.kind).per_text_features && data.vocab &&
+      token_reader(*model))
+    return cache_[key] = per_text(backbone, data, token_reader(*model)->columns(), forward, device);
   return cache_[key] = forward_in_batches(forward, data.inputs, device);
 }
 
 W2S_ENGINE_INLINE at::Tensor FeatureCache::text_states(const std::string& key, const Dataset& data,
+                                                       const TokenColumns& columns,
                                                        const std::function<at::Tensor(const at::Tensor&)>& run) {
-  check(data.vocab && data.vocab->subword_begin > 0, "text_states: dataset '", data.name, "' has no WordPiece columns");
+  check(data.vocab && data.vocab->subword_begin > 0, "text_states: dataset '", data.name, "' has no subword columns");
   auto& texts = states_[key];
-  const auto hashes = text_hashes(data);
-  const auto ids = data.inputs.slice(1, data.vocab->subword_begin);
-  const auto lengths = ids.ne(0).sum(1).contiguous();
+  const auto hashes = text_hashes(data, columns);
+  const auto lengths = columns.of(data.inputs).ne(columns.pad).sum(1).contiguous();
   std::vector<int64_t> missing;
   std::unordered_map<int64_t, int64_t> first;
   for (int64_t i = 0; i < static_cast<int64_t>(hashes.size()); ++i)
@@ -172,14 +173,15 @@ W2S_ENGINE_INLINE at::Tensor FeatureCache::text_states(const std::string& key, c
 }
 
 W2S_ENGINE_INLINE at::Tensor FeatureCache::per_text(const PretrainedBackbone& backbone, const Dataset& data,
-                                                    const ForwardFn& forward, torch::Device device) {
+                                                    const TokenColumns& columns, const ForwardFn& forward,
+                                                    torch::Device device) {
   // One store per encoder, whatever the dataset: a text is named by its ids alone.
   const auto dir = disk_->base("features", "texts-" + backbone.size.name, {{"backbone", backbone.key}});
   std::filesystem::create_directories(dir);
   const auto held = disk_->lock(dir);  // a concurrent run encoding the same texts waits, then reads them
   auto& store = stores_[dir.string()];
   read_new_segments(dir, store);
-  const auto hashes = text_hashes(data);
+  const auto hashes = text_hashes(data, columns);
   std::vector<int64_t> missing;  // the first row of each new text
   std::unordered_map<int64_t, int64_t> first;
   for (int64_t i = 0; i < static_cast<int64_t>(hashes.size()); ++i)
@@ -204,13 +206,13 @@ W2S_ENGINE_INLINE at::Tensor FeatureCache::per_text(const PretrainedBackbone& ba
   return store.features.index_select(0, at::tensor(index, at::kLong));
 }
 
-W2S_ENGINE_INLINE std::vector<int64_t> FeatureCache::text_hashes(const Dataset& data) {
-  const auto ids = data.inputs.slice(1, data.vocab->subword_begin).contiguous();
+W2S_ENGINE_INLINE std::vector<int64_t> FeatureCache::text_hashes(const Dataset& data, const TokenColumns& columns) {
+  const auto ids = columns.of(data.inputs).contiguous();
   std::vector<int64_t> hashes(ids.size(0));
   for (int64_t i = 0; i < ids.size(0); ++i) {
     const auto* row = ids.data_ptr<int64_t>() + i * ids.size(1);
     int64_t used = ids.size(1);
-    while (used > 0 && row[used - 1] == 0) --used;
+    while (used > 0 && row[used - 1] == columns.pad) --used;
     hashes[i] = static_cast<int64_t>(
         std::stoull(stable_hash(std::string(reinterpret_cast<const char*>(row), used * sizeof(int64_t))), nullptr, 16));
   }

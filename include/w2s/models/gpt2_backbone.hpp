@@ -20,13 +20,14 @@
 
 namespace w2s {
 
-class Gpt2Backbone : public BackboneImpl {
+class Gpt2Backbone : public BackboneImpl, public LanguageModel {
  public:
   W2S_ENGINE_INLINE explicit Gpt2Backbone(Gpt2Model model);
   /// ids: N × T, −1 = padding on the right.
   W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& ids) override;
   /// Next-token log-probabilities at each input's last real token (N × vocab), for prompting.
-  W2S_ENGINE_INLINE at::Tensor next_token_log_probs(const at::Tensor& ids);
+  W2S_ENGINE_INLINE at::Tensor next_token_log_probs(const at::Tensor& ids) override;
+  [[nodiscard]] int64_t context() const override { return model_->config().n_positions; }
   [[nodiscard]] Gpt2ModelImpl& model() { return *model_; }
 
  private:

@@ -5,5 +5,6 @@
 #include "w2s/models/bert_backbone.hpp"     // bert
 #include "w2s/models/dense_backbone.hpp"    // mlp, conv
 #include "w2s/models/gpt2_backbone.hpp"     // gpt2
+#include "w2s/models/llama.hpp"             // llama
 #include "w2s/models/mpnet.hpp"             // mpnet
 #include "w2s/models/text_backbone.hpp"     // bow, glove-mlp, glove-transformer

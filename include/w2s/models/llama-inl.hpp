@@ -134,8 +134,8 @@ W2S_ENGINE_INLINE at::Tensor LlamaLayerImpl::forward(const at::Tensor& x, const 
 W2S_ENGINE_INLINE LlamaModelImpl::LlamaModelImpl(LlamaConfig c) : config_(std::move(c)) {
   config_.validate("LlamaModel");
   embed_tokens = register_module("embed_tokens", torch::nn::Embedding(config_.vocab_size, config_.hidden_size));
-  layers = register_module("layers", torch::nn::ModuleList());
-  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) layers->push_back(LlamaLayer(config_));
+  blocks = register_module("layers", torch::nn::ModuleList());
+  for (int64_t i = 0; i < config_.num_hidden_layers; ++i) blocks->push_back(LlamaLayer(config_));
   norm = register_module("norm", LlamaRmsNorm(config_.hidden_size, config_.rms_norm_eps));
   // HF: 1 / base^(arange(0, d, 2) / d), in float32.
   const int64_t d = config_.head_dim();
@@ -145,11 +145,21 @@ W2S_ENGINE_INLINE LlamaModelImpl::LlamaModelImpl(LlamaConfig c) : config_(std::m
 
 W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, const at::Tensor& mask) {
   check(ids.dim() == 2 && ids.size(1) > 0, "llama: expected N×T token ids, got ", ids.sizes());
-  check(ids.size(1) <= config_.max_position_embeddings, "llama: ", ids.size(1),
+  return run_layers(embed(ids, mask), mask, 0, layers());
+}
+
+W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::embed(const at::Tensor& ids, const at::Tensor&) {
+  return embed_tokens(ids.to(embed_tokens->weight.device()));
+}
+
+W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::run_layers(at::Tensor x, const at::Tensor& mask, int64_t from,
+                                                        int64_t to) {
+  check(x.dim() == 3 && x.size(1) > 0, "llama: expected N×T×H states, got ", x.sizes());
+  check(x.size(1) <= config_.max_position_embeddings, "llama: ", x.size(1),
         " tokens are more than the model's context of ", config_.max_position_embeddings);
-  const int64_t t = ids.size(1);
-  const auto device = embed_tokens->weight.device();
-  auto x = embed_tokens(ids.to(device));
+  check(0 <= from && from <= to && to <= layers(), "llama: layers ", from, "..", to, " of ", layers());
+  const int64_t t = x.size(1);
+  const auto device = x.device();
   // Rotary tables for positions 0..T-1, float32 as HF computes them.
   const auto positions = at::arange(t, at::TensorOptions().dtype(at::kFloat).device(device));
   const auto freqs = positions.unsqueeze(1) * inv_freq_.to(device).unsqueeze(0);  // T×d/2
@@ -159,8 +169,8 @@ W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::forward(const at::Tensor& ids, cons
       at::ones({t, t}, at::TensorOptions().dtype(at::kBool).device(device)).tril().unsqueeze(0).unsqueeze(0);
   const auto keys = mask.to(device).to(at::kBool).unsqueeze(1).unsqueeze(2);  // N×1×1×T
   const auto allowed = causal.logical_and(keys);
-  for (const auto& layer : *layers) x = layer->as<LlamaLayer>()->forward(x, cos, sin, allowed);
-  return norm(x);
+  for (int64_t i = from; i < to; ++i) x = blocks[i]->as<LlamaLayer>()->forward(x, cos, sin, allowed);
+  return to == layers() ? norm(x) : x;
 }
 
 W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::logits(const at::Tensor& hidden) {
@@ -208,6 +218,62 @@ W2S_ENGINE_INLINE LlamaModel load_llama(const std::filesystem::path& gguf_file) 
   model->eval();
   return model;
 }
+
+W2S_ENGINE_INLINE LlamaBackbone::LlamaBackbone(LlamaModel model, TokenColumns columns, std::string tokenizer)
+    : EncoderBackbone("llama", model.ptr(), *model, Pooling{.mode = "lasttoken", .normalize = false}, columns),
+      model_(std::move(model)),
+      tokenizer_(std::move(tokenizer)) {}
+
+W2S_ENGINE_INLINE at::Tensor LlamaBackbone::next_token_log_probs(const at::Tensor& ids) {
+  check(ids.dim() == 2 && ids.size(0) > 0, "llama: expected N×T token ids, got ", ids.sizes());
+  at::NoGradGuard no_grad;
+  std::vector<at::Tensor> out;
+  for (int64_t i = 0; i < ids.size(0); i += 16) {  // a long prompt per row: 16 rows at a time
+    const auto rows = ids.slice(0, i, std::min(ids.size(0), i + 16));
+    const auto mask = rows.ge(0);
+    const int64_t used = mask.sum(1).max().item<int64_t>();
+    check(mask.sum(1).min().item<int64_t>() >= 1, "llama: a row without tokens");
+    const auto r = rows.slice(1, 0, used), m = mask.slice(1, 0, used);
+    const auto hidden = model_->forward(r.clamp_min(0), m);
+    const auto last = m.sum(1).sub(1).to(at::kLong);
+    const auto at_last = hidden.index({at::arange(r.size(0), last.options()), last});
+    out.push_back(at::log_softmax(model_->logits(at_last).to(at::kFloat), 1));
+  }
+  return at::cat(out);
+}
+
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_llama_backbone(const BackboneSpec& spec, const Vocabulary* vocab) {
+  const std::filesystem::path file = spec.checkpoint;
+  std::string hash;
+  {
+    const gguf::File f(file);
+    hash = gguf::tokenizer_hash(f);
+  }
+  const TokenSegment* seg = nullptr;
+  if (vocab)
+    for (const auto& s : vocab->segments)
+      if (s.tokenizer == "gguf-bpe" && s.vocab == hash) seg = &s;
+  check(seg != nullptr, "backbone '", file.string(), "' reads its own BPE ids: the dataset has none of this ",
+        "file's tokenizer (text datasets add them when a run names the model in --weak or --strong)");
+  return std::make_shared<LlamaBackbone>(load_llama(file), TokenColumns{seg->begin, seg->end, seg->pad}, hash);
+}
+
+inline const bool llama_kind_registered = register_model_kind(
+    {.name = "llama",
+     .description = "a Llama GGUF file (SmolLM2): the last real token's final state; next-token log-probabilities",
+     .make = [](const BackboneSpec& spec, const std::vector<int64_t>&,
+                const Vocabulary* vocab) { return make_llama_backbone(spec, vocab); },
+     .checkpoint = true,
+     .checkpoint_id =
+         [](const std::filesystem::path& file) {
+           check(std::filesystem::is_regular_file(file), file.string(),
+                 ": missing (a llama checkpoint is a GGUF file)");
+           return file.filename().string() + ":" + file_checksum(file);
+         },
+     .layered = true,
+     .per_text_features = true,
+     .language_model = true,
+     .file_extension = ".gguf"});
 
 }  // namespace w2s
 #endif  // W2S_ENGINE_DEFINITIONS

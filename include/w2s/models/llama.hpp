@@ -42,7 +42,11 @@
 
 #include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
+#include "w2s/data/dataset.hpp"
 #include "w2s/io/gguf.hpp"
+#include "w2s/models/bert_backbone.hpp"  // EncoderBackbone
+#include "w2s/models/model_kind.hpp"
+#include "w2s/models/text_encoder.hpp"
 
 namespace w2s {
 
@@ -150,19 +154,35 @@ class LlamaLayerImpl : public torch::nn::Module {
 TORCH_MODULE(LlamaLayer);
 
 /// HF's LlamaModel: embed_tokens, layers, norm. Dropout-free (Llama has none at inference).
-class LlamaModelImpl : public torch::nn::Module {
+/// As a TextEncoder (models/text_encoder.hpp) its layers split for top-k fine-tuning; the final
+/// norm belongs to the last layer's run (run_layers up to layers() applies it).
+class LlamaModelImpl : public torch::nn::Module, public TextEncoder {
  public:
   W2S_ENGINE_INLINE explicit LlamaModelImpl(LlamaConfig c);
   /// ids: N×T token ids, right-padded; mask: N×T, 1 at real tokens (positions count from 0 at
   /// the first token of each row). Returns the final norm's output, N×T×H (HF's
   /// last_hidden_state; rows at padding are whatever the model computes there).
   W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& ids, const at::Tensor& mask);
+  /// The token embeddings of `ids` (no positions: rotary ones apply in each layer).
+  W2S_ENGINE_INLINE at::Tensor embed(const at::Tensor& ids, const at::Tensor& mask) override;
+  /// Layers [from, to) on x (N×T×H), causal and masked; the final norm when `to` is the last.
+  W2S_ENGINE_INLINE at::Tensor run_layers(at::Tensor x, const at::Tensor& mask, int64_t from, int64_t to) override;
+  [[nodiscard]] int64_t layers() const override { return config_.num_hidden_layers; }
+  [[nodiscard]] int64_t width() const override { return config_.hidden_size; }
+  [[nodiscard]] int64_t mlp_width() const override { return config_.intermediate_size; }
+  [[nodiscard]] std::string layer_prefix(int64_t i) const override { return "layers." + std::to_string(i) + "."; }
+  /// q and o: H × heads·d each, k and v: H × kv_heads·d each, the SwiGLU's three H × I matrices.
+  [[nodiscard]] double flops_per_token() const override {
+    const double h = double(config_.hidden_size), d = double(config_.head_dim());
+    const double q = double(config_.num_attention_heads) * d, kv = double(config_.num_key_value_heads) * d;
+    return 2.0 * double(layers()) * (2.0 * h * q + 2.0 * h * kv + 3.0 * h * double(config_.intermediate_size));
+  }
   /// Next-token logits N×T×vocab from `hidden` (the tied embeddings, or lm_head when the file has one).
   W2S_ENGINE_INLINE at::Tensor logits(const at::Tensor& hidden);
   [[nodiscard]] const LlamaConfig& config() const { return config_; }
 
   torch::nn::Embedding embed_tokens{nullptr};
-  torch::nn::ModuleList layers;
+  torch::nn::ModuleList blocks;  ///< registered as "layers" (HF's name)
   LlamaRmsNorm norm{nullptr};
   at::Tensor lm_head;  ///< undefined when tied to embed_tokens
 
@@ -181,6 +201,29 @@ W2S_ENGINE_INLINE std::vector<std::pair<std::string, at::Tensor>> llama_tensors(
 /// misshapen tensor is an error). Its tokenizer is ingestion's: text::gguf_tokenizer
 /// (datasets/include/w2s/ingest/text/gguf_bpe.hpp).
 W2S_ENGINE_INLINE LlamaModel load_llama(const std::filesystem::path& gguf_file);
+
+/// A Llama GGUF checkpoint as a ladder backbone (the `llama` model kind: SmolLM2-135M): features
+/// are the final norm's state at each text's last real token (the openai classifier's input, as
+/// for GPT-2), from the text dataset's segment of this file's own BPE ids (TokenSegment
+/// "gguf-bpe", padding −1). Its layers split for top-k fine-tuning (LayeredBackbone), and it is
+/// a language model for few-shot prompting.
+class LlamaBackbone : public EncoderBackbone, public LanguageModel {
+ public:
+  W2S_ENGINE_INLINE LlamaBackbone(LlamaModel model, TokenColumns columns, std::string tokenizer);
+  W2S_ENGINE_INLINE at::Tensor next_token_log_probs(const at::Tensor& ids) override;
+  [[nodiscard]] int64_t context() const override { return model_->config().max_position_embeddings; }
+  [[nodiscard]] at::Tensor token_ids(const at::Tensor& inputs) const override { return pieces(inputs); }
+  [[nodiscard]] std::string tokenizer() const override { return tokenizer_; }
+  [[nodiscard]] LlamaModelImpl& model() { return *model_; }
+
+ private:
+  LlamaModel model_;
+  std::string tokenizer_;
+};
+
+/// The `llama` model kind's constructor: the GGUF file `spec.checkpoint`, reading the dataset's
+/// segment of that file's tokenizer (an error naming what to do when the dataset has none).
+W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_llama_backbone(const BackboneSpec& spec, const Vocabulary* vocab);
 
 }  // namespace w2s
 

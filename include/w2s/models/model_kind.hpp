@@ -53,6 +53,10 @@ struct ModelKind {
   bool widens_input = false;
   /// `model_type` values of a Hugging Face config.json this kind reads (checkpoint kinds).
   std::vector<std::string> model_types;
+  /// A checkpoint kind whose checkpoint is one file of this extension (".gguf"), not a folder:
+  /// `--strong path/to/file.gguf` names it, and text datasets tokenise with the file's own
+  /// tokenizer when a run names such a model (ladder.hpp, token_files_for).
+  std::string file_extension;
 };
 
 /// Adds `kind`; refuses an empty name, a missing constructor, a checkpoint kind without
@@ -61,6 +65,9 @@ W2S_ENGINE_INLINE bool register_model_kind(ModelKind kind);
 
 /// The kind `name`; an unknown name is an error that lists the registered kinds.
 W2S_ENGINE_INLINE const ModelKind& model_kind(const std::string& name);
+
+/// The checkpoint kind whose checkpoint is one file with `path`'s extension, or null.
+W2S_ENGINE_INLINE const ModelKind* model_kind_for_file(const std::filesystem::path& path);
 
 /// Every registered kind's name, sorted.
 W2S_ENGINE_INLINE std::vector<std::string> model_kind_names();
@@ -106,6 +113,12 @@ W2S_ENGINE_INLINE const ModelKind& model_kind(const std::string& name) {
   std::string known;
   for (const auto& n : model_kind_names()) known += (known.empty() ? "" : ", ") + n;
   fail("backbone kind '", name, "' unknown; expected one of: ", known);
+}
+
+W2S_ENGINE_INLINE const ModelKind* model_kind_for_file(const std::filesystem::path& path) {
+  for (const auto& k : detail::model_kinds_registered())
+    if (!k.file_extension.empty() && path.extension() == k.file_extension) return &k;
+  return nullptr;
 }
 
 W2S_ENGINE_INLINE const ModelKind& model_kind_for_type(const std::string& model_type, const std::string& where) {

@@ -306,14 +306,10 @@ W2S_ENGINE_INLINE std::string mpnet_bert_vocab_hash(const std::filesystem::path&
 
 W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_mpnet_backbone(const BackboneSpec& spec, const Vocabulary* vocab) {
   auto checkpoint = load_mpnet(spec.checkpoint);
-  check(vocab != nullptr && vocab->subword_begin > 0, "backbone '", spec.checkpoint, "' reads WordPiece ids: the ",
-        "dataset has none (text datasets get BERT uncased WordPiece ids when ./w2s.sh setup has fetched MiniLM)");
-  const auto hash = mpnet_bert_vocab_hash(checkpoint.vocab);
-  check(hash == vocab->subword_vocab, "backbone '", spec.checkpoint, "': the dataset was tokenised with another ",
-        "vocabulary (hash ", vocab->subword_vocab, ") than the BERT part of ", checkpoint.vocab.string(), " (hash ",
-        hash, ")");
+  const auto columns = wordpiece_columns(vocab, spec.checkpoint, mpnet_bert_vocab_hash(checkpoint.vocab),
+                                         "the BERT part of " + checkpoint.vocab.string());
   auto model = checkpoint.model;
-  return std::make_shared<EncoderBackbone>("mpnet", model.ptr(), *model, checkpoint.pooling, vocab->subword_begin,
+  return std::make_shared<EncoderBackbone>("mpnet", model.ptr(), *model, checkpoint.pooling, columns,
                                            [](const at::Tensor& ids) { return mpnet_ids_from_bert(ids); });
 }
 

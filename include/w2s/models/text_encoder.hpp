@@ -7,6 +7,7 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <string>
 
 namespace w2s {
 
@@ -21,6 +22,14 @@ class TextEncoder {
   [[nodiscard]] virtual int64_t layers() const = 0;
   [[nodiscard]] virtual int64_t width() const = 0;      ///< hidden size H
   [[nodiscard]] virtual int64_t mlp_width() const = 0;  ///< the feed-forward's inner size
+  /// The name prefix of layer `i`'s parameters ("encoder.layer.3.", HF's BERT and MPNet names).
+  [[nodiscard]] virtual std::string layer_prefix(int64_t i) const { return "encoder.layer." + std::to_string(i) + "."; }
+  /// Multiply-adds ×2 per token of the layers, attention scores excluded: 4·H² for the
+  /// attention's projections and 2·H·I for the feed-forward, per layer.
+  [[nodiscard]] virtual double flops_per_token() const {
+    const double h = double(width()), inner = double(mlp_width());
+    return 2.0 * double(layers()) * (4.0 * h * h + 2.0 * h * inner);
+  }
 };
 
 }  // namespace w2s

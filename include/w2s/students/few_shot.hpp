@@ -96,9 +96,11 @@ return {Classifier{nullptr}, std::move(r), predict};
 W2S_ENGINE_INLINE Fitted FewShotPrompting::fit_language_model(const StudentContext& c, const StudentData& data) const {
   const auto start = std::chrono::steady_clock::now();
   auto backbone = c.backbone.make();
-  auto* lm = dynamic_cast<Gpt2Backbone*>(backbone.get());
+  auto* lm = language_model(*backbone);
   check(lm != nullptr, "few_shot: backbone '", c.backbone.size.name, "' is not a language model");
-  lm->to(c.config.device);
+  backbone->to(c.config.device);
+  backbone->eval();
+  const auto train_ids = lm->token_ids(data.train.inputs);
   const auto labels = data.targets.argmax(1);
   auto gen = stream_generator(c.config.seed, Stream::demonstrations);
   const auto order = at::randperm(labels.size(0), gen, at::kLong);
@@ -111,11 +113,11 @@ const auto mix = at::randperm(static_cast<int64_t>(picked.size()), gen, at::kLon
 std::vector<std::pair<std::vector<int64_t>, int64_t>> demos;
 for (int64_t i = 0; i < mix.size(0); ++i) {
   const auto j = picked[mix[i].item<int64_t>()];
-  demos.emplace_back(row_ids(data.train.inputs, j), labels[j].item<int64_t>());
+  demos.emplace_back(row_ids(train_ids, j), labels[j].item<int64_t>());
 }
-const auto prompt = make_lm_prompt(*data.train.vocab, data.train.class_names, demos);
+const auto prompt = make_lm_prompt(lm_encoder(*data.train.vocab, *lm), data.train.class_names, demos);
 auto predict = [backbone, lm, prompt, device = c.config.device](const Dataset& d) {
-  return lm_prompt_probs(*lm, prompt, d.inputs, device);
+  return lm_prompt_probs(*lm, prompt, lm->token_ids(d.inputs), device);
 };
 FitResult r;
 r.test_probs = predict(data.test);

@@ -110,9 +110,12 @@ W2S_ENGINE_INLINE Fitted fine_tune(const StudentContext& c, const StudentData& d
   auto* const frozen_layers = layered(*frozen);
   // The frozen layers run once per text and process (FeatureCache::text_states: kept per text at
   // its own length, so parts of any size and mix of lengths assemble; bounded in memory).
-  const auto states = [frozen, frozen_layers, from, &cache = c.features, key = c.backbone.key,
+  check(token_reader(*frozen) != nullptr, "--train-layers: backbone '", c.backbone.size.name,
+        "' reads no token columns of its own");
+  const auto columns = token_reader(*frozen)->columns();
+  const auto states = [frozen, frozen_layers, from, columns, &cache = c.features, key = c.backbone.key,
                        device = cfg.device](const Dataset& d) {
-    return cache.text_states(key + "|lower" + std::to_string(from), d, [&](const at::Tensor& x) {
+    return cache.text_states(key + "|lower" + std::to_string(from), d, columns, [&](const at::Tensor& x) {
       return frozen_layers->lower(x.to(device), from, /*pad_to=*/0);
     });
   };

@@ -9,10 +9,12 @@
 /// demonstrations first, then the start of the input.
 #include <ATen/ATen.h>
 
+#include <functional>
+#include <string_view>
 #include <vector>
 
 #include "w2s/data/dataset.hpp"
-#include "w2s/models/gpt2_backbone.hpp"
+#include "w2s/models/backbone.hpp"
 #include "w2s/train/trainer.hpp"
 
 namespace w2s {
@@ -32,15 +34,29 @@ struct LmPrompt {
   std::vector<int64_t> label_tokens; ///< first token of " <class name>" per class
 };
 
-/// Builds the demonstrations prefix from (ids, class) pairs with `vocab`'s tokenizer.
-inline LmPrompt make_lm_prompt(const Vocabulary& vocab, const std::vector<std::string>& class_names,
+using Encode = std::function<std::vector<int64_t>(std::string_view)>;
+
+/// The tokenizer of `lm`'s own ids in a dataset of vocabulary `vocab`: the dataset's own (GPT-2
+/// on language-model datasets), or the segment the model reads (SmolLM2 on text datasets).
+inline const Encode& lm_encoder(const Vocabulary& vocab, const LanguageModel& lm) {
+  if (lm.tokenizer().empty()) {
+    check(static_cast<bool>(vocab.encode), "language-model prompting: the dataset has no tokenizer");
+    return vocab.encode;
+  }
+  for (const auto& s : vocab.segments)
+    if (s.vocab == lm.tokenizer()) return s.encode;
+  fail("language-model prompting: the dataset carries no ids of the model's tokenizer");
+}
+
+/// Builds the demonstrations prefix from (ids, class) pairs with the model's tokenizer `encode`.
+inline LmPrompt make_lm_prompt(const Encode& encode, const std::vector<std::string>& class_names,
                                const std::vector<std::pair<std::vector<int64_t>, int64_t>>& demos) {
-  check(static_cast<bool>(vocab.encode), "language-model prompting: the dataset has no tokenizer");
+  check(static_cast<bool>(encode), "language-model prompting: the dataset has no tokenizer");
   LmPrompt p;
-  p.answer_cue = vocab.encode("\nAnswer:");
-  const auto sep = vocab.encode("\n\n");
+  p.answer_cue = encode("\nAnswer:");
+  const auto sep = encode("\n\n");
   for (const auto& c : class_names) {
-    const auto t = vocab.encode(" " + c);
+    const auto t = encode(" " + c);
     check(!t.empty(), "language-model prompting: class name '", c, "' has no tokens");
     p.label_tokens.push_back(t.front());
   }
@@ -53,13 +69,14 @@ inline LmPrompt make_lm_prompt(const Vocabulary& vocab, const std::vector<std::s
   return p;
 }
 
-/// Class probabilities (N × C, CPU) of every input of `inputs` under `prompt`.
-inline at::Tensor lm_prompt_probs(Gpt2Backbone& lm, const LmPrompt& prompt, const at::Tensor& inputs,
+/// Class probabilities (N × C, CPU) of every row of `ids` (the model's own tokens, −1 pads)
+/// under `prompt`.
+inline at::Tensor lm_prompt_probs(LanguageModel& lm, const LmPrompt& prompt, const at::Tensor& ids_in,
                                   torch::Device device, int64_t batch = 8) {
-  const int64_t context = lm.model().config().n_positions;
+  const int64_t context = lm.context();
   const auto labels = at::tensor(prompt.label_tokens, at::kLong).to(device);
+  const auto& inputs = ids_in;
   std::vector<at::Tensor> out;
-  lm.eval();
   at::NoGradGuard no_grad;
   for (int64_t b = 0; b < inputs.size(0); b += batch) {
     std::vector<std::vector<int64_t>> rows;

