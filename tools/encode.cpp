@@ -155,15 +155,17 @@ int encode_main(int argc, char** argv) {
     mpnet = w2s::load_mpnet(model_dir);
   else if (type == "gpt2")
     gpt2 = w2s::load_gpt2(model_dir, /*dropout=*/false);
-  // The encoders (BERT, MPNet) as one: their forward, pooling and sizes.
+  // The transformers of the ladder (BERT, MPNet, Llama) as one: their forward, sizes and cost; the
+  // encoders' pooling too. Llama's last layer ends with its final norm (HF's last_hidden_state).
   w2s::TextEncoder* encoder = bert    ? static_cast<w2s::TextEncoder*>(bert->model.get())
                               : mpnet ? static_cast<w2s::TextEncoder*>(mpnet->model.get())
+                              : llama ? static_cast<w2s::TextEncoder*>(llama.get())
                                       : nullptr;
   const w2s::Pooling* pooling = bert ? &bert->pooling : mpnet ? &mpnet->pooling : nullptr;
   const int64_t n = static_cast<int64_t>(rows.size());
   int64_t longest = 0, tokens = 0;
   for (const auto& r : rows) longest = std::max<int64_t>(longest, static_cast<int64_t>(r.size())), tokens += r.size();
-  const int64_t hidden_size = encoder ? encoder->width() : llama ? llama->config().hidden_size : gpt2->config().n_embd;
+  const int64_t hidden_size = encoder ? encoder->width() : gpt2->config().n_embd;
   auto hidden = at::zeros({hidden_out.empty() ? 0 : n, longest, hidden_size});
   auto mask_all = at::zeros({hidden_out.empty() ? 0 : n, longest}, at::kLong);
   auto pooled = at::zeros({n, hidden_size});
@@ -174,9 +176,8 @@ int encode_main(int argc, char** argv) {
     // MPNet pads with <pad> = 1, as HF's tokenizer; Llama with its padding token
     auto [ids, mask] = pad_rows(part, mpnet ? 1 : llama ? std::max<int64_t>(0, llama->config().pad_token_id) : 0);
     const auto h = encoder ? encoder->run_layers(encoder->embed(ids, mask), mask, 0, encoder->layers())
-                   : llama ? llama->forward(ids, mask)
                            : gpt2->forward(ids, mask);
-    if (encoder) pooled.slice(0, i, i + ids.size(0)).copy_(pooling->apply(h, mask));
+    if (pooling) pooled.slice(0, i, i + ids.size(0)).copy_(pooling->apply(h, mask));
     if (hidden_out.empty()) continue;  // timing only: no copies of the token states
     const auto cut = hidden.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1));
     cut.copy_(h * mask.unsqueeze(2).to(h.scalar_type()));
@@ -184,21 +185,12 @@ int encode_main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (vm.count("time")) {
-    // Per token: 2 × (4·H² + 2·H·I) multiply-adds per layer (BERT; GPT-2: I = 4H), attention scores excluded;
-    // Llama: q and o H² each, k and v H·(H·kv/heads) each, and three H·I matrices.
+    // Per token, attention scores excluded: each transformer's own count (TextEncoder::flops_per_token);
+    // GPT-2: 2 × (4·H² + 2·H·4H) multiply-adds per layer.
     const double h = double(hidden_size);
-    double per_layer = 0, layers = 0;
-    if (llama) {
-      const auto& c = llama->config();
-      const double kv = h * double(c.num_key_value_heads) / double(c.num_attention_heads);
-      per_layer = 2 * h * h + 2 * h * kv + 3 * h * double(c.intermediate_size);
-      layers = double(c.num_hidden_layers);
-    } else {
-      const double inter = encoder ? double(encoder->mlp_width()) : 4.0 * h;
-      per_layer = 4.0 * h * h + 2.0 * h * inter;
-      layers = encoder ? double(encoder->layers()) : double(gpt2->config().n_layer);
-    }
-    const double flops = 2.0 * layers * per_layer * double(tokens);
+    const double per_token =
+        encoder ? encoder->flops_per_token() : 2.0 * double(gpt2->config().n_layer) * (4.0 * h * h + 8.0 * h * h);
+    const double flops = per_token * double(tokens);
     std::cout << "encode: " << n << " examples in " << seconds << " s: " << double(n) / seconds << " examples/s, "
               << flops / seconds / 1e9 << " GFLOP/s (" << tokens << " tokens, " << at::get_num_threads()
               << " threads)" << std::endl;
@@ -209,7 +201,7 @@ int encode_main(int argc, char** argv) {
     const auto* bytes = reinterpret_cast<const std::byte*>(m.data_ptr<int64_t>());
     out.push_back({"attention_mask", w2s::safetensors::DType::I64, m.sizes().vec(),
                    std::vector<std::byte>(bytes, bytes + m.numel() * sizeof(int64_t))});
-    if (encoder) out.push_back(float_tensor("pooled", pooled));
+    if (pooling) out.push_back(float_tensor("pooled", pooled));
     w2s::safetensors::write(hidden_out, out, {{"format", "pt"}});
   }
   return 0;

@@ -1,4 +1,5 @@
 // Cache keys and atomic writes, and the command line (the trainer: tests/train/trainer_test.cpp).
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <algorithm>

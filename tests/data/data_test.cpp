@@ -1,5 +1,6 @@
 // The IDX reader on files the test writes (valid, truncated, compressed, wrong
 // magic) and the protocol's split.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <filesystem>

@@ -2,6 +2,7 @@
 // outside include/ (this one, as a user's would be) is found by name, loads through the
 // fingerprinting wrapper, has a validation variant, and runs through the whole protocol of an
 // unchanged experiment type; bad registrations are refused with a clear error.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <unistd.h>

@@ -1,4 +1,5 @@
 // A run's identity: what tells two runs apart, and the record path made from it.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <filesystem>

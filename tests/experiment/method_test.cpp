@@ -1,5 +1,6 @@
 // How labels reach the student: bootstrapping's cross-fitting, and the early-stopping
 // oracle applied to the weak supervisor as to the ceiling and the student.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <set>

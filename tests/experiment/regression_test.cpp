@@ -1,5 +1,6 @@
 // The regression path: squared error, exact least-squares heads, the per-task
 // gain/misfit numbers, and the Charikar et al. dataset.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/ingest/charikar.hpp"

@@ -1,5 +1,6 @@
 // The Task policy (experiment/task.hpp): the dataset's kind of targets decides the score, the
 // metrics and record fields, the stage loss and the weak learner; by hand on tiny tensors.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/experiment/protocol.hpp"

@@ -1,5 +1,6 @@
 // The openai jsonl format: reading, its errors, the drop-if-too-long rule, and the
 // language-model prompt built from GPT-2 tokens.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <cstdlib>

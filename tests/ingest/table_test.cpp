@@ -1,4 +1,5 @@
 // The table readers on files the test writes: valid, and malformed in each way.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <filesystem>

@@ -1,5 +1,6 @@
 // Text as token ids over GloVe rows, the weak label shown in text and table
 // inputs, text backbones' padding invariance, and widened table backbones.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <cctype>

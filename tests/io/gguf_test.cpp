@@ -3,6 +3,7 @@
 // defect, and every truncation of a valid file ending in a w2s::Error (never a crash). Also the
 // Llama pieces that need no checkpoint (models/llama.hpp): the q/k permutation undone, the GGUF
 // names mapped, RMSNorm and the rotary embedding against their formulas, and causality.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "w2s/io/gguf.hpp"
 #include "w2s/io/safetensors.hpp"
 #include "w2s/models/llama.hpp"
+#include "w2s/models/top_layers.hpp"
 
 namespace fs = std::filesystem;
 using w2s::gguf::File;
@@ -346,6 +348,17 @@ TEST_CASE("Llama as a backbone: last-token features, split layers, next-token lo
   for (const auto& [name, m] : modules) CHECK(name.starts_with("layers.2."));
   // The flops of a token: q, o of 8×8, k, v of 8×4, three 8×12 matrices, ×2, per layer.
   CHECK(bb.forward_flops() == Approx(2.0 * 3 * (2 * 64 + 2 * 32 + 3 * 96)));
+  // LoRA on the top block: the adapters and the head train, nothing else.
+  w2s::LoraOptions lora;
+  lora.rank = 2, lora.alpha = 4, lora.targets = {"q_proj", "v_proj"};
+  w2s::LlamaModel fresh(c);
+  w2s::TopLayersImpl adapted(
+      std::make_shared<w2s::LlamaBackbone>(fresh, w2s::TokenColumns{.begin = 2, .end = 0, .pad = -1}, "tok"), 2, 2,
+      lora);
+  std::vector<std::string> trained;
+  for (const auto& p : adapted.named_parameters())
+    if (p.value().requires_grad()) trained.push_back(p.key());
+  CHECK(trained.size() == 5);  // layer 2 x {q_proj, v_proj} x {A, B} + the head
   // A row with no token of its own is refused.
   CHECK_THROWS_WITH(bb.forward(at::tensor(std::vector<int64_t>{7, 7, -1, -1}).reshape({1, 4})),
                     Catch::Contains("a row has no token ids in columns 2"));

@@ -1,6 +1,7 @@
 // The safetensors reader and writer: exact float conversions, round trips, one test per
 // structural defect, and fuzzing (every truncation, random mutations) that must end in
 // either a valid file or a w2s::Error, never another exception or a crash.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 #include <unistd.h>
 

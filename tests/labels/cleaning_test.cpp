@@ -1,6 +1,7 @@
 // Label cleaning (labels/cleaning.hpp, labels/cleaned.hpp): each method on points placed by hand,
 // its result worked out on paper; parity with EleutherAI's formulas on random features is
 // tests/parity/check_cleaning.py's.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/labels/cleaned.hpp"

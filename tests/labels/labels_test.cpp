@@ -1,4 +1,5 @@
 // Label sources: what each puts in front of the student.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/labels/ground_truth.hpp"

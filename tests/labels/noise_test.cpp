@@ -1,5 +1,6 @@
 // Label-source invariants: noise at exactly the supervisor's error rate, errors
 // where they should be, and the weak label really in the input.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/labels/noise.hpp"

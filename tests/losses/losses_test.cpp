@@ -1,4 +1,5 @@
 // Losses against values worked out by hand (the arithmetic is in the comments).
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/losses/aux_confidence.hpp"

@@ -1,4 +1,5 @@
 // KL, product, entropy and window losses against hand-computed values.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/losses/entropy.hpp"

@@ -1,5 +1,6 @@
 // The label-free baselines (metrics/label_free.hpp): clusters named by the weak labels, never
 // by ground truth, on data whose clusters are known.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -5,6 +5,7 @@
 // for checkpoint folders with a missing file, a wrong config, a truncated weight file
 // or a vocabulary that does not match the embedding table. Parity with Hugging Face
 // transformers on the real MiniLM checkpoint is tests/parity (it needs Python).
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 #include <unistd.h>
 

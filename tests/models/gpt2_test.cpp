@@ -3,6 +3,7 @@
 // the forward pass against an independent per-head reference; causal masking; the
 // classifier's padding invariance and zero head; gelu_new at hand-computed points; and
 // the errors for bad checkpoints and configs.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 #include <unistd.h>
 

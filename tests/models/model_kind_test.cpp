@@ -1,5 +1,6 @@
 // The model-kind registry: the built-in kinds and their capabilities, a kind added from outside
 // include/, and the errors for a bad registration or an unknown name.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -4,6 +4,7 @@
 // the bias covers the padded length); the lower/upper split gives the whole forward through
 // the shared encoder backbone; and checkpoint folders with a wrong config or vocabulary are
 // refused by name. Parity with transformers' MPNetModel on all-mpnet-base-v2 is tests/parity.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 #include <unistd.h>
 

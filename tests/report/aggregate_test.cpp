@@ -1,4 +1,5 @@
 // The report: groups by configuration, distinct seeds, PGR of means and of AUC, medians over pairs.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <filesystem>

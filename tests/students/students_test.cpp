@@ -2,6 +2,7 @@
 // backbone to a small separable task from its targets alone; the transfer half's ground
 // truth reaches only the student that asks for it by type (the saliency probe); the oracle
 // reports its best test step; least squares is exact.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <algorithm>

@@ -1,4 +1,5 @@
 // Grid files: parsing, their errors, and the runs they expand to.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <filesystem>

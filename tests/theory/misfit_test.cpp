@@ -1,6 +1,7 @@
 // The Charikar et al. regression setting: on the split where the heads are fitted,
 // gain ≥ misfit − 2√(misfit·ε_s) for every task (include/w2s/theory/misfit.hpp
 // derives it), which is their theorem gain ≥ misfit up to the strong ceiling's error.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include "w2s/theory/misfit.hpp"

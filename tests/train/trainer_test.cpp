@@ -1,6 +1,7 @@
 // The trainer (train/trainer.hpp) and its callbacks (train/callback.hpp, train/callbacks.hpp):
 // the divergence guard, the loss bound to the training rows, the cosine schedule, honest early
 // stopping, the evaluation curve, the oracle's best step, and a user's callback.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <torch/nn/modules/linear.h>

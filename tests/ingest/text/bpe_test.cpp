@@ -1,6 +1,7 @@
 // GPT-2's byte-level BPE on the real vocabulary (published encodings, the
 // pre-tokenisation rules, byte-exact round trips of any bytes) and the loader's
 // errors on malformed files the test writes.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <unistd.h>

@@ -1,5 +1,6 @@
 // The e-mail parser and its decoders on hand-written messages: well-formed MIME,
 // charsets, and malformed input that must degrade to sensible text, never crash.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <cstdint>

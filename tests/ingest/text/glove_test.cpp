@@ -4,6 +4,7 @@
 
 #include <unistd.h>
 
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstring>

@@ -4,6 +4,7 @@
 // sequences marked "reference" were computed with Hugging Face tokenizers 0.23.3
 // (Tokenizer.from_file on all-MiniLM-L6-v2's tokenizer.json with its vocabulary
 // replaced by kVocab and truncation/padding off); the rest are hand-derived.
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <unistd.h>

@@ -1,5 +1,6 @@
 // The GloVe-style word tokenizer on the PTB cases it must reproduce, and the Brown
 // reader on a tiny corpus the test writes (valid, and broken in each way).
+#include <c10/util/Logging.h>  // glog's CHECK before Catch's, so that CHECK is Catch's
 #include <catch2/catch.hpp>
 
 #include <unistd.h>
