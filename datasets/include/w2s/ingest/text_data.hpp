@@ -66,8 +66,8 @@ struct SubwordSegment {
   std::string part;  ///< what it adds to the parts' names ("/wp128"): the budget changes what models read
 };
 
-/// The WordPiece segment of `tokenizer` (owned by the caller; outlives the bundle's use of it
-/// only through the copy the vocabulary keeps).
+/// The WordPiece segment of `tokenizer` ([CLS] … [SEP], padded with 0); it encodes with a copy
+/// of the tokenizer, which the vocabulary keeps.
 inline SubwordSegment wordpiece_segment(const text::WordPiece& tokenizer, int64_t max_tokens) {
   return {.tokenizer = "wordpiece",
           .vocab = tokenizer.vocab_hash(),
