@@ -535,7 +535,11 @@ class SizeAxis:
         if self.parameters:
             ax.set_xscale("log")
             ticks = [self.parameters[n] for n in self.names]
-            ax.set_xticks(ticks, [f"{n}\n{human(self.parameters[n])}" for n in self.names])
+            labels = [f"{n}\n{human(self.parameters[n])}" for n in self.names]
+            for i in range(1, len(ticks)):  # sizes close on the log axis (109M, 135M): the label a line lower
+                if ticks[i] < 1.6 * ticks[i - 1] and not labels[i - 1].startswith("\n"):
+                    labels[i] = "\n\n" + labels[i]
+            ax.set_xticks(ticks, labels)
             ax.xaxis.set_minor_locator(NullLocator())
             ax.xaxis.set_minor_formatter(NullFormatter())
             ax.set_xlabel("strong student size (parameters, log scale)")
