@@ -19,7 +19,8 @@ int ladder_main(int argc, char** argv) {
   std::string only;
   w2s::po::options_description extra("model_ladder options");
   extra.add_options()("sizes", w2s::po::value(&only),
-                      "comma-separated sizes to run (default: every size of the dataset's ladder)")("probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
+                      "comma-separated sizes to run (default: every size of the dataset's ladder)")(
+      "probe-only", w2s::po::bool_switch()->notifier([&](bool v) { finetune = !v; }),
                       "skip the fine-tuned accuracy")(
       "pretrain-objective", w2s::po::value(&objective),
       "pretrain every size with this objective instead of the ladder's (simclr or dae), to compare them")(
