@@ -69,13 +69,12 @@ inline LmPrompt make_lm_prompt(const Encode& encode, const std::vector<std::stri
   return p;
 }
 
-/// Class probabilities (N × C, CPU) of every row of `ids` (the model's own tokens, −1 pads)
+/// Class probabilities (N × C, CPU) of every row of `inputs` (the model's own tokens, −1 pads)
 /// under `prompt`.
-inline at::Tensor lm_prompt_probs(LanguageModel& lm, const LmPrompt& prompt, const at::Tensor& ids_in,
+inline at::Tensor lm_prompt_probs(LanguageModel& lm, const LmPrompt& prompt, const at::Tensor& inputs,
                                   torch::Device device, int64_t batch = 8) {
   const int64_t context = lm.context();
   const auto labels = at::tensor(prompt.label_tokens, at::kLong).to(device);
-  const auto& inputs = ids_in;
   std::vector<at::Tensor> out;
   at::NoGradGuard no_grad;
   for (int64_t b = 0; b < inputs.size(0); b += batch) {
