@@ -73,43 +73,25 @@ inline size_t scalar_size(ValueType t) {
 
 /// One scalar of type `t` as (unsigned, signed, floating) views.
 inline void read_scalar(Cursor& c, ValueType t, Value& v, const char* what) {
+  const auto as_unsigned = [&](uint64_t u) { v.u = u, v.i = int64_t(u), v.f = double(u); };
+  const auto as_signed = [&](int64_t i) { v.i = i, v.f = double(i); };
   switch (t) {
-    case ValueType::U8:
-      v.u = c.read<uint8_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
-      break;
+    case ValueType::U8: as_unsigned(c.read<uint8_t>(what)); break;
     case ValueType::BOOL: {
       const auto b = c.read<uint8_t>(what);
       check(b <= 1, c.where, ": ", what, ": a bool must be 0 or 1, got ", int(b));
-      v.u = b, v.i = b, v.f = b;
+      as_unsigned(b);
       break;
     }
-    case ValueType::I8:
-      v.i = c.read<int8_t>(what), v.f = double(v.i);
-      break;
-    case ValueType::U16:
-      v.u = c.read<uint16_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
-      break;
-    case ValueType::I16:
-      v.i = c.read<int16_t>(what), v.f = double(v.i);
-      break;
-    case ValueType::U32:
-      v.u = c.read<uint32_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
-      break;
-    case ValueType::I32:
-      v.i = c.read<int32_t>(what), v.f = double(v.i);
-      break;
-    case ValueType::U64:
-      v.u = c.read<uint64_t>(what), v.i = int64_t(v.u), v.f = double(v.u);
-      break;
-    case ValueType::I64:
-      v.i = c.read<int64_t>(what), v.f = double(v.i);
-      break;
-    case ValueType::F32:
-      v.f = c.read<float>(what);
-      break;
-    case ValueType::F64:
-      v.f = c.read<double>(what);
-      break;
+    case ValueType::I8: as_signed(c.read<int8_t>(what)); break;
+    case ValueType::U16: as_unsigned(c.read<uint16_t>(what)); break;
+    case ValueType::I16: as_signed(c.read<int16_t>(what)); break;
+    case ValueType::U32: as_unsigned(c.read<uint32_t>(what)); break;
+    case ValueType::I32: as_signed(c.read<int32_t>(what)); break;
+    case ValueType::U64: as_unsigned(c.read<uint64_t>(what)); break;
+    case ValueType::I64: as_signed(c.read<int64_t>(what)); break;
+    case ValueType::F32: v.f = c.read<float>(what); break;
+    case ValueType::F64: v.f = c.read<double>(what); break;
     default:
       fail(c.where, ": ", what, ": not a scalar type");
   }
@@ -143,19 +125,7 @@ W2S_ENGINE_INLINE std::pair<uint64_t, uint64_t> block_layout(uint32_t type) {
 }
 
 W2S_ENGINE_INLINE File::File(const std::filesystem::path& path) : path_(path) {
-  const std::string where = path_.string();
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  check(fd >= 0, where, ": cannot open GGUF file (", std::strerror(errno), ")");
-  struct stat st{};
-  const bool is_file = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  if (is_file && st.st_size >= 24) map_ = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
-  const int mmap_errno = errno;
-  ::close(fd);
-  if (map_ == MAP_FAILED) map_ = nullptr;
-  check(is_file, where, ": not a regular file, expected a GGUF file");
-  check(st.st_size >= 24, where, ": file is ", st.st_size, " bytes, shorter than a GGUF header (24)");
-  check(map_ != nullptr, where, ": cannot memory-map (", std::strerror(mmap_errno), ")");
-  size_ = size_t(st.st_size);
+  std::tie(map_, size_) = safetensors::detail::map_file(path_, 24, "GGUF", "a GGUF header (24)");
   try {
     parse();
   } catch (...) {

@@ -29,21 +29,28 @@ W2S_ENGINE_INLINE const TensorView& File::at(std::string_view name) const {
        near.empty() ? "" : "; nearby names: ", near, ")");
 }
 
-W2S_ENGINE_INLINE void File::map() {
-  const std::string where = path_.string();
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  check(fd >= 0, where, ": cannot open safetensors file (", std::strerror(errno), ")");
+W2S_ENGINE_INLINE std::pair<void*, size_t> detail::map_file(const std::filesystem::path& path, size_t min_size,
+                                                            const std::string& kind, const std::string& too_short) {
+  const std::string where = path.string();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  check(fd >= 0, where, ": cannot open ", kind, " file (", std::strerror(errno), ")");
   struct stat st{};
   const bool is_file = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
-  if (is_file && st.st_size >= 8) map_ = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
+  void* map = nullptr;
+  if (is_file && size_t(st.st_size) >= min_size)
+    map = ::mmap(nullptr, size_t(st.st_size), PROT_READ, MAP_PRIVATE, fd, 0);
   const int mmap_errno = errno;
   ::close(fd);  // the mapping keeps the file alive
-  if (map_ == MAP_FAILED) map_ = nullptr;
-  check(is_file, where, ": not a regular file, expected a safetensors file");
-  check(st.st_size >= 8, where, ": file is ", st.st_size,
-        " bytes, shorter than the 8-byte header length that starts a safetensors file");
-  check(map_ != nullptr, where, ": cannot memory-map (", std::strerror(mmap_errno), ")");
-  size_ = size_t(st.st_size);
+  if (map == MAP_FAILED) map = nullptr;
+  check(is_file, where, ": not a regular file, expected a ", kind, " file");
+  check(size_t(st.st_size) >= min_size, where, ": file is ", st.st_size, " bytes, shorter than ", too_short);
+  check(map != nullptr, where, ": cannot memory-map (", std::strerror(mmap_errno), ")");
+  return {map, size_t(st.st_size)};
+}
+
+W2S_ENGINE_INLINE void File::map() {
+  std::tie(map_, size_) =
+      detail::map_file(path_, 8, "safetensors", "the 8-byte header length that starts a safetensors file");
 }
 
 W2S_ENGINE_INLINE void File::parse() {

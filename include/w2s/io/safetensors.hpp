@@ -25,6 +25,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -109,6 +110,12 @@ inline uint16_t float_to_bf16(float f) {
   if ((u & 0x7fffffffu) > 0x7f800000u) return uint16_t((u >> 16) | 0x40);  // rounding could turn NaN into inf
   return uint16_t((u + 0x7fffu + ((u >> 16) & 1)) >> 16);
 }
+/// `path` memory-mapped read-only: {address, bytes}. A file that cannot be opened, is not a
+/// regular file, is shorter than `min_size` bytes or cannot be mapped is an error naming it:
+/// `kind` names the format ("GGUF"), `too_short` what a shorter file lacks. Shared by the
+/// safetensors and GGUF readers (io/gguf.hpp).
+W2S_ENGINE_INLINE std::pair<void*, size_t> map_file(const std::filesystem::path& path, size_t min_size,
+                                                    const std::string& kind, const std::string& too_short);
 }  // namespace detail
 
 inline std::string_view to_string(DType d) { return detail::kDTypes[size_t(d)].name; }
