@@ -7,7 +7,7 @@
 #endif
 #include <w2s.hpp>
 
-#include "w2s/models/llama.hpp"  // not a model kind yet: w2s_encode and w2s_gguf read SmolLM2 with it
+#include "w2s/models/kinds.hpp"  // every built-in model kind: defined and registered here, once
 
 // What every experiment of a task shares, instantiated once (the headers declare these extern).
 template nlohmann::json w2s::seed_record<w2s::Classification>(const w2s::RecordParts&);

@@ -15,8 +15,10 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "w2s/core/cache.hpp"
+#include "w2s/core/cli.hpp"
 #include "w2s/core/config.hpp"
 #include "w2s/core/engine.hpp"
 #include "w2s/core/log.hpp"
@@ -60,7 +62,27 @@ class ProtocolPolicies {
                                                  nlohmann::json& method_record) const = 0;
   /// Step 4: the student fitted to `data` with the experiment's loss.
   [[nodiscard]] virtual Fitted fit_student(const StudentContext& ctx, const StudentData& data) const = 0;
+
+  // What the command line needs of the policies (experiment_main).
+  /// The student's default epochs and learning rate (`--epochs`, `--lr`).
+  [[nodiscard]] virtual int64_t default_epochs() const = 0;
+  [[nodiscard]] virtual double default_lr() const = 0;
+  /// The policies' own options, bound to their members.
+  virtual void add_options(po::options_description& options) = 0;
+  /// The names of the policies and of those they wrap: the config file's sections that apply.
+  [[nodiscard]] virtual std::vector<std::string> section_names() const = 0;
+  /// Each policy's own check of its options (throws w2s::Error).
+  virtual void validate() const = 0;
+  /// The label source ranks the transfer half by the strong ceiling's confidence, so the
+  /// ceiling must be held out from it (`--ceiling-half weak`).
+  [[nodiscard]] virtual bool needs_held_out_ceiling() const = 0;
 };
+
+/// The whole of an experiment binary's work after process set-up: parses the command line
+/// (the common options and `policies`' own), validates, and runs every seed with
+/// run_protocol. Returns the exit status (0; `--help` prints and returns 0); throws
+/// w2s::Error for bad configuration or data.
+W2S_ENGINE_INLINE int experiment_main(std::string_view name, int argc, char** argv, ProtocolPolicies& policies);
 
 /// Runs the protocol for every seed of `cfg` with `policies`' steps, writing one record per
 /// seed (experiment/record.hpp); `cfg` is the parsed command line.
@@ -112,6 +134,24 @@ W2S_ENGINE_INLINE nlohmann::json cleaning_metrics(const LabelContext& c, const S
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE int experiment_main(std::string_view name, int argc, char** argv, ProtocolPolicies& p) {
+  RunConfig cfg;
+  cfg.experiment = std::string(name);
+  cfg.epochs = p.default_epochs();
+  cfg.lr = p.default_lr();
+  if (p.regression()) cfg.dataset = std::string(Regression::default_dataset);
+  po::options_description policy_options(
+      detail::concat("Policy options (", p.label_source_name(), ", ", p.loss_name(), ", ", p.student_name(), ")"));
+  p.add_options(policy_options);
+  if (!cli::parse(argc, argv, cfg, policy_options, std::cout, p.section_names())) return 0;
+  p.validate();
+  check(!p.needs_held_out_ceiling() || cfg.ceiling_half == "weak", p.label_source_name(),
+        ": ranks the transfer half by the strong ceiling's confidence, which must be held out; with --ceiling-half ",
+        "transfer the ceiling trains on those very rows. Use --ceiling-half weak");
+  run_protocol(std::move(cfg), p);
+  return 0;
+}
+
 W2S_ENGINE_INLINE void run_protocol(RunConfig cfg, const ProtocolPolicies& p) {
   runtime::tune_malloc();
   const int threads = runtime::set_threads(cfg.threads);

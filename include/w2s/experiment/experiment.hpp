@@ -65,34 +65,11 @@ class Experiment {
   MethodT method{};
 
   /// Parses the command line and runs every seed; returns the exit status.
-  /// Throws w2s::Error for bad configuration or data (w2s::run prints it).
+  /// Throws w2s::Error for bad configuration or data (w2s::run prints it). The work is the
+  /// engine's experiment_main (experiment/driver.hpp), with this experiment's policies.
   int main(std::string_view name, int argc, char** argv) {
-    RunConfig cfg;
-    cfg.experiment = std::string(name);
-    cfg.epochs = student_default_epochs<StudentT>();
-    cfg.lr = student_default_lr<StudentT>();
-    if constexpr (std::is_same_v<Task, Regression>) cfg.dataset = std::string(Regression::default_dataset);
-    po::options_description policy_options("Policy options (" + std::string(LabelSourceT::name) + ", " +
-                                           std::string(LossT::name) + ", " + std::string(StudentT::name) + ")");
-    add_policy_options(label_source, policy_options);
-    add_policy_options(loss, policy_options);
-    add_policy_options(student, policy_options);
-    add_policy_options(method, policy_options);
-    std::vector<std::string> names;  // the config file's sections that apply here
-    policy_names(label_source, names);
-    policy_names(loss, names);
-    policy_names(student, names);
-    policy_names(method, names);
-    if (!cli::parse(argc, argv, cfg, policy_options, std::cout, names)) return 0;
-    validate_policy(label_source);
-    validate_policy(loss);
-    validate_policy(student);
-    validate_policy(method);
-    check(!needs_held_out_ceiling<LabelSourceT>() || cfg.ceiling_half == "weak", LabelSourceT::name,
-          ": ranks the transfer half by the strong ceiling's confidence, which must be held out; with --ceiling-half ",
-          "transfer the ceiling trains on those very rows. Use --ceiling-half weak");
-    run(cfg);
-    return 0;
+    Steps steps(*this);
+    return experiment_main(name, argc, argv, steps);
   }
 
   [[nodiscard]] nlohmann::json policies() const {
@@ -112,6 +89,8 @@ class Experiment {
   class Steps final : public ProtocolPolicies {
    public:
     explicit Steps(const Experiment& e) : e_(e) {}
+    /// Steps that may also bind the policies' options (experiment_main).
+    explicit Steps(Experiment& e) : e_(e), options_(&e) {}
     [[nodiscard]] bool regression() const override { return std::is_same_v<Task, Regression>; }
     [[nodiscard]] std::string_view label_source_name() const override { return LabelSourceT::name; }
     [[nodiscard]] std::string_view loss_name() const override { return LossT::name; }
@@ -134,8 +113,36 @@ class Experiment {
       return e_.student.fit(ctx, for_student<StudentT>(data), e_.loss);
     }
 
+    [[nodiscard]] int64_t default_epochs() const override { return student_default_epochs<StudentT>(); }
+    [[nodiscard]] double default_lr() const override { return student_default_lr<StudentT>(); }
+    void add_options(po::options_description& options) override {
+      check(options_ != nullptr, "w2s::Experiment: options bound on a const experiment");
+      add_policy_options(options_->label_source, options);
+      add_policy_options(options_->loss, options);
+      add_policy_options(options_->student, options);
+      add_policy_options(options_->method, options);
+    }
+    [[nodiscard]] std::vector<std::string> section_names() const override {
+      std::vector<std::string> names;
+      policy_names(e_.label_source, names);
+      policy_names(e_.loss, names);
+      policy_names(e_.student, names);
+      policy_names(e_.method, names);
+      return names;
+    }
+    void validate() const override {
+      validate_policy(e_.label_source);
+      validate_policy(e_.loss);
+      validate_policy(e_.student);
+      validate_policy(e_.method);
+    }
+    [[nodiscard]] bool needs_held_out_ceiling() const override {
+      return w2s::needs_held_out_ceiling<LabelSourceT>();
+    }
+
    private:
     const Experiment& e_;
+    Experiment* options_ = nullptr;  ///< where the options bind; null for run()
   };
 };
 

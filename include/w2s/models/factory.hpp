@@ -7,7 +7,9 @@
 
 #include "w2s/core/engine.hpp"
 #include "w2s/models/backbone.hpp"
+#if W2S_ENGINE_DEFINITIONS
 #include "w2s/models/kinds.hpp"
+#endif
 #include "w2s/models/model_kind.hpp"
 
 namespace w2s {

@@ -38,11 +38,7 @@ struct LoraOptions {
   /// "dense", "q", ...); empty = every linear layer of the adapted layers.
   std::vector<std::string> targets;
   [[nodiscard]] bool on() const { return rank > 0; }
-  [[nodiscard]] nlohmann::json describe() const {
-    nlohmann::json j = {{"rank", rank}, {"alpha", alpha}};
-    if (!targets.empty()) j["targets"] = targets;
-    return j;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json describe() const;
 };
 
 /// The adapters of a set of linear layers: their A and B (parameters "A_<i>", "B_<i>"); the
@@ -72,6 +68,12 @@ TORCH_MODULE(LoraAdapters);
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE nlohmann::json LoraOptions::describe() const {
+  nlohmann::json j = {{"rank", rank}, {"alpha", alpha}};
+  if (!targets.empty()) j["targets"] = targets;
+  return j;
+}
+
 W2S_ENGINE_INLINE LoraAdaptersImpl::LoraAdaptersImpl(
     const std::vector<std::pair<std::string, std::shared_ptr<torch::nn::Module>>>& modules, const LoraOptions& options)
     : scale_(options.alpha / double(options.rank)) {

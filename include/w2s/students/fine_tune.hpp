@@ -36,51 +36,57 @@ struct FineTune {
   Fitted fit(const StudentContext& c, const StudentData& data, const L& loss) const {
     return fine_tune(c, data, loss_maker(loss), train_layers, val_fraction, lora_options());
   }
-  void add_options(po::options_description& o) {
-    o.add_options()("train-layers", po::value(&train_layers)->default_value(train_layers),
-                    "pretrained encoders: train the top k layers and the head, the frozen ones below run once per "
-                    "example (0 = the head alone, a linear probe on pooled features); -1 = every weight")(
-        "lora-rank", po::value(&lora.rank)->default_value(lora.rank),
-        "with --train-layers k >= 1: LoRA adapters of this rank on the top k layers' linear layers, which stay "
-        "frozen (0 = off; EleutherAI's w2s: 8)")("lora-alpha", po::value(&lora.alpha)->default_value(lora.alpha),
-                                                 "LoRA's scale: updates are times alpha/rank")(
-        "lora-targets", po::value(&lora_targets)->default_value(lora_targets),
-        "the linear layers LoRA adapts, by the last part of their names, comma-separated (BERT: query, key, value, "
-        "dense; MPNet: q, k, v, o, dense); empty = every linear layer of the top k layers");
-    add_val_fraction_option(o, val_fraction);
-  }
-  void validate() const {
-    check(train_layers >= -1, "--train-layers: expected -1 (every weight) or a layer count >= 0, got ", train_layers);
-    check(lora.rank >= 0, "--lora-rank: expected 0 (off) or a rank >= 1, got ", lora.rank);
-    check(lora.rank == 0 || train_layers >= 1, "--lora-rank ", lora.rank,
-          ": LoRA adapts the top k layers of a pretrained encoder; give --train-layers k >= 1 (got ", train_layers,
-          ")");
-    check(lora.alpha > 0, "--lora-alpha: expected a number > 0, got ", lora.alpha);
-    check_val_fraction(val_fraction);
-  }
+  W2S_ENGINE_INLINE void add_options(po::options_description& o);
+  W2S_ENGINE_INLINE void validate() const;
   /// `lora` with its targets read from --lora-targets.
-  [[nodiscard]] LoraOptions lora_options() const {
-    LoraOptions o = lora;
-    o.targets.clear();
-    for (size_t at = 0; at <= lora_targets.size();) {
-      const size_t comma = std::min(lora_targets.find(',', at), lora_targets.size());
-      if (comma > at) o.targets.push_back(lora_targets.substr(at, comma - at));
-      at = comma + 1;
-    }
-    return o;
-  }
-  [[nodiscard]] nlohmann::json describe() const {  // defaults describe as before: old cache keys stay valid
-    nlohmann::json j = nlohmann::json::object();
-    if (train_layers >= 0) j["train_layers"] = train_layers;
-    if (val_fraction > 0) j["val_fraction"] = val_fraction;
-    if (lora.on()) j["lora"] = lora_options().describe();
-    return j;
-  }
+  [[nodiscard]] W2S_ENGINE_INLINE LoraOptions lora_options() const;
+  /// The options that differ from the defaults (defaults describe as before: old cache keys stay valid).
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json describe() const;
 };
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void FineTune::add_options(po::options_description& o) {
+  o.add_options()("train-layers", po::value(&train_layers)->default_value(train_layers),
+                  "pretrained encoders: train the top k layers and the head, the frozen ones below run once per "
+                  "example (0 = the head alone, a linear probe on pooled features); -1 = every weight")(
+      "lora-rank", po::value(&lora.rank)->default_value(lora.rank),
+      "with --train-layers k >= 1: LoRA adapters of this rank on the top k layers' linear layers, which stay "
+      "frozen (0 = off; EleutherAI's w2s: 8)")("lora-alpha", po::value(&lora.alpha)->default_value(lora.alpha),
+                                               "LoRA's scale: updates are times alpha/rank")(
+      "lora-targets", po::value(&lora_targets)->default_value(lora_targets),
+      "the linear layers LoRA adapts, by the last part of their names, comma-separated (BERT: query, key, value, "
+      "dense; MPNet: q, k, v, o, dense); empty = every linear layer of the top k layers");
+  add_val_fraction_option(o, val_fraction);
+}
+W2S_ENGINE_INLINE void FineTune::validate() const {
+  check(train_layers >= -1, "--train-layers: expected -1 (every weight) or a layer count >= 0, got ", train_layers);
+  check(lora.rank >= 0, "--lora-rank: expected 0 (off) or a rank >= 1, got ", lora.rank);
+  check(lora.rank == 0 || train_layers >= 1, "--lora-rank ", lora.rank,
+        ": LoRA adapts the top k layers of a pretrained encoder; give --train-layers k >= 1 (got ", train_layers,
+        ")");
+  check(lora.alpha > 0, "--lora-alpha: expected a number > 0, got ", lora.alpha);
+  check_val_fraction(val_fraction);
+}
+W2S_ENGINE_INLINE LoraOptions FineTune::lora_options() const {
+  LoraOptions o = lora;
+  o.targets.clear();
+  for (size_t at = 0; at <= lora_targets.size();) {
+    const size_t comma = std::min(lora_targets.find(',', at), lora_targets.size());
+    if (comma > at) o.targets.push_back(lora_targets.substr(at, comma - at));
+    at = comma + 1;
+  }
+  return o;
+}
+W2S_ENGINE_INLINE nlohmann::json FineTune::describe() const {
+  nlohmann::json j = nlohmann::json::object();
+  if (train_layers >= 0) j["train_layers"] = train_layers;
+  if (val_fraction > 0) j["val_fraction"] = val_fraction;
+  if (lora.on()) j["lora"] = lora_options().describe();
+  return j;
+}
+
 W2S_ENGINE_INLINE Fitted fine_tune(const StudentContext& c, const StudentData& data, const LossMaker& loss,
                                    int64_t train_layers, double val_fraction, const LoraOptions& lora) {
   TrainConfig cfg = c.config;
