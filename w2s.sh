@@ -15,8 +15,9 @@
 #                       (docs/results.md)
 #   ./w2s.sh scaling    issue 21's scaling study on Brown: four supervisors × three real strong encoders
 #                       (MiniLM-L3, MiniLM-L6, MPNet-base) and the decoder SmolLM2-135M, naive and aux
-#                       loss, 5 seeds (experiments/grids/scaling_brown.ini, scaling_brown_smollm2.ini),
-#                       their tables and figures (docs/figures/scaling)
+#                       loss, 5 seeds (experiments/grids/scaling_brown.ini, scaling_brown_smollm2.ini);
+#                       on fine-foods three supervisors × MiniLM-L6, MPNet-base, SmolLM2-135M
+#                       (scaling_fine_foods.ini); their tables and figures (docs/figures/scaling*)
 #   ./w2s.sh cleaning   issue 22: EleutherAI's label cleaning (TopoFilter, zeta, kNN / logistic probe
 #                       filters, relabelling, random and oracle controls) beside naive and aux loss on
 #                       Brown (main.ini) and fine-foods, 5 seeds (experiments/grids/cleaning.ini)
@@ -452,11 +453,18 @@ scaling() {
   say "the decoder as the strong model (experiments/grids/scaling_brown_smollm2.ini): 4 pairs × 2 students × 5 seeds"
   "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_brown_smollm2.ini" --out "$smol" --cache-dir "$ROOT/cache" \
     ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  local foods=$ROOT/results/scaling_fine_foods
+  say "the sentiment task (experiments/grids/scaling_fine_foods.ini): 8 pairs × 2 students × 5 seeds"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_fine_foods.ini" --out "$foods" --cache-dir "$ROOT/cache" \
+    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
   "$BUILD/tools/w2s_report" "$smol" --markdown "$smol/table.md" --csv "$smol/table.csv"
+  "$BUILD/tools/w2s_report" "$foods" --markdown "$foods/table.md" --csv "$foods/table.csv"
   /usr/bin/python3 "$ROOT/tools/w2s_figures.py" "$out" "$smol" --out "$ROOT/docs/figures/scaling" \
     --report "$BUILD/tools/w2s_report" --title "w2s: scaling on real models (Brown, issue 21)"
-  cat "$out/table.md" "$smol/table.md"
+  /usr/bin/python3 "$ROOT/tools/w2s_figures.py" "$foods" --out "$ROOT/docs/figures/scaling_fine_foods" \
+    --report "$BUILD/tools/w2s_report" --title "w2s: scaling on real models (fine-foods, issue 21)"
+  cat "$out/table.md" "$smol/table.md" "$foods/table.md"
 }
 
 # Issue 22's label-cleaning grid (docs/ablations.md, "Label cleaning"), its table with the controls.

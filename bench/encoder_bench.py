@@ -2,6 +2,7 @@
 """Forward-pass throughput of the ladder's models: our C++ path (w2s_encode) vs transformers.
 
     python bench/encoder_bench.py --build build --data data --threads 2 --texts 512 [--batch 32] [--model NAME|all]
+        [--source mixed|brown|fine-foods]
 
 --model picks one model of the ladder (default minilm-l6), or `all`: each in turn (one whose files
 are missing is skipped with a line), then one markdown table of them all (for docs/performance.md).
@@ -14,8 +15,8 @@ are missing is skipped with a line), then one markdown table of them all (for do
               tests/parity/check_smollm2.py's Reference builds it from transformers' own GGUF reader
               (dequantised to float32, eager attention); a decoder: last_hidden_state only, no pooling
 
-Both sides read the same N real texts (N/3 each of emails, Brown sentences and reviews, chosen as
-tests/parity/make_texts.py does, interleaved) as the same token ids: w2s_encode tokenises them once
+Both sides read the same N real texts (--source mixed: N/3 each of emails, Brown sentences and reviews,
+chosen as tests/parity/make_texts.py does, interleaved; brown or fine-foods: that dataset's texts alone) as the same token ids: w2s_encode tokenises them once
 (--ids, truncated at --max-tokens) and both sides are then fed those ids, in the same batches, each
 right-padded to its longest row with the model's padding id (BERT 0, MPNet 1, SmolLM2 2), with the
 same number of threads and the same process settings (OMP_WAIT_POLICY=PASSIVE, OpenBLAS threads,
@@ -85,8 +86,16 @@ def gemm_peak(n=2048, repeats=5):
     return 2 * n**3 / best / 1e9
 
 
-def corpus(data, n):
-    """n real texts: n/3 each of emails, Brown sentences and reviews, interleaved (varied lengths in every batch)."""
+SOURCES = ("mixed", "brown", "fine-foods")
+
+
+def corpus(data, n, source="mixed"):
+    """n real texts: `mixed` n/3 each of emails, Brown sentences and reviews, interleaved (varied lengths in
+    every batch); `brown` Brown sentences only; `fine-foods` reviews only (a dataset's own length profile)."""
+    if source == "brown":
+        return make_texts.brown_sentences(data, n)[:n]
+    if source == "fine-foods":
+        return make_texts.reviews(data, n)[:n]
     per = -(-n // 3)
     sources = [make_texts.emails(data, per), make_texts.brown_sentences(data, per), make_texts.reviews(data, per)]
     return [t for group in zip(*sources) for t in group][:n]
@@ -229,15 +238,17 @@ def main():
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--max-tokens", type=int, default=128)
     parser.add_argument("--repeats", type=int, default=3, help="timed passes per side, alternating; the best counts")
+    parser.add_argument("--source", choices=SOURCES, default="mixed",
+                        help="whose texts: mixed (emails, Brown sentences, reviews), brown or fine-foods")
     args = parser.parse_args()
     if not os.access(args.build / "tools/w2s_encode", os.X_OK):
         sys.exit(f"encoder_bench: {args.build / 'tools/w2s_encode'} is not an executable (build the tools)")
     names = list(MODELS) if args.model == "all" else [args.model]
     match_runtime(args.threads)
-    texts = corpus(args.data, args.texts)
+    texts = corpus(args.data, args.texts, args.source)
     peak = gemm_peak()
     print(f"threads {args.threads}, torch {torch.__version__}, transformers {transformers.__version__}, "
-          f"{len(texts)} texts, batch {args.batch}, max tokens {args.max_tokens}, best of {args.repeats}", flush=True)
+          f"{len(texts)} texts ({args.source}), batch {args.batch}, max tokens {args.max_tokens}, best of {args.repeats}", flush=True)
     rows, failed = [], False
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)

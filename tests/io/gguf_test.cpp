@@ -337,6 +337,14 @@ TEST_CASE("Llama as a backbone: last-token features, split layers, next-token lo
     CHECK(
         at::allclose(bb.next_token_log_probs(bb.token_ids(x)).slice(0, int64_t(i), int64_t(i) + 1), logp, 1e-5, 1e-6));
   }
+  // Mean pooling (smollm2-135m-mean): the average of each row's real tokens' final states.
+  w2s::LlamaBackbone mean_bb(model, w2s::TokenColumns{.begin = 2, .end = 0, .pad = -1}, "tok", "mean");
+  const auto mean_features = mean_bb.forward(x);
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const auto ids = at::tensor(rows[i]).reshape({1, -1});
+    CHECK(at::allclose(mean_features[int64_t(i)], model->forward(ids, at::ones_like(ids))[0].mean(0), 1e-5, 1e-6));
+  }
+  CHECK_FALSE(at::allclose(mean_features, features, 1e-3, 1e-3));
   // Frozen lower layers then the top ones (and the final norm) give the same features.
   CHECK(at::allclose(bb.upper(bb.lower(x, 2, 0), 2, 32), features, 1e-5, 1e-6));
   CHECK(at::allclose(bb.upper(bb.lower(x, 0, 0), 0, 32), features, 1e-5, 1e-6));

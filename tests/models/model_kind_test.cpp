@@ -10,6 +10,7 @@
 
 #include "w2s/models/factory.hpp"
 #include "w2s/models/kinds.hpp"
+#include "w2s/models/ladder.hpp"
 #include "w2s/models/model_kind.hpp"
 
 using namespace w2s;
@@ -70,4 +71,15 @@ TEST_CASE("model kinds: bad registrations and unknown names are errors that say 
   CHECK_THROWS_WITH(model_kind_for_type("roberta", "x/config.json"),
                     Catch::Contains("x/config.json: model_type \"roberta\" is no model kind here"));
   CHECK_THROWS_WITH(make_backbone({"bow", {16}, ""}, {8}), Catch::Contains("reads token ids: it needs a text dataset"));
+  // A pooling the kind does not offer is refused, naming what it offers.
+  CHECK_THROWS_WITH(make_backbone({"mlp", {4}, "", "mean"}, {8}),
+                    Catch::Contains("backbone kind 'mlp' has no pooling 'mean' (it pools one way only)"));
+  CHECK_THROWS_WITH(make_backbone({"llama", {}, "x.gguf", "max"}, {8}),
+                    Catch::Contains("backbone kind 'llama' has no pooling 'max' (it offers lasttoken, mean)"));
+  // The ladder's mean-pooled SmolLM2 differs from the default only in its pooling, which its key records.
+  const auto& last = find_size(Modality::text, "smollm2-135m", false, "--strong");
+  const auto& mean = find_size(Modality::text, "smollm2-135m-mean", false, "--strong");
+  CHECK(mean.backbone.checkpoint == last.backbone.checkpoint);
+  CHECK(mean.describe()["backbone"]["pooling"] == "mean");
+  CHECK_FALSE(last.describe()["backbone"].contains("pooling"));
 }

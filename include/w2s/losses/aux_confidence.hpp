@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <string>
 
+#include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/losses/loss.hpp"
 
@@ -59,27 +60,35 @@ struct AuxConfidence {
     return soft_cross_entropy(logits, target);
   }
 
-  void add_options(po::options_description& o) {
-    o.add_options()("aux-alpha", po::value(&options.alpha)->default_value(options.alpha),
-                    "auxiliary confidence weight α (paper: 0.75 for the largest students, 0.5 otherwise)")(
-        "aux-warmup-fraction", po::value(&options.warmup_fraction)->default_value(options.warmup_fraction),
-        "fraction of training over which the weight warms up");
-  }
-  void validate() const {
-    check(options.alpha >= 0 && options.alpha <= 1, "--aux-alpha: expected 0..1, got ", options.alpha);
-    check(options.warmup_fraction >= 0 && options.warmup_fraction <= 1,
-          "--aux-warmup-fraction: expected 0..1, got ", options.warmup_fraction);
-  }
-  [[nodiscard]] nlohmann::json describe() const {
-    return {{"alpha", options.alpha},
-            {"warmup_fraction", options.warmup_fraction},
-            {"warmup", options.warmup == AuxWarmup::linear ? "linear" : "openai"}};
-  }
+  W2S_ENGINE_INLINE void add_options(po::options_description& o);
+  W2S_ENGINE_INLINE void validate() const;
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json describe() const;
 };
 
 /// The openai code's warm-up, for `aux_loss_openai_warmup` (paper-facts.md, "Losses").
 struct AuxConfidenceOpenaiWarmup : AuxConfidence {
   AuxConfidenceOpenaiWarmup() { options.warmup = AuxWarmup::openai; }
 };
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void AuxConfidence::add_options(po::options_description& o) {
+  o.add_options()("aux-alpha", po::value(&options.alpha)->default_value(options.alpha),
+                  "auxiliary confidence weight α (paper: 0.75 for the largest students, 0.5 otherwise)")(
+      "aux-warmup-fraction", po::value(&options.warmup_fraction)->default_value(options.warmup_fraction),
+      "fraction of training over which the weight warms up");
+}
+W2S_ENGINE_INLINE void AuxConfidence::validate() const {
+  check(options.alpha >= 0 && options.alpha <= 1, "--aux-alpha: expected 0..1, got ", options.alpha);
+  check(options.warmup_fraction >= 0 && options.warmup_fraction <= 1,
+        "--aux-warmup-fraction: expected 0..1, got ", options.warmup_fraction);
+}
+W2S_ENGINE_INLINE nlohmann::json AuxConfidence::describe() const {
+  return {{"alpha", options.alpha},
+          {"warmup_fraction", options.warmup_fraction},
+          {"warmup", options.warmup == AuxWarmup::linear ? "linear" : "openai"}};
+}
+#endif  // W2S_ENGINE_DEFINITIONS
 
 }  // namespace w2s

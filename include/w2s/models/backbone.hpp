@@ -23,10 +23,14 @@ struct BackboneSpec {
   std::string kind;             ///< a registered model kind (models/model_kind.hpp; models/kinds.hpp lists the built-in ones)
   std::vector<int64_t> widths;  ///< hidden widths (mlp); channels then feature width (conv); see each backbone
   std::string checkpoint;       ///< checkpoint kinds (gpt2, bert): the Hugging Face checkpoint folder
+  /// How the features pool a text's token states, where the kind offers a choice
+  /// (ModelKind::poolings; e.g. llama: "mean" instead of its last token); "" = the kind's own.
+  std::string pooling;
 
   [[nodiscard]] nlohmann::json describe() const {
     nlohmann::json j = {{"kind", kind}, {"widths", widths}};
     if (!checkpoint.empty()) j["checkpoint"] = checkpoint;
+    if (!pooling.empty()) j["pooling"] = pooling;  // absent by default: existing keys stay valid
     return j;
   }
 };

@@ -2,7 +2,9 @@
 /// \file
 /// Builds a backbone from its spec, through the model-kind registry (models/model_kind.hpp);
 /// models/kinds.hpp brings in every built-in kind.
+#include <algorithm>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "w2s/core/engine.hpp"
@@ -29,6 +31,13 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec
   const auto& kind = model_kind(spec.kind);
   check(!kind.reads_tokens || vocab != nullptr, "backbone kind '", spec.kind,
         "' reads token ids: it needs a text dataset");
+  if (!spec.pooling.empty() &&
+      std::find(kind.poolings.begin(), kind.poolings.end(), spec.pooling) == kind.poolings.end()) {
+    std::string offered;
+    for (const auto& p : kind.poolings) offered += (offered.empty() ? "" : ", ") + p;
+    fail("backbone kind '", spec.kind, "' has no pooling '", spec.pooling, "' (",
+         offered.empty() ? "it pools one way only" : "it offers " + offered, ")");
+  }
   return kind.make(spec, input_shape, vocab);
 }
 #endif  // W2S_ENGINE_DEFINITIONS

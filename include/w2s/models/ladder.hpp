@@ -127,6 +127,8 @@ W2S_ENGINE_INLINE const std::vector<LadderSize>& ladder(Modality modality) {
       {"minilm-l6", {"bert", {}, "all-MiniLM-L6-v2"}, {.objective = "none"}},
       {"mpnet-base", {"mpnet", {}, "all-mpnet-base-v2"}, {.objective = "none"}},
       {"smollm2-135m", {"llama", {}, "SmolLM2-135M-Instruct.Q4_1.gguf"}, {.objective = "none"}},
+      // The same decoder, its features the mean of every real token's final state instead of the last one's.
+      {"smollm2-135m-mean", {"llama", {}, "SmolLM2-135M-Instruct.Q4_1.gguf", "mean"}, {.objective = "none"}},
   };
   switch (modality) {
     case Modality::image: return image;

@@ -219,8 +219,9 @@ W2S_ENGINE_INLINE LlamaModel load_llama(const std::filesystem::path& gguf_file) 
   return model;
 }
 
-W2S_ENGINE_INLINE LlamaBackbone::LlamaBackbone(LlamaModel model, TokenColumns columns, std::string tokenizer)
-    : EncoderBackbone("llama", model.ptr(), *model, Pooling{.mode = "lasttoken", .normalize = false}, columns),
+W2S_ENGINE_INLINE LlamaBackbone::LlamaBackbone(LlamaModel model, TokenColumns columns, std::string tokenizer,
+                                               const std::string& pooling)
+    : EncoderBackbone("llama", model.ptr(), *model, Pooling{.mode = pooling, .normalize = false}, columns),
       model_(std::move(model)),
       tokenizer_(std::move(tokenizer)) {}
 
@@ -255,7 +256,8 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_llama_backbone(const Backbo
       if (s.tokenizer == "gguf-bpe" && s.vocab == hash) seg = &s;
   check(seg != nullptr, "backbone '", file.string(), "' reads its own BPE ids: the dataset has none of this ",
         "file's tokenizer (text datasets add them when a run names the model in --weak or --strong)");
-  return std::make_shared<LlamaBackbone>(load_llama(file), TokenColumns{seg->begin, seg->end, seg->pad}, hash);
+  return std::make_shared<LlamaBackbone>(load_llama(file), TokenColumns{seg->begin, seg->end, seg->pad}, hash,
+                                         spec.pooling.empty() ? "lasttoken" : spec.pooling);
 }
 
 inline const bool llama_kind_registered = register_model_kind(
@@ -273,7 +275,8 @@ inline const bool llama_kind_registered = register_model_kind(
      .layered = true,
      .per_text_features = true,
      .language_model = true,
-     .file_extension = ".gguf"});
+     .file_extension = ".gguf",
+     .poolings = {"lasttoken", "mean"}});
 
 }  // namespace w2s
 #endif  // W2S_ENGINE_DEFINITIONS

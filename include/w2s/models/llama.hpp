@@ -205,11 +205,14 @@ W2S_ENGINE_INLINE LlamaModel load_llama(const std::filesystem::path& gguf_file);
 /// A Llama GGUF checkpoint as a ladder backbone (the `llama` model kind: SmolLM2-135M): features
 /// are the final norm's state at each text's last real token (the openai classifier's input, as
 /// for GPT-2), from the text dataset's segment of this file's own BPE ids (TokenSegment
-/// "gguf-bpe", padding −1). Its layers split for top-k fine-tuning (LayeredBackbone), and it is
-/// a language model for few-shot prompting.
+/// "gguf-bpe", padding −1), or with `pooling` "mean" (the ladder's smollm2-135m-mean) the mean of
+/// every real token's final state. Its layers split for top-k fine-tuning (LayeredBackbone), and
+/// it is a language model for few-shot prompting.
 class LlamaBackbone : public EncoderBackbone, public LanguageModel {
  public:
-  W2S_ENGINE_INLINE LlamaBackbone(LlamaModel model, TokenColumns columns, std::string tokenizer);
+  /// `pooling`: "lasttoken" (the openai classifier's reading, the default) or "mean" (every real token).
+  W2S_ENGINE_INLINE LlamaBackbone(LlamaModel model, TokenColumns columns, std::string tokenizer,
+                                  const std::string& pooling = "lasttoken");
   W2S_ENGINE_INLINE at::Tensor next_token_log_probs(const at::Tensor& ids) override;
   [[nodiscard]] int64_t context() const override { return model_->config().max_position_embeddings; }
   [[nodiscard]] at::Tensor token_ids(const at::Tensor& inputs) const override { return pieces(inputs); }

@@ -57,6 +57,8 @@ struct ModelKind {
   /// `--strong path/to/file.gguf` names it, and text datasets tokenise with the file's own
   /// tokenizer when a run names such a model (ladder.hpp, token_files_for).
   std::string file_extension;
+  /// The poolings `BackboneSpec::pooling` may choose instead of the kind's own (empty: none).
+  std::vector<std::string> poolings;
 };
 
 /// Adds `kind`; refuses an empty name, a missing constructor, a checkpoint kind without

@@ -151,6 +151,7 @@ W2S_ENGINE_INLINE PretrainedBackbone pretrain(const LadderSize& size, const Data
     const auto dir = std::filesystem::weakly_canonical(size.backbone.checkpoint);
     const std::string id = kind.checkpoint_id(dir);
     out.key = kind.name + "-" + stable_hash(id);
+    if (!size.backbone.pooling.empty()) out.key += "-" + size.backbone.pooling;  // other features, same weights
     out.meta = {{"checkpoint", dir.string()}, {"files", id}};
     log("backbone ", size.name, ": ", kind.name, " checkpoint ", dir.string());
     return out;

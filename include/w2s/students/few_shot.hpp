@@ -48,16 +48,20 @@ struct FewShotPrompting {
   /// `shots` demonstrations per class, drawn with the seed, in a shuffled order.
   W2S_ENGINE_INLINE Fitted fit_language_model(const StudentContext& c, const StudentData& data) const;
 
-  void add_options(po::options_description& o) {
-    o.add_options()("shots", po::value(&shots)->default_value(shots), "labelled demonstrations per class");
-  }
-  void validate() const { check(shots >= 0, "--shots: expected >= 0, got ", shots); }
-  [[nodiscard]] nlohmann::json describe() const { return {{"shots", shots}, {"scale", scale}}; }
+  W2S_ENGINE_INLINE void add_options(po::options_description& o);
+  W2S_ENGINE_INLINE void validate() const;
+  [[nodiscard]] W2S_ENGINE_INLINE nlohmann::json describe() const;
 };
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINITIONS
+W2S_ENGINE_INLINE void FewShotPrompting::add_options(po::options_description& o) {
+  o.add_options()("shots", po::value(&shots)->default_value(shots), "labelled demonstrations per class");
+}
+W2S_ENGINE_INLINE void FewShotPrompting::validate() const { check(shots >= 0, "--shots: expected >= 0, got ", shots); }
+W2S_ENGINE_INLINE nlohmann::json FewShotPrompting::describe() const { return {{"shots", shots}, {"scale", scale}}; }
+
 W2S_ENGINE_INLINE Fitted FewShotPrompting::fit_demonstrations(const StudentContext& c, const StudentData& data) const {
   require_classes(data.train, name);
   if (model_kind(c.backbone.size.backbone.kind).language_model) return fit_language_model(c, data);
