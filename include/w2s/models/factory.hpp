@@ -1,7 +1,8 @@
 #pragma once
 /// \file
 /// Builds a backbone from its spec, through the model-kind registry (models/model_kind.hpp);
-/// models/kinds.hpp brings in every built-in kind.
+/// models/kinds.hpp brings in every built-in kind, where the engine's definitions compile
+/// (src/engine.cpp, or a header-only build): an experiment linking w2s::engine parses no model.
 #include <algorithm>
 #include <memory>
 #include <string>
