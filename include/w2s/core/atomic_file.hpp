@@ -30,7 +30,7 @@ W2S_ENGINE_INLINE void atomic_write_text(const std::filesystem::path& path, cons
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE void atomic_write(const std::filesystem::path& path,
                                     const std::function<void(const std::filesystem::path&)>& write) {
   if (path.has_parent_path()) std::filesystem::create_directories(path.parent_path());
@@ -80,6 +80,6 @@ W2S_ENGINE_INLINE void atomic_write_text(const std::filesystem::path& path, cons
     check(out.good(), tmp.string(), ": write failed (disk full or read-only?)");
   });
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -135,7 +135,7 @@ class Cache {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE std::optional<Artifact> Cache::load(const std::filesystem::path& base) const {
   if (!enabled_) return std::nullopt;
   const auto json_path = with_extension(base, ".json"), pt_path = with_extension(base, ".pt");
@@ -207,6 +207,6 @@ W2S_ENGINE_INLINE Artifact Cache::get_or_make(const std::filesystem::path& base,
   store(base, a);
   return a;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

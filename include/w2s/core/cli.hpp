@@ -62,7 +62,7 @@ W2S_ENGINE_INLINE bool parse(int argc, char** argv, RunConfig& cfg, const po::op
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE std::vector<uint64_t> parse_seeds(const std::string& text) {
   std::vector<uint64_t> seeds;
   std::stringstream in(text);
@@ -283,6 +283,6 @@ W2S_ENGINE_INLINE bool parse(int argc, char** argv, RunConfig& cfg, const po::op
   check(cfg.train_size >= 0 && cfg.test_size >= 0, "--train-size and --test-size: expected >= 0");
   return true;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s::cli

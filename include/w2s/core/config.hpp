@@ -53,7 +53,7 @@ struct RunConfig {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE nlohmann::json RunConfig::to_json() const {
   nlohmann::json j = {{"experiment", experiment},
                       {"dataset", dataset},
@@ -85,6 +85,6 @@ W2S_ENGINE_INLINE nlohmann::json RunConfig::to_json() const {
   if (noise_control) j["noise_control"] = true;
   return j;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

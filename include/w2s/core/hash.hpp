@@ -91,7 +91,7 @@ W2S_ENGINE_INLINE std::string file_checksum(const std::filesystem::path& path);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE std::string stable_hash(std::string_view text) {
   uint64_t h = 14695981039346656037ull;  // FNV-1a 64 offset basis (0xcbf29ce484222325)
   for (const unsigned char c : text) {
@@ -112,6 +112,6 @@ W2S_ENGINE_INLINE std::string file_checksum(const std::filesystem::path& path) {
     sum.add(block.data(), size_t(in.gcount()));
   return in.bad() ? "" : sum.hex();
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -176,7 +176,7 @@ W2S_ENGINE_INLINE Splits make_splits(const DataBundle& bundle, uint64_t seed, in
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE Dataset Dataset::subset(const at::Tensor& index, std::string new_part) const {
   Dataset d = *this;
   d.part = std::move(new_part);
@@ -260,6 +260,6 @@ W2S_ENGINE_INLINE Splits make_splits(const DataBundle& bundle, uint64_t seed, in
   out.test = bundle.test.subset(at::arange(n_test, at::kLong), bundle.test.part + "/n" + std::to_string(n_test));
   return out;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

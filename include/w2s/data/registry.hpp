@@ -52,7 +52,7 @@ W2S_ENGINE_INLINE DatasetEntry find_dataset(const std::string& name);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE std::vector<DatasetEntry>& detail::registered() {
   static std::vector<DatasetEntry> all;  // constructed on first use: safe from any static initialiser
   return all;
@@ -135,6 +135,6 @@ W2S_ENGINE_INLINE DatasetEntry find_dataset(const std::string& name) {
          "or register one: docs/architecture.md)");
   fail("--dataset: unknown dataset '", name, "'; expected one of: ", known, " (each also as NAME-val)");
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s::data

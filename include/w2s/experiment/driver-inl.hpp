@@ -5,7 +5,7 @@
 /// (core/engine.hpp): in a compiled build this file is empty except in src/engine.cpp.
 #include "w2s/experiment/driver.hpp"
 
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 namespace w2s {
 
 W2S_ENGINE_INLINE int experiment_main(std::string_view name, int argc, char** argv, ProtocolPolicies& p) {
@@ -234,4 +234,4 @@ W2S_ENGINE_INLINE nlohmann::json noise_control(const ProtocolPolicies& p, const 
 }
 
 }  // namespace w2s
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)

@@ -68,7 +68,7 @@ W2S_ENGINE_INLINE RunIdentity run_identity(const RunConfig& cfg, const nlohmann:
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE std::filesystem::path RunIdentity::record_path(const std::filesystem::path& out,
                                                                  uint64_t seed) const {
   const auto text = [&](const char* k) { return fields.at(k).get<std::string>(); };
@@ -116,6 +116,6 @@ W2S_ENGINE_INLINE RunIdentity run_identity(const RunConfig& cfg, const nlohmann:
   id.group = stable_hash(id.fields.dump());
   return id;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

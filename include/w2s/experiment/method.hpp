@@ -126,7 +126,7 @@ concept Method = Named<M> && MethodStep<M, L, Lo, S>;
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE at::Tensor cross_fit(
     int64_t n, uint64_t seed, uint64_t step,
     const std::function<at::Tensor(const at::Tensor&, const at::Tensor&)>& fit_and_predict) {
@@ -145,6 +145,6 @@ W2S_ENGINE_INLINE at::Tensor cross_fit(
   }
   return out;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

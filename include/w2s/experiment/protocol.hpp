@@ -159,7 +159,7 @@ StageResult strong_ceiling(const SeedState& s, const S& student) {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE TrainConfig SeedState::train_config(bool weak, const std::string& label) const {
   TrainConfig t;
   t.epochs = weak ? config.weak_epochs : config.epochs;
@@ -185,6 +185,6 @@ W2S_ENGINE_INLINE StageResult stage_from(const Artifact& a, bool cached) {
   r.cached = cached;
   return r;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -31,10 +31,10 @@ W2S_ENGINE_INLINE void write_record(const std::filesystem::path& path, const nlo
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE void write_record(const std::filesystem::path& path, const nlohmann::json& record) {
   atomic_write_text(path, record.dump() + "\n");
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -55,7 +55,7 @@ extern template nlohmann::json seed_record<Classification>(const RecordParts&);
 extern template nlohmann::json seed_record<Regression>(const RecordParts&);
 #endif
 
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE nlohmann::json runtime_record(const RunConfig& cfg, int threads) {
   return {{"threads", threads},           {"device", cfg.device}, {"versions", runtime::versions()},
           {"revision", code::revision()}, {"host", host_name()},  {"finished_at", utc_now()}};
@@ -136,6 +136,6 @@ nlohmann::json seed_record(const RecordParts& p) {
       {"runtime", runtime_record(cfg, p.threads)},
   };
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -98,7 +98,7 @@ static_assert(TaskPolicy<Classification> && TaskPolicy<Regression>);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE nlohmann::json Classification::model_metrics(const at::Tensor& probs, const at::Tensor& labels,
                                                                const Curve* curve) {
   const double s = score(probs, labels);
@@ -173,7 +173,7 @@ W2S_ENGINE_INLINE std::string Regression::summary(const nlohmann::json& m) {
       << "  PGR " << m["pgr"];
   return out.str();
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 // What every experiment with a fine-tuned student shares, instantiated once in the compiled engine
 // (src/engine.cpp): the ground-truth stage with the shipped fine-tuning student (the training loop

@@ -2,10 +2,10 @@
 /// \file
 /// The definitions of io/gguf.hpp's functions: inline in a header-only build, compiled
 /// once into w2s::engine otherwise (core/engine.hpp): in a compiled build this file is empty except
-/// in src/engine.cpp.
+/// in src/engine_models.cpp.
 #include "w2s/io/gguf.hpp"
 
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 namespace w2s::gguf {
 
 namespace detail {
@@ -371,4 +371,4 @@ W2S_ENGINE_INLINE std::string tokenizer_hash(const File& file) {
 }
 
 }  // namespace w2s::gguf
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)

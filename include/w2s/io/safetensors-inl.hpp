@@ -2,10 +2,10 @@
 /// \file
 /// The definitions of io/safetensors.hpp's functions: inline in a header-only build, compiled
 /// once into w2s::engine otherwise (core/engine.hpp): in a compiled build this file is empty
-/// except in src/engine.cpp.
+/// except in src/engine_models.cpp.
 #include "w2s/io/safetensors.hpp"
 
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 namespace w2s::safetensors {
 
 W2S_ENGINE_INLINE File::File(const std::filesystem::path& path) : path_(path) {
@@ -249,4 +249,4 @@ W2S_ENGINE_INLINE TensorData from_float32(std::string name, std::vector<int64_t>
 }
 
 }  // namespace w2s::safetensors
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)

@@ -118,7 +118,7 @@ inline at::Tensor complement(int64_t n, const at::Tensor& removed) {
 }
 }  // namespace detail
 
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE void check_inputs(const at::Tensor& x, const at::Tensor& y, int64_t k, const std::string& who) {
   check(x.dim() == 2 && y.dim() == 1 && x.size(0) == y.size(0), who, ": features ", x.sizes(), " and labels ",
         y.sizes(), ", expected N × D and N");
@@ -361,6 +361,6 @@ W2S_ENGINE_INLINE at::Tensor probe_filter(const at::Tensor& prediction, const at
   const auto disagreement = (prediction.to(at::kDouble) - y.to(at::kDouble)).abs();
   return detail::complement(n, largest(disagreement, dropped));
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s::cleaning

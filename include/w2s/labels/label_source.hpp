@@ -117,7 +117,7 @@ W2S_ENGINE_INLINE void require_classes(const Dataset& d, std::string_view source
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE at::Tensor one_hot_targets(const at::Tensor& ids, int64_t classes) {
   return at::one_hot(ids, classes).to(at::kFloat);
 }
@@ -130,6 +130,6 @@ W2S_ENGINE_INLINE void require_classes(const Dataset& d, std::string_view source
   check(!d.regression(), source, ": dataset '", d.name, "' is regression data (real-valued targets); this label ",
         "source needs classes");
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -72,7 +72,7 @@ struct AuxConfidenceOpenaiWarmup : AuxConfidence {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE void AuxConfidence::add_options(po::options_description& o) {
   o.add_options()("aux-alpha", po::value(&options.alpha)->default_value(options.alpha),
                   "auxiliary confidence weight α (paper: 0.75 for the largest students, 0.5 otherwise)")(
@@ -89,6 +89,6 @@ W2S_ENGINE_INLINE nlohmann::json AuxConfidence::describe() const {
           {"warmup_fraction", options.warmup_fraction},
           {"warmup", options.warmup == AuxWarmup::linear ? "linear" : "openai"}};
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -60,7 +60,7 @@ W2S_ENGINE_INLINE LabelFreePrediction name_clusters(const at::Tensor& transfer_a
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE std::vector<int64_t> max_assignment(const std::vector<std::vector<double>>& score) {
   const auto k = static_cast<int64_t>(score.size());
   for (const auto& row : score)
@@ -200,6 +200,6 @@ W2S_ENGINE_INLINE LabelFreePrediction pca_sign_baseline(const at::Tensor& transf
   const auto side = [&](const at::Tensor& a) { return (a.to(at::kDouble) - mean).matmul(v).gt(0).to(at::kLong); };
   return detail::name_clusters(side(transfer), weak_labels.to(at::kLong), side(test), 2, 2);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s::metrics

@@ -77,7 +77,7 @@ W2S_ENGINE_INLINE Calibration calibration(const at::Tensor& probs, const at::Ten
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE double accuracy(const at::Tensor& probs, const at::Tensor& labels) {
   check(probs.size(0) == labels.size(0), "accuracy: ", probs.size(0), " predictions for ", labels.size(0), " labels");
   return probs.argmax(1).eq(labels).to(at::kDouble).mean().item<double>();
@@ -161,6 +161,6 @@ W2S_ENGINE_INLINE Agreement agreement(const at::Tensor& student_probs, const at:
   };
   return {same.mean().item<double>(), mean_where(right), mean_where(right.logical_not())};
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s::metrics

@@ -20,7 +20,7 @@ W2S_ENGINE_INLINE at::Tensor nt_xent(const at::Tensor& z, double temperature);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE at::Tensor random_view(const at::Tensor& x, at::Generator& gen, bool cutout) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const auto opts = at::TensorOptions().dtype(at::kFloat);
@@ -53,6 +53,6 @@ W2S_ENGINE_INLINE at::Tensor nt_xent(const at::Tensor& z, double temperature) {
   const auto partner = at::where(idx.lt(n), idx + n, idx - n);
   return at::cross_entropy_loss(sim, partner);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -79,7 +79,7 @@ W2S_ENGINE_INLINE void save_bert(const BertModelImpl& model, const std::filesyst
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE at::Tensor Pooling::apply(const at::Tensor& hidden, const at::Tensor& attention_mask) const {
   const auto mask = attention_mask.to(hidden.scalar_type()).unsqueeze(2);
   at::Tensor pooled;
@@ -239,6 +239,6 @@ W2S_ENGINE_INLINE void save_bert(const BertModelImpl& model, const std::filesyst
   safetensors::write(dir / "model.safetensors", tensors, {{"format", "pt"}});
   atomic_write_text(dir / "config.json", model.config().to_json().dump(2) + "\n");
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

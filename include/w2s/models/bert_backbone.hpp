@@ -136,7 +136,7 @@ W2S_ENGINE_INLINE TokenColumns wordpiece_columns(const Vocabulary* vocab, const 
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE EncoderBackbone::EncoderBackbone(const std::string& name, std::shared_ptr<torch::nn::Module> module,
                                                    TextEncoder& encoder, Pooling pooling, TokenColumns columns,
                                                    IdMap ids)
@@ -250,6 +250,6 @@ inline const bool bert_kind_registered = register_model_kind(
      .layered = true,
      .per_text_features = true,
      .model_types = {"bert"}});
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

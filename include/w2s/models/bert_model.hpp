@@ -103,7 +103,7 @@ TORCH_MODULE(BertModel);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE BertConfig BertConfig::from_json_file(const std::filesystem::path& config_json) {
   const std::string where = config_json.string();
   std::ifstream in(config_json);
@@ -234,6 +234,6 @@ W2S_ENGINE_INLINE at::Tensor BertModelImpl::forward(const at::Tensor& ids, const
         ", got ", attention_mask.sizes());
   return run_layers(embed(ids), attention_mask, 0, config_.num_hidden_layers);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -40,7 +40,7 @@ class ConvBackbone : public BackboneImpl {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE MlpBackbone::MlpBackbone(int64_t input_size, const std::vector<int64_t>& widths) {
   check(!widths.empty(), "mlp backbone: expected at least one hidden width");
   int64_t in = input_size;
@@ -99,6 +99,6 @@ inline const bool conv_kind_registered = register_model_kind(
                 const Vocabulary*) -> std::shared_ptr<BackboneImpl> {
        return std::make_shared<ConvBackbone>(shape, spec.widths);
      }});
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

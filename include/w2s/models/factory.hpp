@@ -2,7 +2,7 @@
 /// \file
 /// Builds a backbone from its spec, through the model-kind registry (models/model_kind.hpp);
 /// models/kinds.hpp brings in every built-in kind, where the engine's definitions compile
-/// (src/engine.cpp, or a header-only build): an experiment linking w2s::engine parses no model.
+/// (src/engine_models.cpp, or a header-only build): an experiment linking w2s::engine parses no model.
 #include <algorithm>
 #include <memory>
 #include <string>
@@ -10,7 +10,7 @@
 
 #include "w2s/core/engine.hpp"
 #include "w2s/models/backbone.hpp"
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 #include "w2s/models/kinds.hpp"
 #endif
 #include "w2s/models/model_kind.hpp"
@@ -25,7 +25,7 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec& spec,
                                                               const std::vector<int64_t>& input_shape,
                                                               const Vocabulary* vocab) {
@@ -41,6 +41,6 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_backbone(const BackboneSpec
   }
   return kind.make(spec, input_shape, vocab);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -97,7 +97,7 @@ class FeatureCache {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE at::Tensor FeatureCache::get(const PretrainedBackbone& backbone, const Dataset& data,
                                                torch::Device device) {
   const auto key = backbone.key + "|" + data.id() + "|" + std::to_string(data.size());
@@ -244,6 +244,6 @@ W2S_ENGINE_INLINE void FeatureCache::read_new_segments(const std::filesystem::pa
     append_rows(store, hit->tensors[0], hit->tensors[1]);
   }
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

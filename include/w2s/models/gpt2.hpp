@@ -75,7 +75,7 @@ W2S_ENGINE_INLINE void save_gpt2(const Gpt2ModelImpl& model, const std::filesyst
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesystem::path& safetensors_file) {
   using namespace gpt2_detail;
   const std::string where = safetensors_file.string();
@@ -184,6 +184,6 @@ W2S_ENGINE_INLINE void save_gpt2(const Gpt2ModelImpl& model, const std::filesyst
   safetensors::write(dir / "model.safetensors", tensors, {{"format", "pt"}});
   atomic_write_text(dir / "config.json", model.config().to_json().dump(2) + "\n");
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

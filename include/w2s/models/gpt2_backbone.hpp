@@ -63,7 +63,7 @@ class Gpt2Backbone : public BackboneImpl, public LanguageModel {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE Gpt2Backbone::Gpt2Backbone(Gpt2Model model)
     : model_(register_module("transformer", std::move(model))) {
   features_ = model_->config().n_embd;
@@ -102,6 +102,6 @@ inline const bool gpt2_kind_registered = register_model_kind(
          },
      .language_model = true,
      .model_types = {"gpt2"}});
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -71,12 +71,12 @@ W2S_ENGINE_INLINE Gpt2Classifier load_gpt2_classifier(const std::filesystem::pat
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE Gpt2Classifier load_gpt2_classifier(const std::filesystem::path& dir, int64_t classes) {
   Gpt2Classifier classifier(load_gpt2(dir), classes);
   classifier->eval();
   return classifier;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -173,7 +173,7 @@ TORCH_MODULE(Gpt2Model);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE void Gpt2Config::validate(const std::string& where) const {
   const auto positive = [&](const char* key, int64_t v) {
     check(v > 0, where, ": ", key, " must be a positive integer, got ", v);
@@ -309,6 +309,6 @@ W2S_ENGINE_INLINE at::Tensor Gpt2ModelImpl::forward(const at::Tensor& ids, const
   for (size_t i = 0; i < h->size(); ++i) x = h->at<Gpt2BlockImpl>(i).forward(x, allowed);
   return ln_f(x);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -88,7 +88,7 @@ W2S_ENGINE_INLINE std::vector<std::filesystem::path> token_files_for(const std::
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE const std::vector<LadderSize>& ladder(Modality modality) {
   // Masked denoising autoencoders: at this compute budget their features probed
   // better than SimCLR's (docs/models.md has both measurements).
@@ -232,6 +232,6 @@ W2S_ENGINE_INLINE std::vector<std::filesystem::path> token_files_for(const std::
   }
   return out;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

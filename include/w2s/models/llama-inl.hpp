@@ -2,10 +2,10 @@
 /// \file
 /// The definitions of models/llama.hpp's functions: inline in a header-only build, compiled
 /// once into w2s::engine otherwise (core/engine.hpp): in a compiled build this file is empty except
-/// in src/engine.cpp.
+/// in src/engine_models.cpp.
 #include "w2s/models/llama.hpp"
 
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 namespace w2s {
 
 W2S_ENGINE_INLINE void LlamaConfig::validate(const std::string& where) const {
@@ -279,4 +279,4 @@ inline const bool llama_kind_registered = register_model_kind(
      .poolings = {"lasttoken", "mean"}});
 
 }  // namespace w2s
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)

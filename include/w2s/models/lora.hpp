@@ -67,7 +67,7 @@ TORCH_MODULE(LoraAdapters);
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE nlohmann::json LoraOptions::describe() const {
   nlohmann::json j = {{"rank", rank}, {"alpha", alpha}};
   if (!targets.empty()) j["targets"] = targets;
@@ -110,6 +110,6 @@ W2S_ENGINE_INLINE LoraAdaptersImpl::LoraAdaptersImpl(
 W2S_ENGINE_INLINE void LoraAdaptersImpl::apply() {
   for (auto& a : adapted_) a.linear->weight = a.frozen + scale_ * at::mm(a.b, a.a);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

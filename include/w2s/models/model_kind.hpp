@@ -84,7 +84,7 @@ W2S_ENGINE_INLINE std::vector<ModelKind>& model_kinds_registered();
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE std::vector<ModelKind>& detail::model_kinds_registered() {
   static std::vector<ModelKind> all;  // constructed on first use: safe from any static initialiser
   return all;
@@ -132,6 +132,6 @@ W2S_ENGINE_INLINE const ModelKind& model_kind_for_type(const std::string& model_
     }
   fail(where, ": model_type \"", model_type, "\" is no model kind here; expected one of: ", known);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

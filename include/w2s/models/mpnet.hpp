@@ -134,7 +134,7 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_mpnet_backbone(const Backbo
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE MpnetConfig MpnetConfig::from_json_file(const std::filesystem::path& config_json) {
   const std::string where = config_json.string();
   std::ifstream in(config_json);
@@ -330,6 +330,6 @@ inline const bool mpnet_kind_registered = register_model_kind(
      .layered = true,
      .per_text_features = true,
      .model_types = {"mpnet"}});
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

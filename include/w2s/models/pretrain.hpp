@@ -70,7 +70,7 @@ W2S_ENGINE_INLINE PretrainedBackbone pretrain(const LadderSize& size, const Data
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> PretrainedBackbone::make(const std::vector<int64_t>& shape) const {
   const auto& kind = model_kind(size.backbone.kind);
   if (kind.checkpoint)  // weights: the checkpoint
@@ -240,6 +240,6 @@ W2S_ENGINE_INLINE PretrainedBackbone pretrain(const LadderSize& size, const Data
   out.meta = std::move(artifact.meta);
   return out;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -87,7 +87,7 @@ class GloveTransformerBackbone : public GloveBackboneBase {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE at::Tensor BagOfWordsBackbone::forward(const at::Tensor& x) {
   const auto ids = word_columns_ > 0 ? x.slice(1, 0, word_columns_) : x;  // not the WordPiece columns
   return masked_mean(embed_->forward(ids), ids);
@@ -162,6 +162,6 @@ inline const bool glove_transformer_kind_registered = register_model_kind(
        return std::make_shared<GloveTransformerBackbone>(*vocab, spec.widths);
      },
      .reads_tokens = true});
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -36,7 +36,7 @@ class TopLayersImpl : public torch::nn::Module {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 W2S_ENGINE_INLINE TopLayersImpl::TopLayersImpl(std::shared_ptr<BackboneImpl> encoder, int64_t from, int64_t classes,
                                                const LoraOptions& lora)
     : encoder_(register_module("encoder", std::move(encoder))),
@@ -62,6 +62,6 @@ W2S_ENGINE_INLINE at::Tensor TopLayersImpl::forward(const at::Tensor& packed) {
   if (lora_) lora_->apply();
   return head_->forward(layers_->upper(packed, from_, /*chunk=*/32));
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

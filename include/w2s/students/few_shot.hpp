@@ -55,7 +55,7 @@ struct FewShotPrompting {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE void FewShotPrompting::add_options(po::options_description& o) {
   o.add_options()("shots", po::value(&shots)->default_value(shots), "labelled demonstrations per class");
 }
@@ -132,6 +132,6 @@ c.log(c.config.label, ": ", demos.size(), "-demonstration prompt (", prompt.pref
       " tokens), test acc ", r.curve.score[0]);
 return {Classifier{nullptr}, std::move(r), predict};
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -46,7 +46,7 @@ struct FineTune {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE void FineTune::add_options(po::options_description& o) {
   o.add_options()("train-layers", po::value(&train_layers)->default_value(train_layers),
                   "pretrained encoders: train the top k layers and the head, the frozen ones below run once per "
@@ -134,6 +134,6 @@ W2S_ENGINE_INLINE Fitted fine_tune(const StudentContext& c, const StudentData& d
   };
   return {Classifier{nullptr}, std::move(result), predict};
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -45,7 +45,7 @@ struct LinearProbe {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE Fitted fit_linear_probe(const StudentContext& c, const StudentData& data, const LossMaker& loss,
                                           const TrainConfig& cfg) {
   torch::manual_seed(cfg.seed);
@@ -73,6 +73,6 @@ W2S_ENGINE_INLINE void add_val_fraction_option(po::options_description& o, doubl
 W2S_ENGINE_INLINE void check_val_fraction(double val_fraction) {
   check(val_fraction >= 0 && val_fraction <= 0.5, "--val-fraction: expected 0..0.5, got ", val_fraction);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

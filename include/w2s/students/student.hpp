@@ -68,13 +68,13 @@ constexpr double student_default_lr() {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE std::function<at::Tensor(const Dataset&)> classifier_predict(Classifier model, torch::Device device) {
   return [model, device](const Dataset& d) mutable {
     model->eval();
     return predict_probs([&](const at::Tensor& x) { return model->forward(x); }, d.inputs, device, d.regression());
   };
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -171,7 +171,7 @@ class Callback {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE nlohmann::json TrainConfig::describe() const {
   nlohmann::json j = {{"epochs", epochs}, {"batch_size", batch_size}, {"lr", lr}, {"eval_points", eval_points}};
   if (minibatch > 0 && minibatch < batch_size) j["minibatch"] = minibatch;  // old cache keys stay valid
@@ -189,6 +189,6 @@ W2S_ENGINE_INLINE nlohmann::json FitResult::early_stopping() const {
   if (validation.steps.empty()) return nullptr;
   return {{"validation", validation.to_json()}, {"kept_step", stopped_step}, {"steps", steps}};
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

@@ -85,7 +85,7 @@ class BestStep : public Callback {
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE void DivergenceGuard::step(TrainState& s) {
   const auto& cfg = s.config;
   if (!std::isfinite(s.loss))
@@ -167,6 +167,6 @@ W2S_ENGINE_INLINE void BestStep::evaluated(TrainState& s) {
     step_ = s.step;
   }
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

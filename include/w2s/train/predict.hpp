@@ -25,7 +25,7 @@ W2S_ENGINE_INLINE at::Tensor predict_probs(const std::function<at::Tensor(const 
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE at::Tensor forward_in_batches(const std::function<at::Tensor(const at::Tensor&)>& forward,
                                                 const at::Tensor& x, torch::Device device, int64_t batch) {
   torch::NoGradGuard no_grad;
@@ -40,6 +40,6 @@ W2S_ENGINE_INLINE at::Tensor predict_probs(const std::function<at::Tensor(const 
   const auto out = forward_in_batches(forward, x, device, batch);
   return regression ? out : at::softmax(out, 1);
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s

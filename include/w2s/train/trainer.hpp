@@ -101,7 +101,7 @@ FitResult train_module(torch::nn::Module& module, const ForwardFn& forward, cons
 
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
-#if W2S_ENGINE_DEFINITIONS
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
                                        const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test,
                                        const TrainObservers& observers) {
@@ -201,6 +201,6 @@ W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardF
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
-#endif  // W2S_ENGINE_DEFINITIONS
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
 
 }  // namespace w2s
