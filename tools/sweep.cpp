@@ -28,6 +28,8 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <optional>
+#include <set>
 #include <sstream>
 #include <thread>
 
@@ -191,6 +193,53 @@ Sweep load(const fs::path& grid_file, const fs::path& bin_dir, std::string out, 
     s.keys.push_back(w2s::stable_hash(text));
   }
   return s;
+}
+
+/// Run r's value of `field` for --only: experiment, data (a dataset's name or a config file's stem),
+/// weak, strong ("" = the experiment's default), seed, or one of the grid's options; none if the run
+/// has no such field.
+std::optional<std::string> run_field(const Run& r, const std::string& field) {
+  if (field == "experiment") return r.experiment;
+  if (field == "data")
+    return r.data_option == "--config" ? fs::path(r.data_value).stem().string() : r.data_value;
+  if (field == "weak") return r.weak;
+  if (field == "strong") return r.strong;
+  if (field == "seed") return std::to_string(r.seed);
+  for (const auto& [name, value] : r.options)
+    if (name == field) return value;
+  return std::nullopt;
+}
+
+/// Keeps the runs that match every --only FIELD=VALUE (a slice of the grid: its keys, and so its
+/// records and markers, are those of the whole grid's runs).
+void keep_only(Sweep& s, const std::vector<std::string>& only) {
+  for (const auto& f : only) {
+    const auto eq = f.find('=');
+    check(eq != std::string::npos && eq > 0, "--only '", f,
+          "': expected FIELD=VALUE (FIELD: experiment, data, weak, strong, seed or an option of the grid)");
+    const auto field = f.substr(0, eq), value = f.substr(eq + 1);
+    std::vector<Run> runs;
+    std::vector<std::string> keys;
+    std::set<std::string> values;
+    for (size_t i = 0; i < s.runs.size(); ++i) {
+      const auto v = run_field(s.runs[i], field);
+      if (!v) continue;
+      values.insert(*v);
+      if (*v != value) continue;
+      runs.push_back(s.runs[i]);
+      keys.push_back(s.keys[i]);
+    }
+    check(!values.empty(), "--only ", f, ": the grid's runs have no field '", field,
+          "' (expected experiment, data, weak, strong, seed or an option of the grid)");
+    if (runs.empty()) {
+      std::string listed;
+      for (const auto& v : values) listed += (listed.empty() ? "" : ", ") + (v.empty() ? "(default)" : v);
+      fail("--only ", f, ": none of the ", s.runs.size(), " runs has ", field, " '", value, "' (they have: ", listed,
+           ")");
+    }
+    s.runs = std::move(runs);
+    s.keys = std::move(keys);
+  }
 }
 
 /// Starts run `i` in a child process whose output goes to its log; returns the child's pid.
@@ -404,6 +453,7 @@ int run_task(const Sweep& s, const fs::path& list, int index) {
 
 int sweep_main(int argc, char** argv) {
   std::string grid_file, out, cache_dir, bin_dir, task_list;
+  std::vector<std::string> only;
   int jobs = 0, task_index = -1;
   po::options_description opts(
       "w2s_sweep: runs every run of a grid file that has no record yet (docs/sweeps.md)\n"
@@ -415,6 +465,9 @@ int sweep_main(int argc, char** argv) {
     ("cache-dir", po::value(&cache_dir), "the cache (default: the grid's 'cache-dir', else cache)")
     ("jobs,j", po::value(&jobs)->default_value(0), "runs at once (default: cores / the grid's threads per run)")
     ("bin-dir", po::value(&bin_dir), "the experiment binaries (default: ../experiments beside w2s_sweep)")
+    ("only", po::value(&only)->composing(),
+     "FIELD=VALUE: only the runs whose FIELD (experiment, data, weak, strong, seed or an option of the grid) is "
+     "VALUE; repeat to narrow further (e.g. --only strong=smollm2-135m --only seed=0)")
     ("status", "print how many runs are done, running, failed, lost (started, never ended) or to run; run nothing")
     ("dry-run", "print each run's state and command line; run nothing")
     ("slurm", "submit the runs that are not done or running as one sbatch job array, instead of running them here")
@@ -436,8 +489,9 @@ int sweep_main(int argc, char** argv) {
   check(vm["chunk"].as<int>() >= 1, "--chunk: expected >= 1, got ", vm["chunk"].as<int>());
   check(jobs >= 0, "--jobs: expected >= 0 (0 = cores / threads per run), got ", jobs);
   const fs::path self = fs::read_symlink("/proc/self/exe");
-  const Sweep s = load(grid_file, bin_dir.empty() ? self.parent_path().parent_path() / "experiments" : fs::path(bin_dir),
-                       out, cache_dir);
+  Sweep s = load(grid_file, bin_dir.empty() ? self.parent_path().parent_path() / "experiments" : fs::path(bin_dir), out,
+                 cache_dir);
+  keep_only(s, only);
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);  // saves every experiment its re-execution (core/runtime.hpp)
 
   if (vm.count("status")) {

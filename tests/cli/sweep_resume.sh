@@ -14,6 +14,11 @@ sweep=("$tools/w2s_sweep" "$grid" --bin-dir "$experiments" --out "$work/results"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 runs=$("${sweep[@]}" --dry-run | wc -l)
 [[ $runs -eq 6 ]] || fail "the grid should expand to 6 runs, got $runs"
+# a slice: --only narrows by a run's field or option, repeated to narrow further
+only=$("${sweep[@]}" --dry-run --only experiment=aux_confidence_loss | wc -l)
+[[ $only -eq 4 ]] || fail "--only experiment=aux_confidence_loss should keep 4 runs, got $only"
+only=$("${sweep[@]}" --dry-run --only experiment=aux_confidence_loss --only aux-alpha=0.75 --only seed=1)
+[[ $(wc -l <<<"$only") -eq 1 && $only == *"aux-alpha=0.75 seed 1"* ]] || fail "--only narrowed to one run, got: $only"
 
 # 1. start; once a run is done and others are in flight, kill -9 the sweep
 "${sweep[@]}" >"$work/first.log" 2>&1 &
