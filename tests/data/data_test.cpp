@@ -9,6 +9,7 @@
 #include "w2s/ingest/fashion_mnist.hpp"
 #include "w2s/ingest/idx.hpp"
 #include "w2s/data/registry.hpp"
+#include "w2s/metrics/metrics.hpp"
 
 using namespace w2s;
 namespace fs = std::filesystem;
@@ -143,4 +144,45 @@ TEST_CASE("a bundle's fingerprint follows its content, and NaN or infinite value
   bad.train.inputs[4][1] = INFINITY;
   REQUIRE_THROWS_WITH(fingerprint_bundle(bad),
                       Catch::Contains("dataset 'toy' (train): input row 4, column 1 is inf; expected a finite number"));
+}
+
+TEST_CASE("a bundle's targets must be what its task says: class ids in range, or real values without classes",
+          "[data]") {
+  const auto make = [] {
+    DataBundle b;
+    b.train.name = b.test.name = "toy";
+    b.train.part = "train", b.test.part = "test";
+    b.train.inputs = at::zeros({4, 2});
+    b.train.targets = at::tensor({0, 2, 1, 0}, at::kLong);
+    b.test.inputs = at::zeros({2, 2});
+    b.test.targets = at::tensor({1, 2}, at::kLong);
+    b.train.classes = b.test.classes = 3;
+    return b;
+  };
+  auto ok = make();
+  REQUIRE_NOTHROW(fingerprint_bundle(ok));
+  auto out_of_range = make();
+  out_of_range.test.targets[1] = 3;
+  REQUIRE_THROWS_WITH(fingerprint_bundle(out_of_range),
+                      Catch::Contains("dataset 'toy' (test): class id 3 out of range, expected 0..2"));
+  auto negative = make();
+  negative.train.targets[2] = -1;
+  REQUIRE_THROWS_WITH(fingerprint_bundle(negative), Catch::Contains("(train): class id -1 out of range"));
+  auto float_ids = make();
+  float_ids.train.targets = float_ids.train.targets.to(at::kFloat);
+  REQUIRE_THROWS_WITH(fingerprint_bundle(float_ids), Catch::Contains("3 classes need N int64 class ids, got Float"));
+  // no classes: regression, whose targets are real-valued N × k
+  auto regression = make();
+  regression.train.classes = regression.test.classes = 0;
+  REQUIRE_THROWS_WITH(fingerprint_bundle(regression),
+                      Catch::Contains("a dataset without classes is regression data and needs real-valued N × k"));
+  regression.train.targets = at::zeros({4, 1});
+  regression.test.targets = at::zeros({2, 1});
+  REQUIRE_NOTHROW(fingerprint_bundle(regression));
+  REQUIRE(regression.train.regression());
+  REQUIRE(metrics::is_regression(regression.train.targets) == regression.train.regression());
+  REQUIRE(metrics::is_regression(ok.train.targets) == ok.train.regression());
+  auto short_targets = make();
+  short_targets.train.targets = short_targets.train.targets.slice(0, 0, 3);
+  REQUIRE_THROWS_WITH(fingerprint_bundle(short_targets), Catch::Contains("(train): [3] targets for 4 examples"));
 }

@@ -110,6 +110,11 @@ struct Dataset {
   at::Tensor pretrain_targets;
 
   [[nodiscard]] int64_t size() const { return inputs.defined() ? inputs.size(0) : 0; }
+  /// Whether this is a regression task: the one place that decides it. A loaded dataset's
+  /// targets follow it (fingerprint_bundle checks: real-valued N × k targets without classes,
+  /// int64 class ids in [0, classes) with them), so code that sees only a target tensor
+  /// (metrics::is_regression, the trainer's curves) reads the same answer from its dtype, and an
+  /// experiment's Task (TaskFor, from its loss) is checked against it before any stage runs.
   [[nodiscard]] bool regression() const { return classes == 0; }
   /// Subword tokens for language models (GPT-2 BPE), whose "ladder" is checkpoint folders.
   [[nodiscard]] bool language_model_tokens() const { return vocab && vocab->words.empty(); }
@@ -154,11 +159,16 @@ W2S_ENGINE_INLINE void add_tensor(Checksum& sum, const at::Tensor& t);
 
 /// Fails, naming the dataset, part, row and column, at the first non-finite value of `t`.
 W2S_ENGINE_INLINE void check_finite(const Dataset& d, const at::Tensor& t, const char* what);
+
+/// Fails, naming the dataset and part, unless `d`'s targets (if any) agree with `d.regression()`:
+/// N × k real values without classes; N int64 class ids in [0, classes) with them.
+W2S_ENGINE_INLINE void check_targets(const Dataset& d);
 }  // namespace detail
 
 /// Sets the fingerprint of `train`, `test` and `pretrain` to one checksum of their
 /// inputs, targets, lengths, vocabulary and class names (a few GB/s: tenths of a second
-/// for Fashion-MNIST), after checking that no value is NaN or infinite.
+/// for Fashion-MNIST), after checking that no value is NaN or infinite and that the targets
+/// are what the dataset's task says (detail::check_targets).
 W2S_ENGINE_INLINE void fingerprint_bundle(DataBundle& bundle);
 
 /// The protocol's split (paper-facts.md, step 1): the training pool shuffled
@@ -216,6 +226,25 @@ W2S_ENGINE_INLINE void detail::check_finite(const Dataset& d, const at::Tensor& 
        t.reshape({t.size(0), -1})[row][col].item<double>(), "; expected a finite number");
 }
 
+W2S_ENGINE_INLINE void detail::check_targets(const Dataset& d) {
+  const auto& t = d.targets;
+  if (!t.defined()) return;
+  const auto where = [&] { return "dataset '" + d.name + "' (" + d.part + "): "; };
+  check(t.dim() >= 1 && t.size(0) == d.size(), where(), t.sizes(), " targets for ", d.size(), " examples");
+  if (d.regression()) {
+    check(at::isFloatingType(t.scalar_type()) && t.dim() == 2, where(),
+          "a dataset without classes is regression data and needs real-valued N × k targets, got ", t.scalar_type(),
+          " ", t.sizes());
+    return;
+  }
+  check(t.scalar_type() == at::kLong && t.dim() == 1, where(), d.classes, " classes need N int64 class ids, got ",
+        t.scalar_type(), " ", t.sizes());
+  if (t.numel() == 0) return;
+  const auto lo = t.min().item<int64_t>(), hi = t.max().item<int64_t>();
+  check(lo >= 0 && hi < d.classes, where(), "class id ", lo < 0 ? lo : hi, " out of range, expected 0..",
+        d.classes - 1);
+}
+
 W2S_ENGINE_INLINE void fingerprint_bundle(DataBundle& bundle) {
   Checksum sum;
   for (Dataset* d : {&bundle.train, &bundle.test, &bundle.pretrain}) {
@@ -224,6 +253,7 @@ W2S_ENGINE_INLINE void fingerprint_bundle(DataBundle& bundle) {
     detail::check_finite(*d, d->inputs, "input");
     detail::check_finite(*d, d->targets, "target");
     detail::check_finite(*d, d->pretrain_targets, "pretraining target");
+    detail::check_targets(*d);
     for (const auto* t : {&d->inputs, &d->targets, &d->length, &d->pretrain_targets}) detail::add_tensor(sum, *t);
     if (d->vocab) {
       for (const auto& w : d->vocab->words) sum.add(w + "\n");

@@ -23,6 +23,8 @@ W2S_ENGINE_INLINE double accuracy(const at::Tensor& probs, const at::Tensor& lab
 /// the report's two-level bootstrap resamples (report/aggregate.hpp, decode_correct).
 W2S_ENGINE_INLINE std::string correct_hex(const at::Tensor& probs, const at::Tensor& labels);
 
+/// Whether `targets` are regression targets, read from their dtype: the rule every loaded dataset
+/// is checked against (Dataset::regression, fingerprint_bundle).
 inline bool is_regression(const at::Tensor& targets) { return at::isFloatingType(targets.scalar_type()); }
 
 /// Mean squared error of `predictions` (N×k) against real `targets` (N×k), over all entries.
