@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# run.sh SOURCE_DIR WORK_DIR DATA_DIR: installs w2s from SOURCE_DIR into WORK_DIR/prefix and
+# run.sh SOURCE_DIR WORK_DIR DATA_DIR [BUILD_DIR]: installs w2s into WORK_DIR/prefix (from BUILD_DIR,
+# the test's own build, where it built the engine; else configured and built from SOURCE_DIR here) and
 # builds an outside project against it with find_package(w2s) twice: against the compiled engine
 # w2s::engine (the default) and header-only (-DW2S_HEADER_ONLY=ON: the consumer compiles every
 # definition, and the companion library's installed sources, itself). Each runs its experiment
 # on a built-in dataset; both must write the same numbers (include/w2s/core/engine.hpp).
 set -euo pipefail
-src=$1 work=$2 data=$3
+src=$1 work=$2 data=$3 build=${4:-}
 rm -rf "$work"
-cmake -S "$src" -B "$work/build" -G Ninja -DW2S_BUILD_EXPERIMENTS=OFF -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_BENCH=OFF >/dev/null
-cmake --build "$work/build" >/dev/null  # the engine and the dataset companion library
-cmake --install "$work/build" --prefix "$work/prefix" >/dev/null
+if [[ -z $build || ! -f $build/libw2s_engine.a ]]; then  # no build with the compiled engine to install from
+  build=$work/build
+  cmake -S "$src" -B "$build" -G Ninja -DW2S_BUILD_EXPERIMENTS=OFF -DW2S_BUILD_TESTS=OFF -DW2S_BUILD_BENCH=OFF >/dev/null
+  cmake --build "$build" >/dev/null  # the engine and the dataset companion library
+fi
+cmake --install "$build" --prefix "$work/prefix" >/dev/null
 launcher="$(command -v ccache || true)"
 for mode in compiled header-only; do
   flag=OFF
