@@ -8,8 +8,8 @@
 /// - **Compiled** (link `w2s::engine`, which defines `W2S_COMPILED_ENGINE` for its users): the
 ///   headers only declare the engine's functions that depend on no policy (checkpoint
 ///   readers, models, pretraining, ...), and the library, built from `src/engine.cpp` and
-///   `src/engine_models.cpp` (which define `W2S_ENGINE_SOURCE`), defines them once. An experiment file then compiles its own
-///   policies' templates and little else.
+///   `src/engine_models.cpp` (which define `W2S_ENGINE_SOURCE`), defines them once. An
+///   experiment file then compiles its own policies' templates and little else.
 ///
 /// A header marks such a function `W2S_ENGINE_INLINE` at its declaration and definition, and
 /// puts the definitions in a block `#if W2S_ENGINE_DEFINES(part) ... #endif`, where `part` says
