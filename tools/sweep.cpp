@@ -200,8 +200,7 @@ Sweep load(const fs::path& grid_file, const fs::path& bin_dir, std::string out, 
 /// has no such field.
 std::optional<std::string> run_field(const Run& r, const std::string& field) {
   if (field == "experiment") return r.experiment;
-  if (field == "data")
-    return r.data_option == "--config" ? fs::path(r.data_value).stem().string() : r.data_value;
+  if (field == "data") return r.data_name();
   if (field == "weak") return r.weak;
   if (field == "strong") return r.strong;
   if (field == "seed") return std::to_string(r.seed);

@@ -56,11 +56,14 @@ struct Run {
     return a;
   }
 
+  /// The data by name: a dataset's name, a config file's stem, or "" (the experiment's default).
+  [[nodiscard]] std::string data_name() const {
+    return data_option == "--config" ? std::filesystem::path(data_value).stem().string() : data_value;
+  }
+
   /// One line for progress and status: "naive_finetune fashion-mnist xs→l aux-alpha=0.5 seed 2".
   [[nodiscard]] std::string label() const {
-    std::string data = data_option.empty() ? "(default data)" : data_value;
-    if (data_option == "--config") data = std::filesystem::path(data_value).stem().string();
-    std::string s = experiment + " " + data;
+    std::string s = experiment + " " + (data_option.empty() ? "(default data)" : data_name());
     if (!weak.empty() || !strong.empty()) s += " " + (weak.empty() ? "?" : weak) + "→" + (strong.empty() ? "?" : strong);
     for (const auto& [name, value] : options) s += " " + name + "=" + value;
     return s + " seed " + std::to_string(seed);
