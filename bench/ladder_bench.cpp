@@ -2,6 +2,7 @@
 // how much of this machine's measured matrix-multiply peak the largest size's
 // training reaches (the ratio this benchmark is judged on).
 //   ladder_bench [--threads N] [--seconds S]
+#include <torch/optim/adam.h>
 #include <w2s.hpp>
 
 #include <cstdio>

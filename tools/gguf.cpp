@@ -28,7 +28,8 @@ std::string shown(const w2s::gguf::Value& v) {
     case ValueType::STRING:
       return v.string.size() > 80 ? "\"" + v.string.substr(0, 77) + "...\"" : "\"" + v.string + "\"";
     case ValueType::ARRAY: {
-      std::string s = "[" + w2s::gguf::value_type_name(uint32_t(v.element)) + " x " + std::to_string(v.count) + "]";
+      std::string s = "[";  // appended: GCC 12 warns falsely on `"[" + string` at -O2 (its bug 105651)
+      s += w2s::gguf::value_type_name(uint32_t(v.element)) + " x " + std::to_string(v.count) + "]";
       if (!v.strings.empty()) s += " \"" + v.strings.front() + "\", ...";
       return s;
     }

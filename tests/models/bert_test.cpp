@@ -52,7 +52,7 @@ void write_text(const fs::path& p, const std::string& text) {
 /// A vocab.txt of `n` lines: the specials where BERT uncased has them relative to each other.
 std::string vocab_lines(int64_t n) {
   std::string v = "[PAD]\n[UNK]\n[CLS]\n[SEP]\n[MASK]\n";
-  for (int64_t i = 5; i < n; ++i) v += "w" + std::to_string(i) + "\n";
+  for (int64_t i = 5; i < n; ++i) v += 'w' + std::to_string(i) + '\n';
   return v;
 }
 

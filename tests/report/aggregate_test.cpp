@@ -27,7 +27,7 @@ std::filesystem::path folder(const std::vector<nlohmann::json>& records) {
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   int i = 0;
-  for (const auto& r : records) std::ofstream(dir / ("r" + std::to_string(i++) + ".jsonl")) << r.dump() << "\n";
+  for (const auto& r : records) std::ofstream(dir / (std::to_string(i++).insert(0, 1, 'r') + ".jsonl")) << r.dump() << "\n";
   return dir;
 }
 }  // namespace

@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <torch/nn/modules/linear.h>
+#include <torch/optim/adam.h>
 
 #include <algorithm>
 #include <map>
@@ -14,6 +15,7 @@
 
 #include "w2s/losses/aux_confidence.hpp"
 #include "w2s/losses/cross_entropy.hpp"
+#include "w2s/train/cosine.hpp"
 #include "w2s/train/trainer.hpp"
 
 using namespace w2s;

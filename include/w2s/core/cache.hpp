@@ -15,7 +15,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <unistd.h>
-#include <torch/serialize.h>
+#include <ATen/core/Tensor.h>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +37,10 @@
 #include "w2s/core/code.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/core/hash.hpp"
+
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)  // only the definitions read and write tensors
+#include <torch/serialize.h>
+#endif
 
 namespace w2s {
 

@@ -43,8 +43,11 @@ inline at::Tensor append_weak_label_sentences(const Dataset& d, const at::Tensor
   std::vector<std::vector<std::vector<int64_t>>> pieces(v.segments.size());  // [segment][class]
   int64_t longest = 0;
   for (const auto& c : d.class_names) {
-    // Subword tokenizers see the sentence as a continuation: after a space.
-    sentence.push_back(v.encode((v.words.empty() ? " " : "") + weak_label_sentence_for(c)));
+    // Subword tokenizers see the sentence as a continuation: after a space. (Appended, not
+    // `"literal" + string`: GCC 12 warns falsely on that at -O2, its bug 105651.)
+    std::string text = v.words.empty() ? " " : "";
+    text += weak_label_sentence_for(c);
+    sentence.push_back(v.encode(text));
     longest = std::max<int64_t>(longest, static_cast<int64_t>(sentence.back().size()));
     for (size_t k = 0; k < v.segments.size(); ++k) {
       const auto& g = v.segments[k];

@@ -6,6 +6,8 @@
 #include "w2s/experiment/driver.hpp"
 
 #if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
+#include <torch/cuda.h>
+
 namespace w2s {
 
 W2S_ENGINE_INLINE int experiment_main(std::string_view name, int argc, char** argv, ProtocolPolicies& p) {

@@ -6,7 +6,6 @@
 /// reaches it through the narrow, non-template interface `ProtocolPolicies`: one virtual
 /// call per step its policies own, so an experiment file instantiates its policies and
 /// nothing else (docs/architecture.md, "What is compiled, what stays a template").
-#include <torch/cuda.h>
 
 #include <nlohmann/json.hpp>
 

@@ -5,9 +5,7 @@
 /// (sizes without pretraining draw their initialisation per seed: PretrainedBackbone::for_seed).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/linear.h>
-#include <torch/optim/adam.h>
 
 #include <chrono>
 #include <cmath>
@@ -27,6 +25,11 @@
 #include "w2s/models/ladder.hpp"
 #include "w2s/models/model_kind.hpp"
 #include "w2s/train/trainer.hpp"
+
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)  // only the definitions train (the heads, the optimiser)
+#include <torch/nn/modules/container/sequential.h>
+#include <torch/optim/adam.h>
+#endif
 
 namespace w2s {
 

@@ -8,9 +8,7 @@
 /// best step).
 #include <ATen/ATen.h>
 #include <ATen/CPUGeneratorImpl.h>
-#include <ATen/autocast_mode.h>
 #include <torch/nn/module.h>
-#include <torch/optim/adam.h>
 #include <torch/types.h>
 
 #include <chrono>
@@ -26,36 +24,19 @@
 #include "w2s/metrics/metrics.hpp"
 #include "w2s/train/callback.hpp"
 #include "w2s/train/callbacks.hpp"
-#include "w2s/train/cosine.hpp"
 #include "w2s/train/predict.hpp"
 
+// What only the definitions use (the optimiser, the schedule, CUDA autocast): kept out of the
+// translation units that link the compiled engine, which then parse less of LibTorch
+// (docs/performance.md).
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
+#include <ATen/autocast_mode.h>
+#include <torch/optim/adam.h>
+
+#include "w2s/train/cosine.hpp"
+#endif
+
 namespace w2s {
-
-/// CUDA mixed precision (LibTorch's autocast: matmuls in bfloat16, reductions in
-/// float) for the guard's lifetime, when `enabled`. Losses see float outputs.
-class AutocastGuard {
- public:
-  explicit AutocastGuard(bool enabled) : enabled_(enabled) {
-    if (!enabled_) return;
-    was_enabled_ = at::autocast::is_enabled();
-    // bfloat16, not float16: LibTorch 1.13's C++ API has no gradient scaler, and
-    // bfloat16's float32 exponent range needs none.
-    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
-    at::autocast::set_enabled(true);
-    at::autocast::increment_nesting();
-  }
-  ~AutocastGuard() {
-    if (!enabled_) return;
-    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
-    at::autocast::set_enabled(was_enabled_);
-  }
-  AutocastGuard(const AutocastGuard&) = delete;
-  AutocastGuard& operator=(const AutocastGuard&) = delete;
-
- private:
-  bool enabled_;
-  bool was_enabled_ = false;
-};
 
 /// The loss to train with: `loss.for_training_set(targets)` where a loss fixes statistics
 /// of the whole training set before the first step (Window's "midweak" radius), else `loss`.
@@ -102,6 +83,32 @@ FitResult train_module(torch::nn::Module& module, const ForwardFn& forward, cons
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_CORE)
+/// CUDA mixed precision (LibTorch's autocast: matmuls in bfloat16, reductions in
+/// float) for the guard's lifetime, when `enabled`. Losses see float outputs.
+class AutocastGuard {
+ public:
+  explicit AutocastGuard(bool enabled) : enabled_(enabled) {
+    if (!enabled_) return;
+    was_enabled_ = at::autocast::is_enabled();
+    // bfloat16, not float16: LibTorch 1.13's C++ API has no gradient scaler, and
+    // bfloat16's float32 exponent range needs none.
+    at::autocast::set_autocast_gpu_dtype(at::kBFloat16);
+    at::autocast::set_enabled(true);
+    at::autocast::increment_nesting();
+  }
+  ~AutocastGuard() {
+    if (!enabled_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_enabled(was_enabled_);
+  }
+  AutocastGuard(const AutocastGuard&) = delete;
+  AutocastGuard& operator=(const AutocastGuard&) = delete;
+
+ private:
+  bool enabled_;
+  bool was_enabled_ = false;
+};
+
 W2S_ENGINE_INLINE FitResult train_loop(torch::nn::Module& module, const ForwardFn& forward, const Examples& train,
                                        const LossMaker& make_loss, const TrainConfig& cfg, const Examples& test,
                                        const TrainObservers& observers) {

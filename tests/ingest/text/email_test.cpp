@@ -216,7 +216,7 @@ TEST_CASE("binary junk and deep nesting never crash", "[text]") {
   }
   std::string deep;
   for (int i = 0; i < 2000; ++i) {
-    const std::string b = "b" + std::to_string(i);
+    const std::string b = 'b' + std::to_string(i);
     deep += "Content-Type: multipart/mixed; boundary=" + b + "\n\n--" + b + "\n";
   }
   deep += "\nleaf\n";
