@@ -16,11 +16,10 @@
 #include "w2s/core/cli.hpp"
 #include "w2s/core/guarded_main.hpp"
 #include "w2s/core/runtime.hpp"
+#include "w2s/io/gguf.hpp"
 #include "w2s/io/safetensors.hpp"
-#include "w2s/models/bert.hpp"
-#include "w2s/models/gpt2.hpp"
-#include "w2s/models/llama.hpp"
-#include "w2s/models/mpnet.hpp"
+#include "w2s/models/factory.hpp"  // the model kinds, registered (models/model_kind.hpp)
+#include "w2s/models/model_kind.hpp"
 #include "w2s/ingest/text/bpe.hpp"
 #include "w2s/ingest/text/gguf_bpe.hpp"
 #include "w2s/ingest/text/wordpiece.hpp"
@@ -58,6 +57,34 @@ w2s::safetensors::TensorData float_tensor(const std::string& name, const at::Ten
   return w2s::safetensors::from_float32(name, c.sizes().vec(), {c.data_ptr<float>(), c.data_ptr<float>() + c.numel()});
 }
 
+/// The checkpoint kinds that run on their own, for --help and errors: "bert (a folder whose
+/// config.json says model_type bert), ..., llama (a .gguf file; ...)".
+std::string runnable_kinds() {
+  std::string out;
+  for (const auto& name : w2s::model_kind_names()) {
+    const auto& k = w2s::model_kind(name);
+    if (!k.open) continue;
+    out += (out.empty() ? "" : ", ") + name + " (" +
+           (!k.file_extension.empty() ? "a " + k.file_extension + " file"
+            : k.model_types.empty()   ? std::string("a folder")
+                                      : "a folder whose config.json says model_type " + k.model_types.front()) +
+           (k.ids_from_wordpiece ? "; texts tokenised with --vocab, BERT uncased's, mapped to its own ids" : "") +
+           (k.text == w2s::CheckpointText::own_file ? "; texts tokenised with the file's own tokenizer" : "") +
+           (k.text == w2s::CheckpointText::bpe_folder ? "; texts tokenised with --bpe" : "") + ")";
+  }
+  return out;
+}
+
+/// The registered kind of the checkpoint at `path`: a file by its extension, a folder by its
+/// config.json's model_type; one that cannot run on its own is an error naming it.
+const w2s::ModelKind& checkpoint_kind(const std::string& path) {
+  const auto* kind = w2s::model_kind_for_file(path);
+  if (!kind) kind = &w2s::model_kind_for_type(model_type(path), path + "/config.json");
+  w2s::check(static_cast<bool>(kind->open), path, ": a '", kind->name,
+             "' checkpoint does not run on its own here; these do: ", runnable_kinds());
+  return *kind;
+}
+
 int encode_main(int argc, char** argv) {
   std::string texts_path, model_dir, vocab_path, bpe_dir, ids_out, hidden_out;
   int64_t max_tokens = 0, batch = 32;
@@ -67,11 +94,9 @@ int encode_main(int argc, char** argv) {
       "IN.jsonl [options]");
   opts.add_options()("help,h", "print this help")("texts", po::value(&texts_path),
                                                   "JSON Lines input: {\"text\": ...} or {\"ids\": [...]} per line")(
-      "model", po::value(&model_dir),
-      "checkpoint folder: BERT (model_type bert), MPNet (model_type mpnet; texts are tokenised with --vocab, BERT "
-      "uncased's, and mapped to MPNet's ids as the ladder does) or GPT-2 (model_type gpt2); or a Llama GGUF file "
-      "(*.gguf: SmolLM2, texts tokenised with the file's own BPE, no BOS)")(
-      "vocab", po::value(&vocab_path), "WordPiece vocab.txt (default for a BERT model: its own)")(
+      "model", po::value(&model_dir), ("checkpoint, of a registered model kind: " + runnable_kinds()).c_str())(
+      "vocab", po::value(&vocab_path),
+      "WordPiece vocab.txt (default for a model that reads WordPiece ids as they are: its folder's own)")(
       "bpe", po::value(&bpe_dir), "GPT-2 BPE files folder (encoder.json + vocab.bpe, or vocab.json + merges.txt)")(
       "ids", po::value(&ids_out), "write each text's ids as a JSON array per line")(
       "hidden", po::value(&hidden_out),
@@ -89,18 +114,18 @@ int encode_main(int argc, char** argv) {
   w2s::check(max_tokens >= 0 && batch >= 1, "--max-tokens >= 0 and --batch >= 1 expected");
   w2s::runtime::tune_malloc();
   w2s::runtime::set_threads(threads);
-  const bool gguf = model_dir.ends_with(".gguf");
-  const std::string type = model_dir.empty() ? "" : gguf ? "llama" : model_type(model_dir);
-  w2s::check(type.empty() || type == "bert" || type == "mpnet" || type == "gpt2" || type == "llama", model_dir,
-             "/config.json: model_type '", type, "' is not supported (bert, mpnet or gpt2; or a .gguf file)");
-  if (type == "bert" && vocab_path.empty()) vocab_path = (std::filesystem::path(model_dir) / "vocab.txt").string();
+  // The model's kind says how texts become its ids (models/model_kind.hpp, CheckpointText).
+  const w2s::ModelKind* kind = model_dir.empty() ? nullptr : &checkpoint_kind(model_dir);
+  const bool reads_wordpiece = kind && kind->text == w2s::CheckpointText::wordpiece;
+  if (reads_wordpiece && !kind->ids_from_wordpiece && vocab_path.empty())
+    vocab_path = (std::filesystem::path(model_dir) / "vocab.txt").string();
   std::optional<w2s::text::WordPiece> wordpiece;
   std::optional<w2s::text::Gpt2Tokenizer> bpe;
   if (!vocab_path.empty()) wordpiece = w2s::text::WordPiece::load(vocab_path);
   if (!bpe_dir.empty()) bpe = w2s::text::Gpt2Tokenizer::from_dir(bpe_dir);
-  w2s::LlamaModel llama{nullptr};
-  if (gguf) {
-    llama = w2s::load_llama(model_dir);
+  if (kind && kind->text == w2s::CheckpointText::own_file) {
+    w2s::check(kind->file_extension == ".gguf", model_dir, ": a tokenizer inside a '", kind->file_extension,
+               "' file is not read here (GGUF's is)");
     bpe = w2s::text::gguf_tokenizer(w2s::gguf::File(model_dir));
   }
 
@@ -125,13 +150,15 @@ int encode_main(int argc, char** argv) {
       const auto text = j["text"].get<std::string>();
       if (wordpiece) {
         ids = wordpiece->encode(text, max_tokens);
-        if (type == "mpnet") {  // BERT uncased ids as MPNet's (models/mpnet.hpp)
-          const auto mapped = w2s::mpnet_ids_from_bert(at::tensor(ids, at::kLong));
+        if (reads_wordpiece && kind->ids_from_wordpiece) {  // BERT uncased ids as the model's own (MPNet's)
+          const auto mapped = kind->ids_from_wordpiece(at::tensor(ids, at::kLong)).contiguous();
           ids.assign(mapped.data_ptr<int64_t>(), mapped.data_ptr<int64_t>() + mapped.numel());
         }
       } else {
+        w2s::check(!reads_wordpiece, texts_path, ":", number, ": a '", kind ? kind->name : "",
+                   "' model reads BERT uncased WordPiece ids, mapped to its own: --vocab names that vocab.txt");
         w2s::check(bpe.has_value(), texts_path, ":", number,
-                   ": a text needs a tokenizer: --model (BERT or GGUF), --vocab or --bpe");
+                   ": a text needs a tokenizer: --vocab, --bpe, or a --model that brings its own");
         ids = bpe->encode(text);
         if (max_tokens > 0 && static_cast<int64_t>(ids.size()) > max_tokens) ids.resize(max_tokens);
       }
@@ -144,28 +171,14 @@ int encode_main(int argc, char** argv) {
     for (const auto& r : rows) out += nlohmann::json(r).dump() + "\n";
     w2s::atomic_write_text(ids_out, out);
   }
-  if (type.empty() || (hidden_out.empty() && !vm.count("time"))) return 0;  // ids only: no forward pass
+  if (!kind || (hidden_out.empty() && !vm.count("time"))) return 0;  // ids only: no forward pass
 
   // One forward per batch of `batch` rows, each padded to its own longest row.
-  std::optional<w2s::BertCheckpoint> bert;
-  std::optional<w2s::MpnetCheckpoint> mpnet;
-  w2s::Gpt2Model gpt2{nullptr};
-  if (type == "bert") bert = w2s::load_bert(model_dir);
-  else if (type == "mpnet")
-    mpnet = w2s::load_mpnet(model_dir);
-  else if (type == "gpt2")
-    gpt2 = w2s::load_gpt2(model_dir, /*dropout=*/false);
-  // The transformers of the ladder (BERT, MPNet, Llama) as one: their forward, sizes and cost; the
-  // encoders' pooling too. Llama's last layer ends with its final norm (HF's last_hidden_state).
-  w2s::TextEncoder* encoder = bert    ? static_cast<w2s::TextEncoder*>(bert->model.get())
-                              : mpnet ? static_cast<w2s::TextEncoder*>(mpnet->model.get())
-                              : llama ? static_cast<w2s::TextEncoder*>(llama.get())
-                                      : nullptr;
-  const w2s::Pooling* pooling = bert ? &bert->pooling : mpnet ? &mpnet->pooling : nullptr;
+  const auto model = kind->open(model_dir);
   const int64_t n = static_cast<int64_t>(rows.size());
   int64_t longest = 0, tokens = 0;
   for (const auto& r : rows) longest = std::max<int64_t>(longest, static_cast<int64_t>(r.size())), tokens += r.size();
-  const int64_t hidden_size = encoder ? encoder->width() : gpt2->config().n_embd;
+  const int64_t hidden_size = model.width;
   auto hidden = at::zeros({hidden_out.empty() ? 0 : n, longest, hidden_size});
   auto mask_all = at::zeros({hidden_out.empty() ? 0 : n, longest}, at::kLong);
   auto pooled = at::zeros({n, hidden_size});
@@ -173,11 +186,9 @@ int encode_main(int argc, char** argv) {
   const auto start = std::chrono::steady_clock::now();
   for (int64_t i = 0; i < n; i += batch) {
     const std::vector<std::vector<int64_t>> part(rows.begin() + i, rows.begin() + std::min(n, i + batch));
-    // MPNet pads with <pad> = 1, as HF's tokenizer; Llama with its padding token
-    auto [ids, mask] = pad_rows(part, mpnet ? 1 : llama ? std::max<int64_t>(0, llama->config().pad_token_id) : 0);
-    const auto h = encoder ? encoder->run_layers(encoder->embed(ids, mask), mask, 0, encoder->layers())
-                           : gpt2->forward(ids, mask);
-    if (pooling) pooled.slice(0, i, i + ids.size(0)).copy_(pooling->apply(h, mask));
+    auto [ids, mask] = pad_rows(part, model.pad_id);  // as each model's reference pads (MPNet: <pad> = 1)
+    const auto h = model.last_hidden(ids, mask);
+    if (model.pool) pooled.slice(0, i, i + ids.size(0)).copy_(model.pool(h, mask));
     if (hidden_out.empty()) continue;  // timing only: no copies of the token states
     const auto cut = hidden.slice(0, i, i + ids.size(0)).slice(1, 0, ids.size(1));
     cut.copy_(h * mask.unsqueeze(2).to(h.scalar_type()));
@@ -185,12 +196,8 @@ int encode_main(int argc, char** argv) {
   }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   if (vm.count("time")) {
-    // Per token, attention scores excluded: each transformer's own count (TextEncoder::flops_per_token);
-    // GPT-2: 2 × (4·H² + 2·H·4H) multiply-adds per layer.
-    const double h = double(hidden_size);
-    const double per_token =
-        encoder ? encoder->flops_per_token() : 2.0 * double(gpt2->config().n_layer) * (4.0 * h * h + 8.0 * h * h);
-    const double flops = per_token * double(tokens);
+    // Per token, attention scores excluded: each model's own count (OpenedCheckpoint::flops_per_token).
+    const double flops = model.flops_per_token * double(tokens);
     std::cout << "encode: " << n << " examples in " << seconds << " s: " << double(n) / seconds << " examples/s, "
               << flops / seconds / 1e9 << " GFLOP/s (" << tokens << " tokens, " << at::get_num_threads()
               << " threads)" << std::endl;
@@ -201,7 +208,7 @@ int encode_main(int argc, char** argv) {
     const auto* bytes = reinterpret_cast<const std::byte*>(m.data_ptr<int64_t>());
     out.push_back({"attention_mask", w2s::safetensors::DType::I64, m.sizes().vec(),
                    std::vector<std::byte>(bytes, bytes + m.numel() * sizeof(int64_t))});
-    if (pooling) out.push_back(float_tensor("pooled", pooled));
+    if (model.pool) out.push_back(float_tensor("pooled", pooled));
     w2s::safetensors::write(hidden_out, out, {{"format", "pt"}});
   }
   return 0;

@@ -46,6 +46,23 @@ TEST_CASE("model kinds: the built-in ones say what they can do", "[models][kinds
   REQUIRE(&model_kind_for_type("mpnet", "here") == &mpnet);
 }
 
+TEST_CASE("model kinds: the checkpoint kinds say how a tool runs them on their own", "[models][kinds]") {
+  // w2s_encode asks these, never a kind's name (tools/encode.cpp); the parity tests run each one.
+  for (const char* k : {"bert", "mpnet", "gpt2", "llama"}) REQUIRE(static_cast<bool>(model_kind(k).open));
+  for (const char* k : {"mlp", "bow", "glove-transformer"}) REQUIRE(!model_kind(k).open);
+  REQUIRE(model_kind("bert").text == CheckpointText::wordpiece);
+  REQUIRE(!model_kind("bert").ids_from_wordpiece);  // its folder's vocab.txt, ids as they are
+  REQUIRE(model_kind("gpt2").text == CheckpointText::bpe_folder);
+  REQUIRE(model_kind("llama").text == CheckpointText::own_file);
+  const auto& mpnet = model_kind("mpnet");
+  REQUIRE(mpnet.text == CheckpointText::wordpiece);
+  REQUIRE(static_cast<bool>(mpnet.ids_from_wordpiece));
+  // [CLS] 101 -> <s> 0, [SEP] 102 -> </s> 2, [PAD] 0 -> <pad> 1, any other id shifted by 4
+  const auto mapped = mpnet.ids_from_wordpiece(at::tensor(std::vector<int64_t>{101, 7592, 102, 0}, at::kLong));
+  REQUIRE(std::vector<int64_t>(mapped.data_ptr<int64_t>(), mapped.data_ptr<int64_t>() + 4) ==
+          std::vector<int64_t>{0, 7596, 2, 1});
+}
+
 TEST_CASE("model kinds: one registered outside include/ builds through make_backbone", "[models][kinds]") {
   REQUIRE(tiny_registered);
   const auto backbone = make_backbone({"test-tiny", {}, ""}, {2, 5});

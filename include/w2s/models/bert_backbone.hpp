@@ -249,7 +249,16 @@ inline const bool bert_kind_registered = register_model_kind(
          },
      .layered = true,
      .per_text_features = true,
-     .model_types = {"bert"}});
+     .model_types = {"bert"},
+     .open =
+         [](const std::filesystem::path& dir) {
+           auto c = load_bert(dir);
+           return opened_encoder(c.model.ptr(), /*pad_id=*/0, [pooling = c.pooling](const at::Tensor& h,
+                                                                                      const at::Tensor& mask) {
+             return pooling.apply(h, mask);
+           });
+         },
+     .text = CheckpointText::wordpiece});
 #endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

@@ -101,7 +101,19 @@ inline const bool gpt2_kind_registered = register_model_kind(
            return id;
          },
      .language_model = true,
-     .model_types = {"gpt2"}});
+     .model_types = {"gpt2"},
+     .open =
+         [](const std::filesystem::path& dir) {
+           const auto model = load_gpt2(dir, /*dropout=*/false).ptr();
+           const auto& config = model->config();
+           OpenedCheckpoint c;
+           c.last_hidden = [model](const at::Tensor& ids, const at::Tensor& mask) { return model->forward(ids, mask); };
+           c.width = config.n_embd;
+           const double h = double(config.n_embd);  // per layer: 4·H² (attention) + 8·H² (feed-forward 4H)
+           c.flops_per_token = 2.0 * double(config.n_layer) * (4.0 * h * h + 8.0 * h * h);
+           return c;
+         },
+     .text = CheckpointText::bpe_folder});
 #endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

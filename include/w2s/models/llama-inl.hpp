@@ -276,7 +276,14 @@ inline const bool llama_kind_registered = register_model_kind(
      .per_text_features = true,
      .language_model = true,
      .file_extension = ".gguf",
-     .poolings = {"lasttoken", "mean"}});
+     .poolings = {"lasttoken", "mean"},
+     .open =
+         [](const std::filesystem::path& file) {
+           auto model = load_llama(file);  // its last layer ends with the final norm: HF's last_hidden_state
+           const int64_t pad = std::max<int64_t>(0, model->config().pad_token_id);
+           return opened_encoder(model.ptr(), pad);
+         },
+     .text = CheckpointText::own_file});
 
 }  // namespace w2s
 #endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)

@@ -25,6 +25,27 @@
 
 namespace w2s {
 
+/// How a tool turns texts into a checkpoint's ids when it runs the checkpoint on its own
+/// (tools/encode.cpp); the ladder's datasets carry the same token columns (models/ladder.hpp).
+enum class CheckpointText {
+  wordpiece,  ///< BERT uncased WordPiece ids: the folder's vocab.txt, else the tool's --vocab
+  own_file,   ///< the tokenizer inside the checkpoint file (a GGUF file's byte-level BPE)
+  bpe_folder  ///< a GPT-2 byte-level BPE folder the tool names (--bpe)
+};
+
+/// A checkpoint opened on its own, outside any experiment: its forward pass on its own padded ids
+/// and what a tool reports about it (tools/encode.cpp: parity with the reference, throughput).
+struct OpenedCheckpoint {
+  /// The last hidden states N×T×H of ids N×T (right-padded with `pad_id`; `mask` N×T, 1 on real
+  /// tokens), as the reference's last_hidden_state.
+  std::function<at::Tensor(const at::Tensor& ids, const at::Tensor& mask)> last_hidden;
+  /// The checkpoint's own sentence vector from those states (empty: it has no pooling).
+  std::function<at::Tensor(const at::Tensor& hidden, const at::Tensor& mask)> pool;
+  int64_t width = 0;             ///< H
+  double flops_per_token = 0;    ///< multiply-adds ×2 per token, attention scores excluded
+  int64_t pad_id = 0;            ///< the id its reference pads with
+};
+
 /// One kind of model: its constructor and its capabilities.
 struct ModelKind {
   std::string name;         ///< BackboneSpec::kind
@@ -59,6 +80,12 @@ struct ModelKind {
   std::string file_extension;
   /// The poolings `BackboneSpec::pooling` may choose instead of the kind's own (empty: none).
   std::vector<std::string> poolings;
+  /// A checkpoint kind that tools can run on its own: the checkpoint at a path, loaded (empty: it
+  /// cannot be). `text` says how texts become its ids; `ids_from_wordpiece` maps WordPiece ids
+  /// to the model's own where they differ (MPNet's vocabulary: models/mpnet.hpp).
+  std::function<OpenedCheckpoint(const std::filesystem::path& path)> open;
+  CheckpointText text = CheckpointText::wordpiece;
+  std::function<at::Tensor(const at::Tensor& wordpiece_ids)> ids_from_wordpiece;
 };
 
 /// Adds `kind`; refuses an empty name, a missing constructor, a checkpoint kind without

@@ -329,7 +329,18 @@ inline const bool mpnet_kind_registered = register_model_kind(
          },
      .layered = true,
      .per_text_features = true,
-     .model_types = {"mpnet"}});
+     .model_types = {"mpnet"},
+     .open =
+         [](const std::filesystem::path& dir) {
+           auto c = load_mpnet(dir);
+           // <pad> = 1, as HF's tokenizer pads
+           return opened_encoder(c.model.ptr(), /*pad_id=*/1, [pooling = c.pooling](const at::Tensor& h,
+                                                                                      const at::Tensor& mask) {
+             return pooling.apply(h, mask);
+           });
+         },
+     .text = CheckpointText::wordpiece,
+     .ids_from_wordpiece = [](const at::Tensor& ids) { return mpnet_ids_from_bert(ids); }});
 #endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s

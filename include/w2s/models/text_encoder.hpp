@@ -7,7 +7,12 @@
 #include <ATen/ATen.h>
 
 #include <cstdint>
+#include <functional>
+#include <memory>
 #include <string>
+
+#include "w2s/core/engine.hpp"
+#include "w2s/models/model_kind.hpp"
 
 namespace w2s {
 
@@ -31,5 +36,29 @@ class TextEncoder {
     return 2.0 * double(layers()) * (4.0 * h * h + 2.0 * h * inner);
   }
 };
+
+/// `encoder` run on its own (ModelKind::open): every layer on its own ids padded with `pad_id`,
+/// its sizes and cost, and `pool` as its sentence vector (empty: none).
+W2S_ENGINE_INLINE OpenedCheckpoint opened_encoder(
+    std::shared_ptr<TextEncoder> encoder, int64_t pad_id,
+    std::function<at::Tensor(const at::Tensor& hidden, const at::Tensor& mask)> pool = {});
+
+// The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
+// (core/engine.hpp).
+#if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
+W2S_ENGINE_INLINE OpenedCheckpoint opened_encoder(
+    std::shared_ptr<TextEncoder> encoder, int64_t pad_id,
+    std::function<at::Tensor(const at::Tensor& hidden, const at::Tensor& mask)> pool) {
+  OpenedCheckpoint c;
+  c.width = encoder->width();
+  c.flops_per_token = encoder->flops_per_token();
+  c.pad_id = pad_id;
+  c.pool = std::move(pool);
+  c.last_hidden = [encoder = std::move(encoder)](const at::Tensor& ids, const at::Tensor& mask) {
+    return encoder->run_layers(encoder->embed(ids, mask), mask, 0, encoder->layers());
+  };
+  return c;
+}
+#endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s
