@@ -134,6 +134,11 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_bert_backbone(const Backbon
 W2S_ENGINE_INLINE TokenColumns wordpiece_columns(const Vocabulary* vocab, const std::string& checkpoint,
                                                  const std::string& hash, const std::string& what);
 
+/// A sentence-transformers checkpoint (BERT, MPNet) run on its own (ModelKind::open): every layer
+/// of `encoder` on ids padded with `pad_id`, and `pooling` as its sentence vector.
+W2S_ENGINE_INLINE OpenedCheckpoint opened_sentence_encoder(std::shared_ptr<TextEncoder> encoder, int64_t pad_id,
+                                                           Pooling pooling);
+
 // The definitions: inline in a header-only build, compiled once into w2s::engine otherwise
 // (core/engine.hpp).
 #if W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
@@ -205,6 +210,14 @@ W2S_ENGINE_INLINE int64_t EncoderBackbone::longest(const at::Tensor& x) const {
   return pieces(x).ne(columns_.pad).sum(1).max().item<int64_t>();
 }
 
+W2S_ENGINE_INLINE OpenedCheckpoint opened_sentence_encoder(std::shared_ptr<TextEncoder> encoder, int64_t pad_id,
+                                                           Pooling pooling) {
+  return opened_encoder(std::move(encoder), pad_id,
+                        [pooling = std::move(pooling)](const at::Tensor& hidden, const at::Tensor& mask) {
+                          return pooling.apply(hidden, mask);
+                        });
+}
+
 /// A pretrained encoder reads the dataset's WordPiece columns of its own vocabulary: the
 /// dataset must have been tokenised with this checkpoint's vocab.txt.
 W2S_ENGINE_INLINE TokenColumns wordpiece_columns(const Vocabulary* vocab, const std::string& checkpoint,
@@ -253,10 +266,7 @@ inline const bool bert_kind_registered = register_model_kind(
      .open =
          [](const std::filesystem::path& dir) {
            auto c = load_bert(dir);
-           return opened_encoder(c.model.ptr(), /*pad_id=*/0, [pooling = c.pooling](const at::Tensor& h,
-                                                                                      const at::Tensor& mask) {
-             return pooling.apply(h, mask);
-           });
+           return opened_sentence_encoder(c.model.ptr(), /*pad_id=*/0, c.pooling);
          },
      .text = CheckpointText::wordpiece});
 #endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)

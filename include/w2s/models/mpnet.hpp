@@ -333,11 +333,7 @@ inline const bool mpnet_kind_registered = register_model_kind(
      .open =
          [](const std::filesystem::path& dir) {
            auto c = load_mpnet(dir);
-           // <pad> = 1, as HF's tokenizer pads
-           return opened_encoder(c.model.ptr(), /*pad_id=*/1, [pooling = c.pooling](const at::Tensor& h,
-                                                                                      const at::Tensor& mask) {
-             return pooling.apply(h, mask);
-           });
+           return opened_sentence_encoder(c.model.ptr(), /*pad_id=*/1, c.pooling);  // <pad> = 1, as HF's tokenizer
          },
      .text = CheckpointText::wordpiece,
      .ids_from_wordpiece = [](const at::Tensor& ids) { return mpnet_ids_from_bert(ids); }});
