@@ -2,7 +2,7 @@
 """Forward-pass throughput of the ladder's models: our C++ path (w2s_encode) vs transformers.
 
     python bench/encoder_bench.py --build build --data data --threads 2 --texts 512 [--batch 32] [--model NAME|all]
-        [--source mixed|brown|fine-foods]
+        [--source mixed|brown|fine-foods] [--by-length]
 
 --model picks one model of the ladder (default minilm-l6), or `all`: each in turn (one whose files
 are missing is skipped with a line), then one markdown table of them all (for docs/performance.md).
@@ -23,8 +23,12 @@ same number of threads and the same process settings (OMP_WAIT_POLICY=PASSIVE, O
 malloc thresholds: what w2s_encode sets for itself). Only the model forward (+ pooling for the
 encoders) is timed, neither tokenisation nor loading: ours by `w2s_encode --time`, the reference
 after one warm-up batch; each side's best of --repeats passes, alternating, as the machine may be
-shared. The GEMM peak is measured in this process: the best of five torch float32 2048 x 2048
-matmuls (the same LibTorch and BLAS as our binary), before and after each model. Prints both rates,
+shared. --by-length orders the texts by their number of ids before batching, on both sides, as the
+per-text feature store does when it encodes a dataset (models/bert_backbone.hpp: chunks of 64 sorted
+by length; pass --batch 64): the rate an experiment's features are computed at; each model's minutes
+per 1,000 texts at our rate are printed. The GEMM peak is measured in this process: the best of five
+torch float32 2048 x 2048 matmuls (the same LibTorch and BLAS as our binary), before and after each
+model. Prints both rates,
 the ratio w2s/hf (what the benchmark is judged on), and each side's GFLOP/s as a fraction of the
 peak (FLOPs per token as w2s_encode counts them for the model; the reference does the same work).
 """
@@ -189,6 +193,8 @@ def bench(args, name, texts_path, n, tmp):
         ids = [json.loads(line) for line in f]
     if len(ids) != n:
         raise RuntimeError(f"w2s_encode wrote {len(ids)} id lines for {n} texts")
+    if args.by_length:
+        ids.sort(key=len)  # stable: texts of one length keep their order
     ids_texts.write_text("".join(json.dumps({"ids": i}) + "\n" for i in ids), encoding="utf-8")
     forward, params = reference_model(path, kind)
     run_hf = hf_pass(forward, padded_batches(ids, args.batch, pad_id), n)
@@ -211,7 +217,7 @@ def report(r, peak):
     print(f"{r['model']}: {r['params'] / 1e6:.1f}M parameters, {r['texts']} texts, {r['tokens']} tokens")
     print(f"  w2s: {r['w2s']:.1f} examples/s, {r['w2s_gflops']:.1f} GFLOP/s = {r['w2s_gflops'] / peak:.2f} of peak")
     print(f"  hf:  {r['hf']:.1f} examples/s, {r['hf_gflops']:.1f} GFLOP/s = {r['hf_gflops'] / peak:.2f} of peak")
-    print(f"  w2s/hf = {r['w2s'] / r['hf']:.2f}", flush=True)
+    print(f"  w2s/hf = {r['w2s'] / r['hf']:.2f}; w2s: {1000 / r['w2s'] / 60:.1f} min per 1,000 texts", flush=True)
 
 
 def table(rows, peak):
@@ -240,6 +246,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=3, help="timed passes per side, alternating; the best counts")
     parser.add_argument("--source", choices=SOURCES, default="mixed",
                         help="whose texts: mixed (emails, Brown sentences, reviews), brown or fine-foods")
+    parser.add_argument("--by-length", action="store_true",
+                        help="batch the texts in order of length, as the feature store does (with --batch 64)")
     args = parser.parse_args()
     if not os.access(args.build / "tools/w2s_encode", os.X_OK):
         sys.exit(f"encoder_bench: {args.build / 'tools/w2s_encode'} is not an executable (build the tools)")
@@ -248,7 +256,8 @@ def main():
     texts = corpus(args.data, args.texts, args.source)
     peak = gemm_peak()
     print(f"threads {args.threads}, torch {torch.__version__}, transformers {transformers.__version__}, "
-          f"{len(texts)} texts ({args.source}), batch {args.batch}, max tokens {args.max_tokens}, best of {args.repeats}", flush=True)
+          f"{len(texts)} texts ({args.source}), batch {args.batch}{' by length' if args.by_length else ''}, "
+          f"max tokens {args.max_tokens}, best of {args.repeats}", flush=True)
     rows, failed = [], False
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
