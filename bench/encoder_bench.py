@@ -21,8 +21,8 @@ chosen as tests/parity/make_texts.py does, interleaved; brown or fine-foods: tha
 right-padded to its longest row with the model's padding id (BERT 0, MPNet 1, SmolLM2 2), with the
 same number of threads and the same process settings (OMP_WAIT_POLICY=PASSIVE, OpenBLAS threads,
 malloc thresholds: what w2s_encode sets for itself). Only the model forward (+ pooling for the
-encoders) is timed, neither tokenisation nor loading: ours by `w2s_encode --time`, the reference
-after one warm-up batch; each side's best of --repeats passes, alternating, as the machine may be
+encoders) is timed, neither tokenisation nor loading: ours by `w2s_encode --time`, each side after
+one warm-up batch; each side's best of --repeats passes, alternating, as the machine may be
 shared. --by-length orders the texts by their number of ids before batching, on both sides, as the
 per-text feature store does when it encodes a dataset (models/bert_backbone.hpp: chunks of 64 sorted
 by length; pass --batch 64): the rate an experiment's features are computed at; each model's minutes
