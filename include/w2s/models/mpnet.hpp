@@ -310,7 +310,7 @@ W2S_ENGINE_INLINE std::shared_ptr<BackboneImpl> make_mpnet_backbone(const Backbo
                                          "the BERT part of " + checkpoint.vocab.string());
   auto model = checkpoint.model;
   return std::make_shared<EncoderBackbone>("mpnet", model.ptr(), *model, checkpoint.pooling, columns,
-                                           [](const at::Tensor& ids) { return mpnet_ids_from_bert(ids); });
+                                           mpnet_ids_from_bert);
 }
 
 inline const bool mpnet_kind_registered = register_model_kind(
@@ -336,7 +336,7 @@ inline const bool mpnet_kind_registered = register_model_kind(
            return opened_sentence_encoder(c.model.ptr(), /*pad_id=*/1, c.pooling);  // <pad> = 1, as HF's tokenizer
          },
      .text = CheckpointText::wordpiece,
-     .ids_from_wordpiece = [](const at::Tensor& ids) { return mpnet_ids_from_bert(ids); }});
+     .ids_from_wordpiece = mpnet_ids_from_bert});
 #endif  // W2S_ENGINE_DEFINES(W2S_ENGINE_PART_MODELS)
 
 }  // namespace w2s
