@@ -18,6 +18,13 @@ else()
   set(W2S_CODE_DIRS ${W2S_CODE_INCLUDE_DIR}/w2s)
   get_filename_component(W2S_DATASETS_SOURCE_DIR ${CMAKE_CURRENT_LIST_DIR}/../../../share/w2s/datasets ABSOLUTE)
 endif()
+# The code the features of a pretrained checkpoint depend on (the models, their checkpoint readers,
+# the batched forward and what they include), as path prefixes relative to the folders above: the
+# per-text feature store is keyed by its own hash of these files alone (models/feature_store.hpp), so
+# editing a loss, a student or a report keeps hours of cached features. Tokenisers are not in it: a
+# text is stored under the hash of its ids. `ctest -R model_code_closure` checks that every w2s
+# header the feature store and the model kinds include is covered.
+set(W2S_MODEL_CODE core/ data/ io/ models/ train/ metrics/metrics.hpp version.hpp engine_models.cpp)
 set(W2S_CODE_FILES)
 foreach(dir IN LISTS W2S_CODE_DIRS)
   file(GLOB_RECURSE files CONFIGURE_DEPENDS ${dir}/*.hpp ${dir}/*.cpp)
@@ -52,7 +59,7 @@ function(w2s_add_experiment name source)
   endif()
   add_custom_command(
     OUTPUT ${fingerprint}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${fingerprint} "-DINCLUDE_DIR=${W2S_CODE_DIRS}"
+    COMMAND ${CMAKE_COMMAND} -DOUT=${fingerprint} "-DINCLUDE_DIR=${W2S_CODE_DIRS}" "-DMODEL_CODE=${W2S_MODEL_CODE}"
             -DSOURCES=${source_path} "-DBUILD=${CMAKE_BUILD_TYPE} ${CMAKE_CXX_COMPILER_ID} ${CMAKE_CXX_COMPILER_VERSION}"
             -DREVISION_FILE=${revision_file} -P ${W2S_FINGERPRINT_SCRIPT}
     DEPENDS ${W2S_CODE_FILES} ${source_path} ${W2S_FINGERPRINT_SCRIPT}

@@ -73,6 +73,17 @@ class Cache {
     full.update(environment_);  // an entry made by other code, threads, device or libraries is not served
     return root_ / kind / (label + "-" + stable_hash(full.dump()));
   }
+  /// The same, for an artefact that depends on part of the code only: `code` replaces the
+  /// environment's (the per-text features of a checkpoint: code.hpp's models_fingerprint); the
+  /// threads, device and library versions still count.
+  [[nodiscard]] std::filesystem::path base(const std::string& kind, const std::string& label, const nlohmann::json& key,
+                                           const nlohmann::json& code) const {
+    nlohmann::json full = key;
+    full["cache_format"] = cache_format;
+    full.update(environment_);
+    full["code"] = code;
+    return root_ / kind / (label + "-" + stable_hash(full.dump()));
+  }
   [[nodiscard]] const nlohmann::json& environment() const { return environment_; }
 
   /// The artefact at `base`, or nothing when it is absent or damaged (then one line on

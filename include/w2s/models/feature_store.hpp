@@ -28,7 +28,8 @@ namespace w2s {
 /// computes them once per run, not once per epoch or per seed of the test set.
 /// A pretrained encoder's features (seconds per thousand texts) are also kept on disk,
 /// per text: each row is named by a hash of its WordPiece ids, so any part, seed or
-/// experiment binary reuses what any other computed (docs/text.md).
+/// experiment binary reuses what any other computed (docs/text.md), and a binary built after an
+/// edit outside the models' code (core/code.hpp's models_fingerprint) too.
 class FeatureCache {
  public:
   explicit FeatureCache(const Cache* disk = nullptr) : disk_(disk) {}
@@ -175,8 +176,10 @@ W2S_ENGINE_INLINE at::Tensor FeatureCache::text_states(const std::string& key, c
 W2S_ENGINE_INLINE at::Tensor FeatureCache::per_text(const PretrainedBackbone& backbone, const Dataset& data,
                                                     const TokenColumns& columns, const ForwardFn& forward,
                                                     torch::Device device) {
-  // One store per encoder, whatever the dataset: a text is named by its ids alone.
-  const auto dir = disk_->base("features", "texts-" + backbone.size.name, {{"backbone", backbone.key}});
+  // One store per encoder, whatever the dataset: a text is named by its ids alone. Keyed by the
+  // models' code, not the whole library's (core/code.hpp): an edit of a loss or a student keeps it.
+  const auto dir =
+      disk_->base("features", "texts-" + backbone.size.name, {{"backbone", backbone.key}}, code::models_fingerprint());
   std::filesystem::create_directories(dir);
   const auto held = disk_->lock(dir);  // a concurrent run encoding the same texts waits, then reads them
   auto& store = stores_[dir.string()];
