@@ -18,6 +18,7 @@
 #include "w2s/core/engine.hpp"
 #include "w2s/core/atomic_file.hpp"
 #include "w2s/core/error.hpp"
+#include "w2s/io/file_memo.hpp"
 #include "w2s/io/safetensors.hpp"
 #include "w2s/models/bert_model.hpp"
 #include "w2s/models/gpt2.hpp"
@@ -151,39 +152,56 @@ W2S_ENGINE_INLINE void load_encoder_weights(torch::nn::Module& model, const std:
   using gpt2_detail::shape_text;
   using gpt2_detail::some_names;
   const std::string where = file_path.string();
-  const safetensors::File file(file_path);
   auto params = model.named_parameters(/*recurse=*/true);
-  std::map<std::string, const safetensors::TensorView*> found;
-  std::vector<std::string> unexpected;
-  for (const auto& tensor : file.tensors()) {
-    std::string_view name = tensor.name;
-    if (name.starts_with(task_prefix)) name.remove_prefix(task_prefix.size());
-    if (name.starts_with("pooler.") || name == "embeddings.position_ids") continue;
-    if (!params.contains(std::string(name))) {
-      unexpected.push_back(tensor.name);
-      continue;
+  // Each parameter's float32 values, read, converted and checked once per process and file
+  // (io/file_memo.hpp): the later makes of the same backbone in a run copy them.
+  using Weights = std::map<std::string, at::Tensor>;
+  const auto weights = memo_by_file<Weights>(file_path, "encoder weights " + std::string(task_prefix), [&] {
+    const safetensors::File file(file_path);
+    std::map<std::string, const safetensors::TensorView*> found;
+    std::vector<std::string> unexpected;
+    for (const auto& tensor : file.tensors()) {
+      std::string_view name = tensor.name;
+      if (name.starts_with(task_prefix)) name.remove_prefix(task_prefix.size());
+      if (name.starts_with("pooler.") || name == "embeddings.position_ids") continue;
+      if (!params.contains(std::string(name))) {
+        unexpected.push_back(tensor.name);
+        continue;
+      }
+      check(found.emplace(std::string(name), &tensor).second, where, ": parameter ", name, " is stored twice");
     }
-    check(found.emplace(std::string(name), &tensor).second, where, ": parameter ", name, " is stored twice");
-  }
-  check(unexpected.empty(), where, ": unexpected tensor names (not parameters of ", what,
-        "): ", some_names(unexpected));
-  std::vector<std::string> missing;
-  for (const auto& p : params)
-    if (!found.count(p.key())) missing.push_back(p.key());
-  check(missing.empty(), where, ": missing parameters: ", some_names(missing));
+    check(unexpected.empty(), where, ": unexpected tensor names (not parameters of ", what,
+          "): ", some_names(unexpected));
+    std::vector<std::string> missing;
+    for (const auto& p : params)
+      if (!found.count(p.key())) missing.push_back(p.key());
+    check(missing.empty(), where, ": missing parameters: ", some_names(missing));
+    Weights out;
+    for (auto& p : params) {
+      const auto& tensor = *found.at(p.key());
+      check(at::IntArrayRef(tensor.shape) == p.value().sizes(), where, ": ", tensor.name, ": expected shape ",
+            shape_text(p.value().sizes()), " (from config.json), got ", shape_text(tensor.shape));
+      using safetensors::DType;
+      check(tensor.dtype == DType::F32 || tensor.dtype == DType::F16 || tensor.dtype == DType::BF16 ||
+                tensor.dtype == DType::F64,
+            where, ": ", tensor.name, ": expected F32, F16, BF16 or F64 data, got ",
+            safetensors::to_string(tensor.dtype));
+      auto values = safetensors::to_float32(tensor);
+      safetensors::check_finite(values, where, tensor);
+      out[p.key()] = at::from_blob(values.data(), p.value().sizes(), at::kFloat).clone();
+    }
+    return out;
+  });
+  // Every make: this model's parameters are those read (same names and shapes), then copied in.
+  check(weights->size() == params.size(), where, ": ", weights->size(), " tensors read for ", params.size(),
+        " parameters of ", what);
   at::NoGradGuard no_grad;
   for (auto& p : params) {
-    const auto& tensor = *found.at(p.key());
-    auto& param = p.value();
-    check(at::IntArrayRef(tensor.shape) == param.sizes(), where, ": ", tensor.name, ": expected shape ",
-          shape_text(param.sizes()), " (from config.json), got ", shape_text(tensor.shape));
-    using safetensors::DType;
-    check(tensor.dtype == DType::F32 || tensor.dtype == DType::F16 || tensor.dtype == DType::BF16 ||
-              tensor.dtype == DType::F64,
-          where, ": ", tensor.name, ": expected F32, F16, BF16 or F64 data, got ", safetensors::to_string(tensor.dtype));
-    auto values = safetensors::to_float32(tensor);
-    safetensors::check_finite(values, where, tensor);
-    param.copy_(at::from_blob(values.data(), param.sizes(), at::kFloat));
+    const auto it = weights->find(p.key());
+    check(it != weights->end(), where, ": missing parameters: ", p.key());
+    check(it->second.sizes() == p.value().sizes(), where, ": ", p.key(), ": expected shape ",
+          shape_text(p.value().sizes()), " (from config.json), got ", shape_text(it->second.sizes()));
+    p.value().copy_(it->second);
   }
 }
 

@@ -192,18 +192,26 @@ W2S_ENGINE_INLINE std::vector<std::pair<std::string, at::Tensor>> llama_tensors(
 }
 
 W2S_ENGINE_INLINE LlamaModel load_llama(const std::filesystem::path& gguf_file) {
-  const gguf::File file(gguf_file);
   const std::string where = gguf_file.string();
-  const auto config = LlamaConfig::from_gguf(file);
+  // The configuration and the dequantised tensors, read once per process and file
+  // (io/file_memo.hpp): the later makes of the same backbone in a run copy them.
+  using Read = std::pair<LlamaConfig, std::vector<std::pair<std::string, at::Tensor>>>;
+  const auto read = memo_by_file<Read>(gguf_file, "llama tensors", [&] {
+    const gguf::File file(gguf_file);
+    auto config = LlamaConfig::from_gguf(file);
+    auto tensors = llama_tensors(file, config);
+    return Read{std::move(config), std::move(tensors)};
+  });
+  const auto& config = read->first;
   LlamaModel model(config);
   auto params = model->named_parameters(/*recurse=*/true);
   std::vector<std::string> loaded;
   at::NoGradGuard no_grad;
-  for (auto& [name, w] : llama_tensors(file, config)) {
+  for (const auto& [name, w] : read->second) {
     if (name == "lm_head.weight") {
       check(w.sizes() == model->embed_tokens->weight.sizes(), where, ": output.weight has shape ", w.sizes(),
             "; expected ", model->embed_tokens->weight.sizes());
-      model->lm_head = w;
+      model->lm_head = w.clone();  // its own copy: the memo's is shared
       continue;
     }
     auto* p = params.find(name);

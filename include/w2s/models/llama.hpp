@@ -43,6 +43,7 @@
 #include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/data/dataset.hpp"
+#include "w2s/io/file_memo.hpp"
 #include "w2s/io/gguf.hpp"
 #include "w2s/models/bert_backbone.hpp"  // EncoderBackbone
 #include "w2s/models/model_kind.hpp"
