@@ -446,17 +446,13 @@ datasets() {
 scaling() {
   build --target naive_finetune aux_confidence_loss w2s_report w2s_sweep
   setup_models
-  local out=$ROOT/results/scaling_brown smol=$ROOT/results/scaling_brown_smollm2
-  say "the scaling grid (experiments/grids/scaling_brown.ini): 9 pairs × 2 students × 5 seeds"
-  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_brown.ini" --out "$out" --cache-dir "$ROOT/cache" \
-    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
-  say "the decoder as the strong model (experiments/grids/scaling_brown_smollm2.ini): 4 pairs × 2 students × 5 seeds"
-  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_brown_smollm2.ini" --out "$smol" --cache-dir "$ROOT/cache" \
-    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
-  local foods=$ROOT/results/scaling_fine_foods
-  say "the sentiment task (experiments/grids/scaling_fine_foods.ini): 8 pairs × 2 students × 5 seeds"
-  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_fine_foods.ini" --out "$foods" --cache-dir "$ROOT/cache" \
-    ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
+  local out=$ROOT/results/scaling_brown smol=$ROOT/results/scaling_brown_smollm2 foods=$ROOT/results/scaling_fine_foods
+  # One command for the three grids (each into its own 'out', results/scaling_*), so that the count and
+  # the time left are the whole study's: Brown with three encoders (9 pairs × 2 students × 5 seeds),
+  # with SmolLM2-135M (4 × 2 × 5), fine-foods (8 × 2 × 5).
+  say "the scaling study: experiments/grids/scaling_brown.ini, scaling_brown_smollm2.ini, scaling_fine_foods.ini (210 runs)"
+  "$BUILD/tools/w2s_sweep" "$ROOT/experiments/grids/scaling_brown.ini" "$ROOT/experiments/grids/scaling_brown_smollm2.ini" \
+    "$ROOT/experiments/grids/scaling_fine_foods.ini" --cache-dir "$ROOT/cache" ${W2S_JOBS_RUNS:+--jobs "$W2S_JOBS_RUNS"}
   "$BUILD/tools/w2s_report" "$out" --markdown "$out/table.md" --csv "$out/table.csv"
   "$BUILD/tools/w2s_report" "$smol" --markdown "$smol/table.md" --csv "$smol/table.csv"
   "$BUILD/tools/w2s_report" "$foods" --markdown "$foods/table.md" --csv "$foods/table.csv"

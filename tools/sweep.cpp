@@ -1,5 +1,6 @@
 // w2s_sweep: runs a grid of experiments (docs/sweeps.md), on this machine or as a Slurm job array.
 //   w2s_sweep GRID [--jobs N] [--out DIR] [--cache-dir DIR]   run what is missing with a local pool
+//   w2s_sweep GRID1 GRID2 ...                                 several grids in order, one count and estimate
 //   w2s_sweep GRID --status                                   done / running / failed / to run
 //   w2s_sweep GRID --slurm [--partition P --time T --mem M --chunk K]   submit what is missing
 // A run is one process and one record. Its state lives under OUT/.sweep/runs/ as files named
@@ -211,7 +212,7 @@ std::optional<std::string> run_field(const Run& r, const std::string& field) {
 
 /// Keeps the runs that match every --only FIELD=VALUE (a slice of the grid: its keys, and so its
 /// records and markers, are those of the whole grid's runs).
-void keep_only(Sweep& s, const std::vector<std::string>& only) {
+void keep_only(Sweep& s, const std::vector<std::string>& only, bool allow_empty) {
   for (const auto& f : only) {
     const auto eq = f.find('=');
     check(eq != std::string::npos && eq > 0, "--only '", f,
@@ -227,6 +228,11 @@ void keep_only(Sweep& s, const std::vector<std::string>& only) {
       if (*v != value) continue;
       runs.push_back(s.runs[i]);
       keys.push_back(s.keys[i]);
+    }
+    if (allow_empty && runs.empty()) {  // one of several grids: the others may hold the slice
+      s.runs.clear();
+      s.keys.clear();
+      return;
     }
     check(!values.empty(), "--only ", f, ": the grid's runs have no field '", field,
           "' (expected experiment, data, weak, strong, seed or an option of the grid)");
@@ -288,33 +294,74 @@ void make_state_dirs(const Sweep& s) {
   w2s::check_writable_dir(s.state_dir / "runs", "--out");
 }
 
-/// Runs `todo` with `jobs` processes at once, printing progress and an estimate of the time left.
-std::vector<size_t> run_pool(const Sweep& s, const std::vector<size_t>& todo, int jobs, size_t already_done) {
-  std::map<pid_t, std::pair<size_t, std::chrono::steady_clock::time_point>> active;
-  std::vector<size_t> failed;
+/// One run of one of the sweeps: (sweep, run index).
+using Job = std::pair<size_t, size_t>;
+
+/// How long each sweep's runs took in this invocation: its first start to its last end.
+struct Span {
+  std::optional<std::chrono::steady_clock::time_point> first, last;
+  [[nodiscard]] double seconds() const {
+    return first && last ? std::chrono::duration<double>(*last - *first).count() : 0.0;
+  }
+};
+
+/// Runs `todo` (of the grids `sweeps`, in order) with `jobs` processes at once, printing a line per
+/// finished run with the count over every grid and an estimate of the time left, and, while no run
+/// ends for a minute, which runs are going and for how long (a pretrained model's first run computes
+/// its features: minutes). Returns the runs that failed; `spans` gets each sweep's wall time.
+std::vector<Job> run_pool(const std::vector<Sweep>& sweeps, const std::vector<Job>& todo, int jobs, size_t already_done,
+                          size_t total, std::vector<Span>& spans) {
+  using clock = std::chrono::steady_clock;
+  std::map<pid_t, std::pair<Job, clock::time_point>> active;
+  std::vector<Job> failed;
   size_t next = 0, finished = 0;
   std::vector<double> took;  // seconds of each finished run: the median predicts the rest (the first
-                             // runs pretrain the backbones others then read from the cache)
-  const auto total = s.runs.size();
+                             // runs pretrain the backbones or encode the texts that others then read)
+  // The (cache, data, strong) triples no run has finished with yet: their first run may compute features.
+  const auto model_of = [&](const Job& j) {
+    const auto& r = sweeps[j.first].runs[j.second];
+    return sweeps[j.first].cache_dir.string() + "|" + r.data_name() + "|" + r.strong;
+  };
+  std::set<std::string> reached;
+  auto last_line_at = clock::now();
   while (next < todo.size() || !active.empty()) {
     while (next < todo.size() && static_cast<int>(active.size()) < jobs) {
-      const auto i = todo[next++];
-      active[start(s, i, "")] = {i, std::chrono::steady_clock::now()};
+      const auto j = todo[next++];
+      const auto now = clock::now();
+      active[start(sweeps[j.first], j.second, "")] = {j, now};
+      if (!spans[j.first].first) spans[j.first].first = now;
     }
     int status = 0;
-    const pid_t pid = ::waitpid(-1, &status, 0);
+    const pid_t pid = ::waitpid(-1, &status, WNOHANG);
     if (pid < 0) {
       if (errno == EINTR) continue;
       fail("waitpid failed with ", active.size(), " runs in flight");
     }
+    if (pid == 0) {  // none ended: after a quiet minute, say what is going
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      const auto now = clock::now();
+      if (now - last_line_at >= std::chrono::minutes(1)) {
+        for (const auto& [p, job] : active)
+          std::cout << "  ... running " << sweeps[job.first.first].runs[job.first.second].label() << " for "
+                    << duration(std::chrono::duration<double>(now - job.second).count()) << std::endl;
+        last_line_at = now;
+      }
+      continue;
+    }
     const auto it = active.find(pid);
     if (it == active.end()) continue;
-    const auto [i, started] = it->second;
+    const auto [j, started] = it->second;
     active.erase(it);
-    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+    const auto& s = sweeps[j.first];
+    const auto i = j.second;
+    const auto now = clock::now();
+    spans[j.first].last = now;
+    last_line_at = now;
+    const double seconds = std::chrono::duration<double>(now - started).count();
     const bool ok = finish(s, i, status, seconds);
-    if (!ok) failed.push_back(i);
+    if (!ok) failed.push_back(j);
     took.push_back(seconds);
+    reached.insert(model_of(j));
     ++finished;
     const size_t left = todo.size() - finished;
     std::ostringstream line;
@@ -323,9 +370,19 @@ std::vector<size_t> run_pool(const Sweep& s, const std::vector<size_t>& todo, in
     if (!ok) line << ": " << last_line(s.log(s.keys[i])) << "  log: " << s.log(s.keys[i]).string();
     if (left > 0) {
       auto sorted = took;
-      std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
-      line << "  ·  " << left << " left, about " << duration(sorted[sorted.size() / 2] * double(left) / double(jobs))
+      // The lower median: of an even count the shorter middle run, so that one slow first run (features
+      // computed) does not stand for every run after it.
+      const auto mid = sorted.begin() + (sorted.size() - 1) / 2;
+      std::nth_element(sorted.begin(), mid, sorted.end());
+      line << "  ·  " << left << " left, about " << duration(*mid * double(left) / double(jobs))
            << " to go";
+      std::set<std::string> unreached;
+      for (size_t k = next; k < todo.size(); ++k)
+        if (!reached.count(model_of(todo[k]))) unreached.insert(model_of(todo[k]));
+      for (const auto& [p, job] : active) unreached.erase(model_of(job.first));  // already on their way
+      if (!unreached.empty())
+        line << " (+ the features of " << unreached.size() << " strong model" << (unreached.size() > 1 ? "s" : "")
+             << " on a dataset not reached yet, if not cached)";
     }
     std::cout << line.str() << std::endl;
   }
@@ -451,18 +508,20 @@ int run_task(const Sweep& s, const fs::path& list, int index) {
 }
 
 int sweep_main(int argc, char** argv) {
-  std::string grid_file, out, cache_dir, bin_dir, task_list;
-  std::vector<std::string> only;
+  std::string out, cache_dir, bin_dir, task_list;
+  std::vector<std::string> grid_files, only;
   int jobs = 0, task_index = -1;
   po::options_description opts(
       "w2s_sweep: runs every run of a grid file that has no record yet (docs/sweeps.md)\n"
-      "usage: w2s_sweep GRID [options]");
+      "usage: w2s_sweep GRID [GRID...] [options]  (several grids: run in order, one count and one estimate "
+      "of the time left over all of them, each into its own 'out')");
   // clang-format off
   opts.add_options()
     ("help,h", "print this help")
-    ("out", po::value(&out), "records' folder (default: the grid's 'out', else results/GRID-NAME)")
+    ("out", po::value(&out), "records' folder (default: the grid's 'out', else results/GRID-NAME; one grid only)")
     ("cache-dir", po::value(&cache_dir), "the cache (default: the grid's 'cache-dir', else cache)")
-    ("jobs,j", po::value(&jobs)->default_value(0), "runs at once (default: cores / the grid's threads per run)")
+    ("jobs,j", po::value(&jobs)->default_value(0),
+     "runs at once (default: cores / the grid's threads per run; several grids: their most threads)")
     ("bin-dir", po::value(&bin_dir), "the experiment binaries (default: ../experiments beside w2s_sweep)")
     ("only", po::value(&only)->composing(),
      "FIELD=VALUE: only the runs whose FIELD (experiment, data, weak, strong, seed or an option of the grid) is "
@@ -476,61 +535,102 @@ int sweep_main(int argc, char** argv) {
     ("chunk", po::value<int>()->default_value(1), "--slurm: runs per array task")
     ("task-list", po::value(&task_list), "(used by the Slurm job) the submitted runs, one task per line")
     ("task-index", po::value(&task_index), "(used by the Slurm job) which line of --task-list to run")
-    ("grid", po::value(&grid_file), "the grid file");
+    ("grid", po::value(&grid_files), "the grid files");
   // clang-format on
   po::positional_options_description pos;
-  pos.add("grid", 1);
+  pos.add("grid", -1);
   const auto vm = w2s::cli::parse_tool(argc, argv, opts, pos);
-  if (vm.count("help") || grid_file.empty()) {
+  if (vm.count("help") || grid_files.empty()) {
     std::cout << opts << "\n";
-    return grid_file.empty() && !vm.count("help") ? 2 : 0;
+    return grid_files.empty() && !vm.count("help") ? 2 : 0;
   }
   check(vm["chunk"].as<int>() >= 1, "--chunk: expected >= 1, got ", vm["chunk"].as<int>());
   check(jobs >= 0, "--jobs: expected >= 0 (0 = cores / threads per run), got ", jobs);
+  const bool several = grid_files.size() > 1;
+  if (several) {
+    check(out.empty(), "--out: one folder for ", grid_files.size(),
+          " grids; give each grid its 'out' line, or run them one at a time");
+    check(!vm.count("slurm") && task_index < 0, "--slurm: one grid at a time (got ", grid_files.size(), ")");
+  }
   const fs::path self = fs::read_symlink("/proc/self/exe");
-  Sweep s = load(grid_file, bin_dir.empty() ? self.parent_path().parent_path() / "experiments" : fs::path(bin_dir), out,
-                 cache_dir);
-  keep_only(s, only);
+  std::vector<Sweep> sweeps;
+  std::set<fs::path> outs;
+  for (const auto& g : grid_files) {
+    sweeps.push_back(load(g, bin_dir.empty() ? self.parent_path().parent_path() / "experiments" : fs::path(bin_dir), out,
+                          cache_dir));
+    check(outs.insert(sweeps.back().out).second, g, ": its records' folder ", sweeps.back().out.string(),
+          " is another grid's of this command; give each grid its own 'out'");
+    keep_only(sweeps.back(), only, several);
+  }
+  if (several && !only.empty()) {
+    size_t kept = 0;
+    for (const auto& s : sweeps) kept += s.runs.size();
+    std::string filters;
+    for (const auto& f : only) filters += " --only " + f;
+    check(kept > 0, filters.substr(1), ": no run of the ", grid_files.size(), " grids matches");
+  }
   ::setenv("OMP_WAIT_POLICY", "PASSIVE", 0);  // saves every experiment its re-execution (core/runtime.hpp)
 
   if (vm.count("status")) {
-    std::cout << status_text(s, states(s));
+    for (const auto& s : sweeps) std::cout << status_text(s, states(s));
     return 0;
   }
   if (vm.count("dry-run")) {
-    for (size_t i = 0; i < s.runs.size(); ++i) {
-      std::cout << state_name(s.state(i)) << "\t" << s.runs[i].label() << "\t";
-      for (const auto& a : s.command(i)) std::cout << " " << a;
-      std::cout << "\n";
-    }
+    for (const auto& s : sweeps)
+      for (size_t i = 0; i < s.runs.size(); ++i) {
+        std::cout << state_name(s.state(i)) << "\t" << s.runs[i].label() << "\t";
+        for (const auto& a : s.command(i)) std::cout << " " << a;
+        std::cout << "\n";
+      }
     return 0;
   }
-  make_state_dirs(s);
+  for (const auto& s : sweeps) make_state_dirs(s);
   if (task_index >= 0) {
     check(!task_list.empty(), "--task-index needs --task-list");
-    return run_task(s, task_list, task_index);
+    return run_task(sweeps[0], task_list, task_index);
   }
-  if (vm.count("slurm")) return submit(s, self, vm);
+  if (vm.count("slurm")) return submit(sweeps[0], self, vm);
 
   const auto start_time = std::chrono::steady_clock::now();
-  const auto by = states(s);
-  std::vector<size_t> todo;
-  for (const auto st : {State::todo, State::failed, State::lost})
-    if (by.count(st)) todo.insert(todo.end(), by.at(st).begin(), by.at(st).end());
-  std::sort(todo.begin(), todo.end());
+  std::vector<Job> todo;
+  size_t done = 0, total = 0;
+  int threads = 1;
+  for (size_t k = 0; k < sweeps.size(); ++k) {
+    const auto& s = sweeps[k];
+    const auto by = states(s);
+    std::vector<size_t> mine;
+    for (const auto st : {State::todo, State::failed, State::lost})
+      if (by.count(st)) mine.insert(mine.end(), by.at(st).begin(), by.at(st).end());
+    std::sort(mine.begin(), mine.end());
+    for (const auto i : mine) todo.emplace_back(k, i);
+    const size_t d = by.count(State::done) ? by.at(State::done).size() : 0;
+    const size_t elsewhere = by.count(State::running) ? by.at(State::running).size() : 0;
+    done += d;
+    total += s.runs.size();
+    threads = std::max(threads, s.grid.threads);
+    std::cout << s.grid.file.string() << ": " << s.runs.size() << " runs, " << d << " done already"
+              << (elsewhere ? ", " + std::to_string(elsewhere) + " running elsewhere (left alone)" : "") << "; running "
+              << mine.size() << " into " << s.out.string() << std::endl;
+  }
   const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
-  if (jobs == 0) jobs = std::max(1, cores / s.grid.threads);
-  const size_t done = by.count(State::done) ? by.at(State::done).size() : 0;
-  const size_t elsewhere = by.count(State::running) ? by.at(State::running).size() : 0;
-  std::cout << s.grid.file.string() << ": " << s.runs.size() << " runs, " << done << " done already"
-            << (elsewhere ? ", " + std::to_string(elsewhere) + " running elsewhere (left alone)" : "") << "; running "
-            << todo.size() << " with " << jobs << " at once × " << s.grid.threads << " thread"
-            << (s.grid.threads > 1 ? "s" : "") << " into " << s.out.string() << std::endl;
-  const auto failed = run_pool(s, todo, jobs, done);
+  if (jobs == 0) jobs = std::max(1, cores / threads);
+  std::cout << (several ? std::to_string(sweeps.size()) + " grids: " : "") << todo.size() << " runs to do, " << jobs
+            << " at once × " << threads << " thread" << (threads > 1 ? "s" : "") << std::endl;
+  std::vector<Span> spans(sweeps.size());
+  const auto failed = run_pool(sweeps, todo, jobs, done, total, spans);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_time).count();
-  write_summary(s, self.parent_path() / "w2s_report", seconds);
-  std::cout << "summary: " << (s.out / "sweep.md").string() << " (" << todo.size() - failed.size() << " runs done now, "
-            << failed.size() << " failed; " << duration(seconds) << ")" << std::endl;
+  for (size_t k = 0; k < sweeps.size(); ++k) {
+    if (sweeps[k].runs.empty()) continue;  // --only left none of this grid: its summary stays as it was
+    write_summary(sweeps[k], self.parent_path() / "w2s_report", several ? spans[k].seconds() : seconds);
+    size_t ran = 0, bad = 0;
+    for (const auto& j : todo) ran += j.first == k;
+    for (const auto& j : failed) bad += j.first == k;
+    std::cout << "summary: " << (sweeps[k].out / "sweep.md").string() << " (" << ran - bad << " runs done now, " << bad
+              << " failed; " << duration(several ? spans[k].seconds() : seconds) << ")" << std::endl;
+  }
+  if (several)
+    std::cout << "all " << sweeps.size() << " grids: " << todo.size() - failed.size() << " runs done now, "
+              << failed.size() << " failed; " << duration(seconds) << std::endl;
   return failed.empty() ? 0 : 1;
 }
 
