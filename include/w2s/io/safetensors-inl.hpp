@@ -184,6 +184,14 @@ W2S_ENGINE_INLINE void check_finite(const std::vector<float>& values, const std:
         "); expected finite numbers: the checkpoint file is damaged");
 }
 
+W2S_ENGINE_INLINE std::vector<float> parameter_values(const TensorView& t, const std::string& where) {
+  check(t.dtype == DType::F32 || t.dtype == DType::F16 || t.dtype == DType::BF16 || t.dtype == DType::F64, where,
+        ": ", t.name, ": expected F32, F16, BF16 or F64 data, got ", to_string(t.dtype));
+  auto values = to_float32(t);
+  check_finite(values, where, t);
+  return values;
+}
+
 W2S_ENGINE_INLINE void write(const std::filesystem::path& path, const std::vector<TensorData>& tensors,
                              const std::map<std::string, std::string>& metadata) {
   const std::string where = path.string();

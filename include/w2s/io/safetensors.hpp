@@ -194,6 +194,11 @@ W2S_ENGINE_INLINE std::vector<float> to_float32(const TensorView& t);
 /// otherwise surface as a diverged loss at step 1, far from its cause. `where` names the file.
 W2S_ENGINE_INLINE void check_finite(const std::vector<float>& values, const std::string& where, const TensorView& t);
 
+/// A model parameter's values, as the checkpoint readers load them: the tensor's data as float32
+/// (F32, F16, BF16 or F64; another dtype is an error naming `where` and the tensor), refused
+/// unless every value is finite (check_finite).
+W2S_ENGINE_INLINE std::vector<float> parameter_values(const TensorView& t, const std::string& where);
+
 /// One tensor to write: raw little-endian bytes, numel(shape) * element_size(dtype) of them.
 struct TensorData {
   std::string name;

@@ -181,13 +181,7 @@ W2S_ENGINE_INLINE void load_encoder_weights(torch::nn::Module& model, const std:
       const auto& tensor = *found.at(p.key());
       check(at::IntArrayRef(tensor.shape) == p.value().sizes(), where, ": ", tensor.name, ": expected shape ",
             shape_text(p.value().sizes()), " (from config.json), got ", shape_text(tensor.shape));
-      using safetensors::DType;
-      check(tensor.dtype == DType::F32 || tensor.dtype == DType::F16 || tensor.dtype == DType::BF16 ||
-                tensor.dtype == DType::F64,
-            where, ": ", tensor.name, ": expected F32, F16, BF16 or F64 data, got ",
-            safetensors::to_string(tensor.dtype));
-      auto values = safetensors::to_float32(tensor);
-      safetensors::check_finite(values, where, tensor);
+      auto values = safetensors::parameter_values(tensor, where);
       out[p.key()] = at::from_blob(values.data(), p.value().sizes(), at::kFloat).clone();
     }
     return out;

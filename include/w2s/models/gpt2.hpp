@@ -116,13 +116,7 @@ W2S_ENGINE_INLINE void load_gpt2_weights(Gpt2ModelImpl& model, const std::filesy
            p.key().ends_with(".weight") && p.key().find(".c_") != std::string::npos
                ? " (GPT-2's Conv1D weights are stored in×out, the transpose of nn.Linear's)"
                : "");
-    using safetensors::DType;
-    check(tensor.dtype == DType::F32 || tensor.dtype == DType::F16 || tensor.dtype == DType::BF16 ||
-              tensor.dtype == DType::F64,
-          where, ": ", tensor.name, ": expected F32, F16, BF16 or F64 data, got ",
-          safetensors::to_string(tensor.dtype));
-    auto values = safetensors::to_float32(tensor);
-    safetensors::check_finite(values, where, tensor);
+    auto values = safetensors::parameter_values(tensor, where);
     param.copy_(at::from_blob(values.data(), param.sizes(), at::kFloat));
   }
 }
