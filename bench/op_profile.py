@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
-"""Where an encoder's forward pass spends its time, by ATen operator, in transformers (issue 20).
+"""Where an encoder's forward pass spends its time, by ATen operator, in transformers and in w2s (issue 20).
 
     .venv/bin/python bench/op_profile.py --data data --threads 2 [--model minilm-l6|minilm-l3|mpnet-base]
-        [--batch 64] [--tokens 28] [--repeats 5]
+        [--batch 64] [--tokens 28] [--repeats 5] [--build build]
 
 w2s's BERT and MPNet layers run the same ATen operators in the same order as transformers' eager
 layers (three Linear projections, matmul for the scores, softmax, matmul, dense, LayerNorm, the
@@ -13,11 +13,20 @@ cost does not depend on them; Brown's sentences hold about 28 pieces on average,
 OMP_WAIT_POLICY=PASSIVE), after two warm-up passes, and prints each operator's share of the
 self time, and the rate of the projections (aten::addmm) against the GEMM peak measured in this
 process (the best of five float32 2048 x 2048 matmuls).
+
+With --build, the same ids go through our model too (`w2s_encode --time --repeats 2 --profile`: the
+same operators seen through LibTorch's RecordFunction hook, include/w2s/core/op_profile.hpp, on
+`--repeats` batches after two timed passes), and one table puts each operator's milliseconds per batch
+on both sides, with both sides' unprofiled examples/s.
 """
 import argparse
 import ctypes
+import json
 import os
+import re
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +45,7 @@ def main():
     parser.add_argument("--batch", type=int, default=64)
     parser.add_argument("--tokens", type=int, default=28)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--build", type=Path, help="also profile our model: the build folder holding tools/w2s_encode")
     args = parser.parse_args()
     for name, value in (("--threads", args.threads), ("--batch", args.batch), ("--tokens", args.tokens),
                         ("--repeats", args.repeats)):
@@ -44,6 +54,8 @@ def main():
     folder = Path(args.data) / "models" / MODELS[args.model]
     if not (folder / "config.json").exists():
         sys.exit(f"op_profile.py: {folder}: no config.json (fetch the checkpoints: ./w2s.sh models)")
+    if args.build and not os.access(args.build / "tools/w2s_encode", os.X_OK):
+        sys.exit(f"op_profile.py: {args.build / 'tools/w2s_encode'} is not an executable (build the tools)")
 
     import torch
     import transformers
@@ -94,14 +106,54 @@ def main():
           f"{args.batch / seconds:.1f} examples/s; GEMM peak {gflops_peak:.1f} GFLOP/s")
     print(f"projections (aten::addmm): {addmm_flops / (addmm_us * 1e-6) / 1e9:.1f} GFLOP/s, "
           f"{addmm_flops / (addmm_us * 1e-6) / 1e9 / gflops_peak:.0%} of the peak")
-    print("\n| operator | share of self time | calls per pass |\n|---|---:|---:|")
-    shown = 0.0
-    for e in rows[:8]:
-        share = e.self_cpu_time_total / total
-        shown += share
-        print(f"| `{e.key}` | {share:.1%} | {e.count // args.repeats} |")
-    print(f"| everything else | {1 - shown:.1%} | |")
+    if not args.build:
+        print("\n| operator | share of self time | calls per pass |\n|---|---:|---:|")
+        shown = 0.0
+        for e in rows[:8]:
+            share = e.self_cpu_time_total / total
+            shown += share
+            print(f"| `{e.key}` | {share:.1%} | {e.count // args.repeats} |")
+        print(f"| everything else | {1 - shown:.1%} | |")
+        return
+    ours, ours_rate = ours_profile(args, folder, ids)
+    theirs = {e.key: (e.self_cpu_time_total / 1e3 / args.repeats, e.count // args.repeats) for e in events}
+    print(f"w2s on the same ids: {ours_rate:.1f} examples/s (transformers {args.batch / seconds:.1f}: "
+          f"w2s/hf {ours_rate * seconds / args.batch:.2f})")
+    side_by_side(theirs, total / 1e3 / args.repeats, ours)
 
+
+def ours_profile(args, folder, ids):
+    """({operator: (ms per batch, calls per batch)} with "all operators", examples/s) of w2s_encode on the
+    same ids: --repeats batches, two timed passes, then the profiled one."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "ids.jsonl"
+        path.write_text("".join(json.dumps({"ids": row}) + "\n" for row in ids.tolist()) * args.repeats)
+        cmd = [args.build / "tools/w2s_encode", "--model", folder, "--texts", path, "--batch", args.batch,
+               "--threads", args.threads, "--max-tokens", 0, "--time", "--repeats", 2, "--profile"]
+        run = subprocess.run([str(c) for c in cmd], capture_output=True, text=True)
+    if run.returncode != 0:
+        sys.exit(f"op_profile.py: {' '.join(map(str, cmd))} failed ({run.returncode}):\n{run.stdout}{run.stderr}")
+    rate = re.search(r"^encode: .* s: ([\d.e+-]+) examples/s", run.stdout, re.M)
+    rows = re.findall(r"^\| `?([^|`]+?)`? \| [\d.]+% \| ([\d.]+) \| ?(\d*) ?\|$", run.stdout, re.M)
+    if not rate or not rows:
+        sys.exit(f"op_profile.py: no timing or profile in w2s_encode's output:\n{run.stdout}")
+    return {name: (float(ms), int(calls or 0)) for name, ms, calls in rows}, float(rate[1])
+
+
+def side_by_side(theirs, theirs_total, ours):
+    """One table: each operator above 0.5% of either side's time, ms and calls per batch on both sides."""
+    ours_total = ours["all operators"][0]
+    names = [n for n in ours if n not in ("all operators", "everything else")]
+    names += [n for n, (ms, _) in theirs.items() if ms >= 0.005 * theirs_total and n not in ours]
+    names.sort(key=lambda n: -max(theirs.get(n, (0, 0))[0], ours.get(n, (0, 0))[0]))
+    print("\n| operator | transformers ms per batch | calls | w2s ms per batch | calls |\n|---|---:|---:|---:|---:|")
+    for n in names:
+        t, o = theirs.get(n), ours.get(n)
+        cells = [f"{t[0]:.2f} | {t[1]}" if t else "- | -", f"{o[0]:.2f} | {o[1]}" if o else "< 0.5% | "]
+        print(f"| `{n}` | {cells[0]} | {cells[1]} |")
+    shown_theirs = sum(theirs.get(n, (0, 0))[0] for n in names)
+    print(f"| everything else | {theirs_total - shown_theirs:.2f} | | {ours.get('everything else', (0, 0))[0]:.2f} | |")
+    print(f"| all operators | {theirs_total:.2f} | | {ours_total:.2f} | |")
 
 if __name__ == "__main__":
     main()

@@ -11,6 +11,7 @@
 #include "w2s/core/cache.hpp"
 #include "w2s/core/cli.hpp"
 #include "w2s/core/hash.hpp"
+#include "w2s/core/op_profile.hpp"
 
 using namespace w2s;
 namespace fs = std::filesystem;
@@ -312,4 +313,36 @@ TEST_CASE("a cache write that fails is one line and leaves no temporary file or 
                       Catch::Contains("--out: cannot create directory"));
   check_writable_dir(root / "results", "--out");
   REQUIRE(fs::is_empty(root / "results"));
+}
+
+TEST_CASE("OpProfile: calls and self time per ATen operator; an operator's callees are not its self time", "[profile]") {
+  const auto a = at::randn({96, 96}), b = at::randn({96, 96});
+  at::NoGradGuard no_grad;
+  std::vector<OpProfile::Row> rows;
+  std::string table;
+  {
+    OpProfile profile;
+    REQUIRE_THROWS_WITH(OpProfile(), Catch::Contains("another profile is already listening"));
+    for (int i = 0; i < 3; ++i) (void)at::mm(a, b);
+    (void)at::matmul(a, b);  // two 2-D matrices: aten::matmul calls aten::mm
+    rows = profile.rows();
+    table = profile.table(4);
+  }
+  const auto row = [&](const std::string& name) {
+    const auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.name == name; });
+    REQUIRE(it != rows.end());
+    return *it;
+  };
+  const auto mm = row("aten::mm"), matmul = row("aten::matmul");
+  CHECK(mm.calls == 4);
+  CHECK(matmul.calls == 1);
+  for (const auto& r : rows) CHECK((r.self_seconds >= 0 && r.self_seconds <= r.total_seconds + 1e-9));
+  CHECK(matmul.total_seconds > matmul.self_seconds);  // the mm it called is not its own
+  CHECK(std::is_sorted(rows.begin(), rows.end(),
+                       [](const auto& x, const auto& y) { return x.self_seconds > y.self_seconds; }));
+  CHECK_THAT(table, Catch::Contains("| `aten::mm` | ") && Catch::Contains("| 1 |\n") &&
+                        Catch::Contains("| all operators | 100% | "));
+  // the listener is gone with the profile: a new one starts empty
+  OpProfile again;
+  CHECK(again.rows().empty());
 }
