@@ -12,9 +12,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <limits>
 #include <string>
+#include <tuple>
 
+#include "w2s/core/op_profile.hpp"
 #include "w2s/models/bert.hpp"
+#include "w2s/models/hf_ops.hpp"
+#include "w2s/models/mpnet.hpp"
 #include "w2s/models/bert_backbone.hpp"
 #include "w2s/models/top_layers.hpp"
 #include "w2s/students/student.hpp"
@@ -392,4 +398,43 @@ TEST_CASE("LoRA on the top layers: starts at the pretrained model, trains A, B a
   none.targets = {"nope"};
   CHECK_THROWS_WITH(TopLayersImpl(backbone(), 1, 2, none), Catch::Contains("--lora-targets: no linear layer matches") &&
                                                                Catch::Contains("encoder.layer.1.attention.self.query"));
+}
+
+TEST_CASE("BERT and MPNet layers run transformers' operators: one addmm per projection, the padding mask added",
+          "[bert][profile]") {
+  // The C++ frontend's torch::nn::Linear turns a batch of sequences into mm and a separate bias
+  // add; Python's nn.Linear (at::linear) folds it into one addmm, as models/hf_ops.hpp's linear().
+  const auto mask_bias = key_mask_bias(at::tensor({1, 1, 0}, at::kLong).view({1, 3}), at::kFloat);
+  REQUIRE(mask_bias.sizes() == at::IntArrayRef({1, 1, 1, 3}));
+  CHECK(mask_bias[0][0][0][0].item<float>() == 0.0f);
+  CHECK(mask_bias[0][0][0][2].item<float>() == std::numeric_limits<float>::lowest());
+
+  torch::manual_seed(5);
+  BertModel bert(tiny());  // 3 layers
+  MpnetConfig c;
+  c.vocab_size = 50, c.hidden_size = 16, c.num_hidden_layers = 2, c.num_attention_heads = 2, c.intermediate_size = 32;
+  c.max_position_embeddings = 40;
+  MpnetModel mpnet(c);
+  at::NoGradGuard no_grad;
+  auto ids = at::randint(5, 40, {2, 6}, at::kLong);
+  auto mask = at::ones({2, 6}, at::kLong);
+  mask[1].slice(0, 4).fill_(0);
+  for (const auto& [name, layers, forward] :
+       {std::tuple<std::string, int64_t, std::function<at::Tensor()>>{"bert", 3, [&] { return bert->forward(ids, mask); }},
+        {"mpnet", 2, [&] { return mpnet->forward(ids, mask); }}}) {
+    INFO(name);
+    OpProfile profile;
+    const auto h = forward();
+    CHECK(at::isfinite(h).all().item<bool>());
+    const auto rows = profile.rows();
+    const auto calls = [&](const std::string& op) {
+      const auto it = std::find_if(rows.begin(), rows.end(), [&](const auto& r) { return r.name == op; });
+      return it == rows.end() ? int64_t{0} : it->calls;
+    };
+    CHECK(calls("aten::addmm") == 6 * layers);  // query, key, value, output, intermediate, output dense
+    CHECK(calls("aten::mm") == 0);
+    CHECK(calls("aten::add_") == 0);
+    CHECK(calls("aten::masked_fill_") == 0);
+    CHECK(calls("aten::bmm") == 2 * layers);  // scores and context
+  }
 }

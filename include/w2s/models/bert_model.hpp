@@ -22,13 +22,13 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <memory>
 #include <string>
 
 #include "w2s/core/engine.hpp"
 #include "w2s/core/error.hpp"
 #include "w2s/models/gpt2_model.hpp"
+#include "w2s/models/hf_ops.hpp"
 #include "w2s/models/text_encoder.hpp"
 
 namespace w2s {
@@ -54,8 +54,9 @@ class BertLayerImpl : public torch::nn::Module {
  public:
   W2S_ENGINE_INLINE explicit BertLayerImpl(const BertConfig& c);
 
-  /// x: N×T×H; keep: bool N×1×1×T, true at real (non-padding) keys.
-  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x, const at::Tensor& keep);
+  /// x: N×T×H; mask_bias: N×1×1×T, added to the attention scores, 0 at real keys and the most
+  /// negative float at padded ones (key_mask_bias, models/hf_ops.hpp).
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x, const at::Tensor& mask_bias);
 
   torch::nn::Linear query{nullptr}, key{nullptr}, value{nullptr}, attention_dense{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
@@ -182,16 +183,14 @@ W2S_ENGINE_INLINE BertLayerImpl::BertLayerImpl(const BertConfig& c) : heads_(c.n
                                              : +[](const at::Tensor& x) { return at::gelu(x); };
 }
 
-W2S_ENGINE_INLINE at::Tensor BertLayerImpl::forward(const at::Tensor& x, const at::Tensor& keep) {
+W2S_ENGINE_INLINE at::Tensor BertLayerImpl::forward(const at::Tensor& x, const at::Tensor& mask_bias) {
   const int64_t n = x.size(0), t = x.size(1), e = x.size(2), d = e / heads_;
   const auto split = [&](const at::Tensor& y) { return y.view({n, t, heads_, d}).transpose(1, 2); };
-  const auto q = split(query(x)), k = split(key(x)), v = split(value(x));
-  // The most negative finite value, as HF adds, rather than -inf: a row of padding stays finite.
-  const auto scores = (at::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(d)))
-                          .masked_fill(keep.logical_not(), std::numeric_limits<float>::lowest());
+  const auto q = split(linear(query, x)), k = split(linear(key, x)), v = split(linear(value, x));
+  const auto scores = at::matmul(q, k.transpose(-1, -2)) / std::sqrt(double(d)) + mask_bias;
   const auto context = at::matmul(at::softmax(scores, -1), v).transpose(1, 2).reshape({n, t, e});
-  const auto y = attention_norm(x + attention_dense(context));
-  return output_norm(y + output_dense(activation_(intermediate_dense(y))));
+  const auto y = attention_norm(x + linear(attention_dense, context));
+  return output_norm(y + linear(output_dense, activation_(linear(intermediate_dense, y))));
 }
 
 W2S_ENGINE_INLINE BertModelImpl::BertModelImpl(BertConfig config) : config_(std::move(config)) {
@@ -216,16 +215,19 @@ W2S_ENGINE_INLINE at::Tensor BertModelImpl::embed(const at::Tensor& ids) {
   check(t >= 1 && t <= config_.max_position_embeddings, "bert: sequence length ", t,
         " must be in 1..max_position_embeddings (", config_.max_position_embeddings, ")");
   const auto positions = at::arange(t, ids.options().dtype(at::kLong));
-  return embedding_norm(word_embeddings(ids.to(at::kLong)) + position_embeddings(positions) +
-                        token_type_embeddings->weight[0]);
+  // Summed in HF's order (word + token type, then position): the same rounding as the reference.
+  return embedding_norm(word_embeddings(ids.to(at::kLong)) + token_type_embeddings->weight[0] +
+                        position_embeddings(positions));
 }
 
 W2S_ENGINE_INLINE at::Tensor BertModelImpl::run_layers(at::Tensor x, const at::Tensor& attention_mask, int64_t from,
                                                        int64_t to) {
   check(0 <= from && from <= to && to <= config_.num_hidden_layers, "bert: layers [", from, ", ", to, ") outside 0..",
         config_.num_hidden_layers);
-  const auto keep = attention_mask.to(at::kBool).view({x.size(0), 1, 1, x.size(1)});
-  for (int64_t i = from; i < to; ++i) x = layer->at<BertLayerImpl>(i).forward(x, keep);
+  check(attention_mask.dim() == 2 && attention_mask.size(0) == x.size(0) && attention_mask.size(1) == x.size(1),
+        "bert: attention_mask must be N×T of the hidden states ", x.sizes(), ", got ", attention_mask.sizes());
+  const auto mask_bias = key_mask_bias(attention_mask, x.scalar_type());
+  for (int64_t i = from; i < to; ++i) x = layer->at<BertLayerImpl>(i).forward(x, mask_bias);
   return x;
 }
 

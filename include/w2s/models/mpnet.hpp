@@ -28,7 +28,6 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
-#include <limits>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -40,6 +39,7 @@
 #include "w2s/models/backbone.hpp"
 #include "w2s/models/bert.hpp"
 #include "w2s/models/bert_backbone.hpp"
+#include "w2s/models/hf_ops.hpp"
 #include "w2s/models/model_kind.hpp"
 #include "w2s/models/text_encoder.hpp"
 
@@ -70,8 +70,9 @@ W2S_ENGINE_INLINE at::Tensor mpnet_ids_from_bert(const at::Tensor& bert_ids);
 class MpnetLayerImpl : public torch::nn::Module {
  public:
   W2S_ENGINE_INLINE explicit MpnetLayerImpl(const MpnetConfig& c);
-  /// x: N×T×H; keep: bool N×1×1×T, true at real keys; bias: 1×heads×T×T.
-  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x, const at::Tensor& keep, const at::Tensor& bias);
+  /// x: N×T×H; bias: N×heads×T×T added to the attention scores, the relative position bias plus
+  /// the padding mask (key_mask_bias, models/hf_ops.hpp).
+  W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x, const at::Tensor& bias);
 
   torch::nn::Linear q{nullptr}, k{nullptr}, v{nullptr}, o{nullptr};
   torch::nn::LayerNorm attention_norm{nullptr};
@@ -211,15 +212,14 @@ W2S_ENGINE_INLINE MpnetLayerImpl::MpnetLayerImpl(const MpnetConfig& c) : heads_(
   output_norm = output->register_module("LayerNorm", ln());
 }
 
-W2S_ENGINE_INLINE at::Tensor MpnetLayerImpl::forward(const at::Tensor& x, const at::Tensor& keep,
-                                                     const at::Tensor& bias) {
+W2S_ENGINE_INLINE at::Tensor MpnetLayerImpl::forward(const at::Tensor& x, const at::Tensor& bias) {
   const int64_t n = x.size(0), t = x.size(1), e = x.size(2), d = e / heads_;
   const auto split = [&](const at::Tensor& y) { return y.view({n, t, heads_, d}).transpose(1, 2); };
-  const auto scores = (at::matmul(split(q(x)), split(k(x)).transpose(-1, -2)) / std::sqrt(double(d)) + bias)
-                          .masked_fill(keep.logical_not(), std::numeric_limits<float>::lowest());
-  const auto context = at::matmul(at::softmax(scores, -1), split(v(x))).transpose(1, 2).reshape({n, t, e});
-  const auto y = attention_norm(x + o(context));
-  return output_norm(y + output_dense(at::gelu(intermediate_dense(y))));
+  const auto scores =
+      at::matmul(split(linear(q, x)), split(linear(k, x)).transpose(-1, -2)) / std::sqrt(double(d)) + bias;
+  const auto context = at::matmul(at::softmax(scores, -1), split(linear(v, x))).transpose(1, 2).reshape({n, t, e});
+  const auto y = attention_norm(x + linear(o, context));
+  return output_norm(y + linear(output_dense, at::gelu(linear(intermediate_dense, y))));
 }
 
 W2S_ENGINE_INLINE MpnetModelImpl::MpnetModelImpl(MpnetConfig config) : config_(std::move(config)) {
@@ -258,9 +258,11 @@ W2S_ENGINE_INLINE at::Tensor MpnetModelImpl::run_layers(at::Tensor x, const at::
   // The bias over the padded length's indices, as HF's compute_position_bias (without position ids).
   const auto index = at::arange(t, x.options().dtype(at::kLong));
   const auto bucket = mpnet_bucket(index.unsqueeze(0) - index.unsqueeze(1));  // [query][key]: key − query
-  const auto bias = relative_attention_bias(bucket).permute({2, 0, 1}).unsqueeze(0);
-  const auto keep = mask.to(at::kBool).view({x.size(0), 1, 1, t});
-  for (int64_t i = from; i < to; ++i) x = layer->at<MpnetLayerImpl>(i).forward(x, keep, bias);
+  // HF adds the position bias and then the mask to each layer's scores; adding their sum is the
+  // same number (the mask is 0 at real keys, and far below any score at padded ones).
+  const auto bias = relative_attention_bias(bucket).permute({2, 0, 1}).unsqueeze(0) +
+                    key_mask_bias(mask, x.scalar_type());
+  for (int64_t i = from; i < to; ++i) x = layer->at<MpnetLayerImpl>(i).forward(x, bias);
   return x;
 }
 
