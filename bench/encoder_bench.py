@@ -21,13 +21,14 @@ chosen as tests/parity/make_texts.py does, interleaved; brown or fine-foods: tha
 right-padded to its longest row with the model's padding id (BERT 0, MPNet 1, SmolLM2 2), with the
 same number of threads and the same process settings (OMP_WAIT_POLICY=PASSIVE, OpenBLAS threads,
 malloc thresholds: what w2s_encode sets for itself). Only the model forward (+ pooling for the
-encoders) is timed, neither tokenisation nor loading: ours by `w2s_encode --time`. Each side is timed warm,
-as an experiment's feature store runs once it has met its largest batch: the reference after one
-untimed pass over every batch in its process, ours with `--repeats 2` (each w2s_encode process is
-new: its first pass is the cold one, the better of its two is kept); each side's best of --repeats
-such runs, alternating, as the machine may be shared. --by-length orders the texts by their number of ids before batching, on both sides, as the
-per-text feature store does when it encodes a dataset (models/bert_backbone.hpp: chunks of 64 sorted
-by length; pass --batch 64): the rate an experiment's features are computed at; each model's minutes
+encoders) is timed, neither tokenisation nor loading: ours by `w2s_encode --time`. Each side is
+timed warm, as an experiment's feature store runs once it has met its largest batch: the reference
+after one untimed pass over every batch in its process, ours with `--repeats 2` (each w2s_encode
+process is new: its first pass is the cold one, the better of its two is kept); each side's best of
+--repeats such runs, alternating, as the machine may be shared. --by-length orders the texts by
+their number of ids before batching, on both sides, as the per-text feature store does when it
+encodes a dataset (models/bert_backbone.hpp: chunks of 64 sorted by length; pass --batch 64): the
+rate an experiment's features are computed at; each model's minutes
 per 1,000 texts at our rate are printed. The GEMM peak is measured in this process: the best of five
 torch float32 2048 x 2048 matmuls (the same LibTorch and BLAS as our binary), before and after each
 model. Prints both rates,

@@ -2,7 +2,8 @@
 // and models, for the parity tests against Hugging Face (tests/parity) and the encoder
 // benchmark (bench/encoder_bench.py), and for anyone who wants sentence embeddings.
 //   w2s_encode --texts IN.jsonl [--model DIR] [--vocab FILE] [--bpe DIR] [--ids OUT.jsonl]
-//              [--hidden OUT.safetensors] [--max-tokens N] [--batch N] [--threads N] [--time] [--repeats N] [--profile]
+//              [--hidden OUT.safetensors] [--max-tokens N] [--batch N] [--threads N]
+//              [--time] [--repeats N] [--profile]
 // IN.jsonl: one object per line, {"text": "..."} (tokenised here) or {"ids": [...]} (used as given).
 #include <boost/program_options.hpp>
 #include <nlohmann/json.hpp>

@@ -315,7 +315,8 @@ TEST_CASE("a cache write that fails is one line and leaves no temporary file or 
   REQUIRE(fs::is_empty(root / "results"));
 }
 
-TEST_CASE("OpProfile: calls and self time per ATen operator; an operator's callees are not its self time", "[profile]") {
+TEST_CASE("OpProfile: calls and self time per ATen operator; an operator's callees are not its self time",
+          "[profile]") {
   const auto a = at::randn({96, 96}), b = at::randn({96, 96});
   at::NoGradGuard no_grad;
   std::vector<OpProfile::Row> rows;

@@ -19,9 +19,9 @@
 
 #include "w2s/core/op_profile.hpp"
 #include "w2s/models/bert.hpp"
+#include "w2s/models/bert_backbone.hpp"
 #include "w2s/models/hf_ops.hpp"
 #include "w2s/models/mpnet.hpp"
-#include "w2s/models/bert_backbone.hpp"
 #include "w2s/models/top_layers.hpp"
 #include "w2s/students/student.hpp"
 
@@ -419,9 +419,9 @@ TEST_CASE("BERT and MPNet layers run transformers' operators: one addmm per proj
   auto ids = at::randint(5, 40, {2, 6}, at::kLong);
   auto mask = at::ones({2, 6}, at::kLong);
   mask[1].slice(0, 4).fill_(0);
-  for (const auto& [name, layers, forward] :
-       {std::tuple<std::string, int64_t, std::function<at::Tensor()>>{"bert", 3, [&] { return bert->forward(ids, mask); }},
-        {"mpnet", 2, [&] { return mpnet->forward(ids, mask); }}}) {
+  using Case = std::tuple<std::string, int64_t, std::function<at::Tensor()>>;
+  for (const auto& [name, layers, forward] : {Case{"bert", 3, [&] { return bert->forward(ids, mask); }},
+                                               Case{"mpnet", 2, [&] { return mpnet->forward(ids, mask); }}}) {
     INFO(name);
     OpProfile profile;
     const auto h = forward();
