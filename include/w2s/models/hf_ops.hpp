@@ -23,16 +23,23 @@ inline at::Tensor linear(const torch::nn::Linear& layer, const at::Tensor& x) {
   return at::linear(x, layer->weight, layer->bias);
 }
 
-/// HF's extended attention mask: from `mask` N×T (1 = real token, 0 = padding), an N×1×1×T
-/// tensor of `dtype` to add to the attention scores, 0 at real keys and the most negative
-/// finite value at padded ones (not −inf, so a row of padding stays finite). Made once per
-/// forward and added in each layer; the softmax gives the same weights as filling the padded
-/// scores with that value, since |score| is far below half its spacing.
-inline at::Tensor key_mask_bias(const at::Tensor& mask, at::ScalarType dtype) {
-  check(mask.dim() == 2, "key_mask_bias: the mask must be N×T, got ", mask.sizes());
+/// HF's additive attention mask: from `allowed` (bool, broadcastable to the scores, true where a
+/// query may see a key), a tensor of `dtype` to add to the attention scores, 0 where allowed and
+/// the most negative finite float elsewhere (not −inf, so a row with no key allowed stays finite).
+/// Made once per forward and added in each layer; the softmax gives the same weights as filling
+/// the masked scores with that value, since |score| is far below half its spacing.
+inline at::Tensor additive_mask(const at::Tensor& allowed, at::ScalarType dtype) {
+  check(allowed.scalar_type() == at::kBool, "additive_mask: expected a bool tensor, got ", allowed.scalar_type());
   const double lowest = dtype == at::kDouble ? std::numeric_limits<double>::lowest()
                                              : static_cast<double>(std::numeric_limits<float>::lowest());
-  return (1 - mask.to(dtype)).mul(lowest).view({mask.size(0), 1, 1, mask.size(1)});
+  return (1 - allowed.to(dtype)).mul(lowest);
+}
+
+/// The encoders' padding mask as additive_mask: from `mask` N×T (1 = real token, 0 = padding),
+/// N×1×1×T, 0 at real keys.
+inline at::Tensor key_mask_bias(const at::Tensor& mask, at::ScalarType dtype) {
+  check(mask.dim() == 2, "key_mask_bias: the mask must be N×T, got ", mask.sizes());
+  return additive_mask(mask.to(at::kBool).view({mask.size(0), 1, 1, mask.size(1)}), dtype);
 }
 
 }  // namespace w2s

@@ -92,7 +92,7 @@ W2S_ENGINE_INLINE LlamaAttentionImpl::LlamaAttentionImpl(const LlamaConfig& c)
 }
 
 W2S_ENGINE_INLINE at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, const at::Tensor& cos,
-                                                         const at::Tensor& sin, const at::Tensor& allowed) {
+                                                         const at::Tensor& sin, const at::Tensor& mask_bias) {
   const int64_t n = x.size(0), t = x.size(1);
   const auto heads = [&](const at::Tensor& y, int64_t h) { return y.view({n, t, h, head_dim_}).transpose(1, 2); };
   auto q = heads(q_proj(x), heads_), k = heads(k_proj(x), kv_heads_), v = heads(v_proj(x), kv_heads_);
@@ -103,7 +103,7 @@ W2S_ENGINE_INLINE at::Tensor LlamaAttentionImpl::forward(const at::Tensor& x, co
     v = v.repeat_interleave(heads_ / kv_heads_, 1);
   }
   auto scores = at::matmul(q, k.transpose(2, 3)) * std::pow(double(head_dim_), -0.5);  // as HF: times d^-1/2
-  scores = scores.masked_fill(allowed.logical_not(), std::numeric_limits<float>::lowest());
+  scores = scores + mask_bias;
   const auto weights = at::softmax(scores, -1, at::kFloat).to(q.scalar_type());
   return o_proj(at::matmul(weights, v).transpose(1, 2).reshape({n, t, heads_ * head_dim_}));
 }
@@ -126,8 +126,8 @@ W2S_ENGINE_INLINE LlamaLayerImpl::LlamaLayerImpl(const LlamaConfig& c) {
 }
 
 W2S_ENGINE_INLINE at::Tensor LlamaLayerImpl::forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                                     const at::Tensor& allowed) {
-  const auto h = x + self_attn(input_layernorm(x), cos, sin, allowed);
+                                                     const at::Tensor& mask_bias) {
+  const auto h = x + self_attn(input_layernorm(x), cos, sin, mask_bias);
   return h + mlp(post_attention_layernorm(h));
 }
 
@@ -168,8 +168,9 @@ W2S_ENGINE_INLINE at::Tensor LlamaModelImpl::run_layers(at::Tensor x, const at::
   const auto causal =
       at::ones({t, t}, at::TensorOptions().dtype(at::kBool).device(device)).tril().unsqueeze(0).unsqueeze(0);
   const auto keys = mask.to(device).to(at::kBool).unsqueeze(1).unsqueeze(2);  // N×1×1×T
-  const auto allowed = causal.logical_and(keys);
-  for (int64_t i = from; i < to; ++i) x = blocks[i]->as<LlamaLayer>()->forward(x, cos, sin, allowed);
+  // Made once, added in each block (it was a fill of every block's scores).
+  const auto mask_bias = additive_mask(causal.logical_and(keys), x.scalar_type());
+  for (int64_t i = from; i < to; ++i) x = blocks[i]->as<LlamaLayer>()->forward(x, cos, sin, mask_bias);
   return to == layers() ? norm(x) : x;
 }
 

@@ -34,7 +34,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -46,6 +45,7 @@
 #include "w2s/io/file_memo.hpp"
 #include "w2s/io/gguf.hpp"
 #include "w2s/models/bert_backbone.hpp"  // EncoderBackbone
+#include "w2s/models/hf_ops.hpp"
 #include "w2s/models/model_kind.hpp"
 #include "w2s/models/text_encoder.hpp"
 
@@ -123,9 +123,10 @@ TORCH_MODULE(LlamaRmsNorm);
 class LlamaAttentionImpl : public torch::nn::Module {
  public:
   W2S_ENGINE_INLINE explicit LlamaAttentionImpl(const LlamaConfig& c);
-  /// x: N×T×H; cos, sin: T×d; allowed: bool N×1×T×T, true where query t may see key s.
+  /// x: N×T×H; cos, sin: T×d; mask_bias: N×1×T×T added to the scores, 0 where query t may see
+  /// key s and the most negative float elsewhere (additive_mask, models/hf_ops.hpp).
   W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                       const at::Tensor& allowed);
+                                       const at::Tensor& mask_bias);
   torch::nn::Linear q_proj{nullptr}, k_proj{nullptr}, v_proj{nullptr}, o_proj{nullptr};
 
  private:
@@ -147,7 +148,7 @@ class LlamaLayerImpl : public torch::nn::Module {
  public:
   W2S_ENGINE_INLINE explicit LlamaLayerImpl(const LlamaConfig& c);
   W2S_ENGINE_INLINE at::Tensor forward(const at::Tensor& x, const at::Tensor& cos, const at::Tensor& sin,
-                                       const at::Tensor& allowed);
+                                       const at::Tensor& mask_bias);
   LlamaAttention self_attn{nullptr};
   LlamaMlp mlp{nullptr};
   LlamaRmsNorm input_layernorm{nullptr}, post_attention_layernorm{nullptr};
